@@ -1,0 +1,47 @@
+/* notice — the result documents of p.5 / p.15 and their Ed25519
+ * signatures over the RFC 8785 (JCS) canonical form.
+ *
+ * Documents hold only ASCII keys, strings, integers, booleans, null,
+ * arrays and objects; for those, jansson's compact output with sorted
+ * keys is the JCS form. */
+#ifndef KEZEK_NOTICE_H
+#define KEZEK_NOTICE_H
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct signer {
+    char key_id[64];
+    unsigned char sk[crypto_sign_SECRETKEYBYTES];
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
+};
+
+/* Reads a key file written by kezek keys generate. */
+bool signer_load(struct signer *s, const char *path, char *err,
+                 size_t errlen) __attribute__((warn_unused_result));
+/* Generates a key pair and writes it to path with mode 0600; pk_b64
+ * (at least 64 bytes) gets the public key. */
+bool signer_generate(const char *path, const char *key_id, char *pk_b64,
+                     char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* The canonical UTF-8 form (caller frees), NULL on failure. */
+char *notice_canonical(json_t *doc);
+/* Base64 signature of canonical into sig_b64 (at least 100 bytes). */
+void notice_sign(const struct signer *s, const char *canonical,
+                 char *sig_b64);
+/* True when sig_b64 is pk_b64's signature of doc's canonical form. */
+bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64);
+
+json_t *notice_registration(const char *application_id, const char *iin,
+                            const char *authority_id, const char *list,
+                            uint64_t number, uint64_t position,
+                            int64_t at_us);
+json_t *notice_refusal(const char *application_id, const char *iin,
+                       const char *authority_id, const char *const *codes,
+                       size_t ncodes, int64_t at_us);
+
+#endif

@@ -1,0 +1,157 @@
+#include "queue_view.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static bool pipeline_ok(redisContext *c, int n)
+{
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        redisReply *rep = NULL;
+        if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
+            return false;
+        if (rep->type == REDIS_REPLY_ERROR)
+            ok = false;
+        freeReplyObject(rep);
+    }
+    return ok;
+}
+
+bool queue_view_put(kredis_t *r, const struct queue_view_entry *e, int n)
+{
+    redisContext *c = kredis_ctx(r);
+    if (!c)
+        return false;
+    for (int i = 0; i < n; i++) {
+        redisAppendCommand(c, "ZADD kezek:q:%s:%s %llu %s", e[i].authority_id,
+                           e[i].list, (unsigned long long)e[i].accepted_seq,
+                           e[i].iin);
+        redisAppendCommand(c, "HSET kezek:qn:%s:%s %s %llu",
+                           e[i].authority_id, e[i].list, e[i].iin,
+                           (unsigned long long)e[i].number);
+    }
+    redisAppendCommand(c, "SET kezek:q:as_of %lld", (long long)time(NULL));
+    if (!pipeline_ok(c, 2 * n + 1)) {
+        kredis_failed(r);
+        return false;
+    }
+    return true;
+}
+
+/* One list: the truth from Postgres, then compare or replace. */
+static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
+                     const char *list, bool verify,
+                     struct queue_view_report *rep)
+{
+    const char *p[2] = {auth, list};
+    PGresult *res = PQexecParams(pg,
+        "SELECT applicant_iin, number, accepted_seq FROM queue_entry"
+        " WHERE authority_id = $1 AND list = $2 AND status = 'active'"
+        " ORDER BY accepted_seq", 2, NULL, p, NULL, NULL, 0);
+    if (!pg_check(res)) {
+        PQclear(res);
+        return false;
+    }
+    int n = PQntuples(res);
+    rep->lists++;
+    rep->entries += n;
+    redisContext *c = kredis_ctx(r);
+    bool ok = c != NULL;
+    if (ok && verify) {
+        redisReply *z = redisCommand(c, "ZRANGE kezek:q:%s:%s 0 -1 WITHSCORES",
+                                     auth, list);
+        redisReply *h = redisCommand(c, "HGETALL kezek:qn:%s:%s", auth, list);
+        ok = z && h && z->type == REDIS_REPLY_ARRAY &&
+             h->type == REDIS_REPLY_ARRAY;
+        bool same = ok && z->elements == (size_t)n * 2 &&
+                    h->elements == (size_t)n * 2;
+        for (int i = 0; same && i < n; i++) {
+            same = strcmp(z->element[2 * i]->str, PQgetvalue(res, i, 0)) ==
+                       0 &&
+                   strtoull(z->element[2 * i + 1]->str, NULL, 10) ==
+                       strtoull(PQgetvalue(res, i, 2), NULL, 10);
+        }
+        for (size_t i = 0; same && i < h->elements; i += 2) {
+            bool found = false;
+            for (int k = 0; k < n && !found; k++)
+                found = strcmp(h->element[i]->str, PQgetvalue(res, k, 0)) ==
+                            0 &&
+                        strcmp(h->element[i + 1]->str,
+                               PQgetvalue(res, k, 1)) == 0;
+            same = found;
+        }
+        if (ok && !same) {
+            rep->drift++;
+            log_warn("queue_view.drift", "list %s/%s differs from Postgres",
+                     auth, list);
+        }
+        if (z)
+            freeReplyObject(z);
+        if (h)
+            freeReplyObject(h);
+    } else if (ok) {
+        /* build aside, then swap in atomically */
+        int cmds = 0;
+        redisAppendCommand(c, "DEL kezek:tmpq:%s:%s kezek:tmpqn:%s:%s", auth,
+                           list, auth, list);
+        cmds++;
+        for (int i = 0; i < n; i++) {
+            redisAppendCommand(c, "ZADD kezek:tmpq:%s:%s %s %s", auth, list,
+                               PQgetvalue(res, i, 2), PQgetvalue(res, i, 0));
+            redisAppendCommand(c, "HSET kezek:tmpqn:%s:%s %s %s", auth, list,
+                               PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+            cmds += 2;
+        }
+        redisAppendCommand(c, "MULTI");
+        redisAppendCommand(c, "DEL kezek:q:%s:%s kezek:qn:%s:%s", auth, list,
+                           auth, list);
+        cmds += 2;
+        if (n > 0) {
+            redisAppendCommand(c, "RENAME kezek:tmpq:%s:%s kezek:q:%s:%s",
+                               auth, list, auth, list);
+            redisAppendCommand(c, "RENAME kezek:tmpqn:%s:%s kezek:qn:%s:%s",
+                               auth, list, auth, list);
+            cmds += 2;
+        }
+        redisAppendCommand(c, "EXEC");
+        cmds++;
+        ok = pipeline_ok(c, cmds);
+    }
+    PQclear(res);
+    if (!ok)
+        kredis_failed(r);
+    return ok;
+}
+
+bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
+                        bool verify, struct queue_view_report *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+    const char *p[1] = {authority};
+    PGresult *res = PQexecParams(pg,
+        "SELECT authority_id, list FROM queue_list"
+        " WHERE $1::text IS NULL OR authority_id = $1"
+        " ORDER BY 1, 2", 1, NULL, p, NULL, NULL, 0);
+    if (!pg_check(res)) {
+        PQclear(res);
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; ok && i < PQntuples(res); i++)
+        ok = one_list(pg, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                      verify, rep);
+    PQclear(res);
+    if (ok && !verify && !authority) {
+        /* stamp the freshly rebuilt view */
+        redisReply *k = kredis_cmd(r, "SET kezek:q:as_of %lld",
+                                   (long long)time(NULL));
+        ok = k != NULL;
+        if (k)
+            freeReplyObject(k);
+    }
+    return ok;
+}

@@ -1,0 +1,16 @@
+/* reasons — the reason codes of a refusal, each naming the paragraph of
+ * the standard it applies, with Kazakh and Russian texts. */
+#ifndef KEZEK_REASONS_H
+#define KEZEK_REASONS_H
+
+struct reason {
+    const char *code;       /* "p16.2" */
+    const char *paragraph;  /* "16.2" */
+    const char *text_kk;
+    const char *text_ru;
+};
+
+/* The entry for code, or NULL for an unknown code. */
+const struct reason *reason_find(const char *code);
+
+#endif

@@ -1,0 +1,77 @@
+#include "auth.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+bool principal_parse(const char *s, principal_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *id = NULL;
+    if (strcmp(s, "portal") == 0) {
+        out->kind = PRINCIPAL_PORTAL;
+    } else if (strcmp(s, "ops") == 0) {
+        out->kind = PRINCIPAL_OPS;
+    } else if (strncmp(s, "office:", 7) == 0) {
+        out->kind = PRINCIPAL_OFFICE;
+        id = s + 7;
+    } else if (strncmp(s, "centre:", 7) == 0) {
+        out->kind = PRINCIPAL_CENTRE;
+        id = s + 7;
+    } else {
+        return false;
+    }
+    if (id) {
+        size_t n = strlen(id);
+        if (n == 0 || n >= sizeof(out->id))
+            return false;
+        for (const char *p = id; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                  *p == '-'))
+                return false;
+        memcpy(out->id, id, n + 1);
+    }
+    snprintf(out->text, sizeof(out->text), "%s", s);
+    return true;
+}
+
+void auth_hash(const char *token, char *hash)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
+    sodium_bin2hex(hash, 65, h, sizeof(h));
+}
+
+void auth_new_token(char *out, char *id, char *hash)
+{
+    unsigned char rid[8], secret[24];
+    char secret_hex[49];
+    randombytes_buf(rid, sizeof(rid));
+    randombytes_buf(secret, sizeof(secret));
+    sodium_bin2hex(id, 17, rid, sizeof(rid));
+    sodium_bin2hex(secret_hex, sizeof(secret_hex), secret, sizeof(secret));
+    snprintf(out, 96, "kz_%s_%s", id, secret_hex);
+    auth_hash(out, hash);
+}
+
+int auth_resolve(PGconn *conn, const char *authorization, principal_t *out)
+{
+    if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
+        return 0;
+    const char *token = authorization + 7;
+    size_t n = strlen(token);
+    if (n < 8 || n > 128)
+        return 0;
+    char hash[65];
+    auth_hash(token, hash);
+    const char *p[1] = {hash};
+    PGresult *r = PQexecPrepared(conn, "auth_token", 1, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return -1;
+    }
+    int rc = PQntuples(r) == 1 &&
+             principal_parse(PQgetvalue(r, 0, 0), out) ? 1 : 0;
+    PQclear(r);
+    return rc;
+}

@@ -1,0 +1,336 @@
+#include "consumer.h"
+
+#include "bus.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct consumer {
+    const struct consumer_cfg *cfg;
+    PGconn *conn;
+    bus_t *bus;
+    uint64_t offset, head;
+    event_t *pending;          /* a contiguous run received on the bus */
+    int npending, cap;
+    event_t *fetched;
+    metric_t *m_events, *m_batches, *m_dead, *m_lag, *m_batch_size,
+        *m_batch_secs, *m_e2e, *m_from_db, *m_from_bus, *m_retries;
+};
+
+static bool set_offset_params(struct consumer *c, uint64_t seq,
+                              const char *stmt)
+{
+    char seq_s[32];
+    snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
+    const char *p[2] = {c->cfg->name, seq_s};
+    PGresult *r = pg_run(c->conn, stmt, 2, p);
+    PQclear(r);
+    return r != NULL;
+}
+
+/* Locks the group's offset row for this transaction; false on error. */
+static bool lock_offset(struct consumer *c, uint64_t *out)
+{
+    const char *p[1] = {c->cfg->name};
+    PGresult *r = pg_run(c->conn, "offset_lock", 1, p);
+    if (!r)
+        return false;
+    bool ok = PQntuples(r) == 1;
+    if (ok)
+        *out = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return ok;
+}
+
+static bool load_offset(struct consumer *c)
+{
+    const char *p[1] = {c->cfg->name};
+    PGresult *r = pg_run(c->conn, "offset_init", 1, p);
+    if (!r)
+        return false;
+    PQclear(r);
+    return lock_offset(c, &c->offset); /* autocommit: lock ends at once */
+}
+
+static void rollback(struct consumer *c)
+{
+    if (!pg_lost(c->conn) && !pg_exec(c->conn, "ROLLBACK"))
+        log_error("consumer.rollback", "rollback failed");
+    if (c->cfg->rolled_back)
+        c->cfg->rolled_back(c->cfg->ctx);
+}
+
+/* Records ev as poison and moves past it, in one transaction.
+ * 1 on success, 0 when the offset moved meanwhile, -1 on SQL error. */
+static int dead_letter(struct consumer *c, const event_t *ev,
+                       const char *why)
+{
+    uint64_t db_off;
+    if (!pg_exec(c->conn, "BEGIN"))
+        return -1;
+    if (!lock_offset(c, &db_off)) {
+        rollback(c);
+        return -1;
+    }
+    if (db_off != ev->seq - 1) {
+        c->offset = db_off;
+        rollback(c);
+        return 0;
+    }
+    char seq_s[32], type_s[16];
+    snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)ev->seq);
+    snprintf(type_s, sizeof(type_s), "%d", ev->type);
+    const char *p[6] = {c->cfg->name, seq_s, ev->event_id, type_s, why,
+                        (const char *)ev->payload};
+    int lens[6] = {0, 0, 0, 0, 0, (int)ev->payload_len};
+    int fmts[6] = {0, 0, 0, 0, 0, 1};
+    if (!ev->payload)
+        p[5] = "";
+    PGresult *r = PQexecPrepared(c->conn, "dead_letter", 6, p, lens, fmts,
+                                 0);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok || !set_offset_params(c, ev->seq, "offset_set") ||
+        !pg_exec(c->conn, "COMMIT")) {
+        rollback(c);
+        return -1;
+    }
+    c->offset = ev->seq;
+    metric_inc(c->m_dead);
+    log_warn("consumer.dead_letter", "seq %llu (%s) dead-lettered: %s",
+             (unsigned long long)ev->seq, event_type_name(ev->type), why);
+    return 1;
+}
+
+/* Applies evs[0..n) in one transaction. Returns how many were applied
+ * (offset advanced), 0 when the caller must re-read (offset moved or
+ * the run is not contiguous), -1 on a lost connection. */
+static int process(struct consumer *c, const event_t *evs, int n)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t db_off;
+    if (!pg_exec(c->conn, "BEGIN"))
+        return -1;
+    if (!lock_offset(c, &db_off)) {
+        rollback(c);
+        return -1;
+    }
+    if (db_off != c->offset) { /* another instance of the group ran */
+        c->offset = db_off;
+        rollback(c);
+        return 0;
+    }
+    char why[256];
+    for (int i = 0; i < n; i++) {
+        const event_t *ev = &evs[i];
+        if (ev->seq != c->offset + (uint64_t)i + 1) {
+            rollback(c);
+            return 0;
+        }
+        enum event_rc vrc = event_validate(ev);
+        enum handle_rc rc;
+        why[0] = '\0';
+        if (vrc != EVENT_OK) {
+            snprintf(why, sizeof(why), "envelope %s", event_rc_str(vrc));
+            rc = HANDLE_POISON;
+        } else {
+            rc = c->cfg->handle(c->cfg->ctx, c->conn, ev, why, sizeof(why));
+        }
+        if (rc == HANDLE_OK)
+            continue;
+        rollback(c);
+        if (pg_lost(c->conn) ||
+            (rc == HANDLE_ERROR && pg_transient_failure()))
+            return -1;
+        if (n > 1) { /* find the culprit one event at a time */
+            metric_inc(c->m_retries);
+            int done = 0;
+            for (int k = 0; k < n; k++) {
+                int r = process(c, &evs[k], 1);
+                if (r <= 0)
+                    return done ? done : r;
+                done += r;
+            }
+            return done;
+        }
+        if (rc == HANDLE_ERROR)
+            snprintf(why, sizeof(why), "handler failed: %.200s",
+                     PQerrorMessage(c->conn));
+        return dead_letter(c, ev, why[0] ? why : "rejected by handler");
+    }
+    if (!set_offset_params(c, c->offset + (uint64_t)n, "offset_set") ||
+        !pg_exec(c->conn, "COMMIT")) {
+        rollback(c);
+        return -1;
+    }
+    c->offset += (uint64_t)n;
+    if (c->cfg->committed)
+        c->cfg->committed(c->cfg->ctx);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t now = now_us();
+    for (int i = 0; i < n; i++)
+        metric_observe(c->m_e2e, (double)(now - evs[i].occurred_at_us) / 1e6);
+    metric_add(c->m_events, (uint64_t)n);
+    metric_inc(c->m_batches);
+    metric_observe(c->m_batch_size, n);
+    metric_observe(c->m_batch_secs, (double)(t1.tv_sec - t0.tv_sec) +
+                                        (double)(t1.tv_nsec - t0.tv_nsec) /
+                                            1e9);
+    return n;
+}
+
+static void drop_pending(struct consumer *c, int k)
+{
+    for (int i = 0; i < k; i++)
+        event_clear(&c->pending[i]);
+    memmove(c->pending, c->pending + k,
+            (size_t)(c->npending - k) * sizeof(event_t));
+    c->npending -= k;
+}
+
+/* Moves frames from the bus into the pending run. */
+static void gather(struct consumer *c, int timeout_ms)
+{
+    event_t ev;
+    for (int got = 0; got < c->cap; got++) {
+        int rc = bus_recv(c->bus, got == 0 ? timeout_ms : 0, &ev);
+        if (rc == 0)
+            break;
+        if (rc < 0)
+            continue;
+        if (ev.seq > c->head)
+            c->head = ev.seq;
+        bool fits = c->npending < c->cap &&
+                    (c->npending == 0 ||
+                     ev.seq == c->pending[c->npending - 1].seq + 1);
+        if (ev.seq <= c->offset || !fits) {
+            event_clear(&ev); /* duplicate, or event_log will serve it */
+            continue;
+        }
+        c->pending[c->npending++] = ev;
+    }
+}
+
+static void init_metrics(struct consumer *c)
+{
+    char l[96];
+    snprintf(l, sizeof(l), "consumer=\"%s\"", c->cfg->name);
+    c->m_events = metrics_counter("kezek_consumer_events_total",
+                                  "Events applied", l);
+    c->m_batches = metrics_counter("kezek_consumer_batches_total",
+                                   "Batches committed", l);
+    c->m_dead = metrics_counter("kezek_dead_letters_total",
+                                "Poison events sent to dead_letter", l);
+    c->m_lag = metrics_gauge("kezek_consumer_lag_events",
+                             "Newest seq seen minus committed offset", l);
+    c->m_batch_size = metrics_histogram("kezek_consumer_batch_size",
+        "Events per committed batch", l,
+        (const double[]){1, 2, 5, 10, 50, 100, 500, 1000}, 8);
+    c->m_batch_secs = metrics_histogram("kezek_consumer_batch_seconds",
+        "Time to apply and commit a batch", l, NULL, 0);
+    c->m_e2e = metrics_histogram("kezek_event_latency_seconds",
+        "From the event's occurrence to its effects committed here", l,
+        NULL, 0);
+    c->m_from_db = metrics_counter("kezek_consumer_catchup_reads_total",
+        "Batches read from event_log (start, gap or quiet bus)", l);
+    c->m_from_bus = metrics_counter("kezek_consumer_bus_batches_total",
+        "Batches taken straight from the bus", l);
+    c->m_retries = metrics_counter("kezek_consumer_batch_retries_total",
+        "Batches rolled back and replayed one event at a time", l);
+}
+
+int consumer_run(const struct consumer_cfg *cfg,
+                 volatile sig_atomic_t *stop)
+{
+    struct consumer c = {.cfg = cfg};
+    char err[256];
+    int batch = cfg->batch_size > 0 ? cfg->batch_size : 1;
+    c.cap = batch * 4;
+    c.pending = calloc((size_t)c.cap, sizeof(event_t));
+    c.fetched = calloc((size_t)batch, sizeof(event_t));
+    if (!c.pending || !c.fetched)
+        return -1;
+    init_metrics(&c);
+    if (cfg->bus_endpoints && *cfg->bus_endpoints) {
+        c.bus = bus_sub_new(cfg->bus_endpoints, err, sizeof(err));
+        if (!c.bus) {
+            log_error("consumer.bus", "%s", err);
+            return -1;
+        }
+    }
+    bool quiet = false; /* event_log had nothing new last time */
+    while (!*stop) {
+        if (pg_lost(c.conn)) {
+            if (c.conn)
+                PQfinish(c.conn);
+            c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
+            if (!c.conn)
+                break;
+            if (!load_offset(&c)) {
+                PQfinish(c.conn);
+                c.conn = NULL;
+                continue;
+            }
+            log_info("consumer.start", "%s resumes after seq %llu",
+                     cfg->name, (unsigned long long)c.offset);
+        }
+        if (c.bus)
+            gather(&c, c.npending || !quiet ? 0 : cfg->idle_poll_ms);
+        int k = 0;
+        while (k < c.npending && c.pending[k].seq <= c.offset)
+            k++;
+        drop_pending(&c, k);
+
+        int rc;
+        if (c.npending > 0 && c.pending[0].seq == c.offset + 1) {
+            int n = c.npending < batch ? c.npending : batch;
+            rc = process(&c, c.pending, n);
+            metric_inc(c.m_from_bus);
+            quiet = false;
+        } else {
+            int n = outbox_fetch(c.conn, c.offset, batch, c.fetched);
+            metric_inc(c.m_from_db);
+            if (n < 0) {
+                rc = -1;
+            } else {
+                if (n > 0 && c.fetched[n - 1].seq > c.head)
+                    c.head = c.fetched[n - 1].seq;
+                rc = n > 0 ? process(&c, c.fetched, n) : 0;
+                for (int i = 0; i < n; i++)
+                    event_clear(&c.fetched[i]);
+            }
+            quiet = n == 0;
+            if (quiet && !c.bus) {
+                struct timespec ts = {0, cfg->idle_poll_ms * 1000000L};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (c.head < c.offset)
+            c.head = c.offset;
+        metric_set(c.m_lag, (double)(c.head - c.offset));
+        if (rc < 0 && !pg_lost(c.conn)) {
+            /* SQL failed on a live connection: back off, then retry */
+            struct timespec ts = {0, 200 * 1000000L};
+            nanosleep(&ts, NULL);
+            if (!pg_exec(c.conn, "SELECT 1")) {
+                PQfinish(c.conn);
+                c.conn = NULL;
+            }
+        }
+    }
+    drop_pending(&c, c.npending);
+    free(c.pending);
+    free(c.fetched);
+    bus_destroy(&c.bus);
+    if (c.conn)
+        PQfinish(c.conn);
+    log_info("consumer.stop", "%s stopped at seq %llu", cfg->name,
+             (unsigned long long)c.offset);
+    return 0;
+}

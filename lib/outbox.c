@@ -1,0 +1,147 @@
+#include "outbox.h"
+
+#include "log.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENT_COLUMNS \
+    "seq, event_id, type, key, producer, schema_version, occurred_at_us, " \
+    "payload"
+
+const struct pg_stmt spine_stmts[] = {
+    {"outbox_add",
+     "WITH ins AS (INSERT INTO event_outbox (event_id, type, key, producer,"
+     " schema_version, occurred_at_us, payload)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)"
+     " SELECT pg_notify('kezek_outbox', '') FROM ins"},
+    {"outbox_fetch",
+     "SELECT " EVENT_COLUMNS " FROM event_log WHERE seq > $1"
+     " ORDER BY seq LIMIT $2"},
+    {"relay_move",
+     "WITH moved AS (DELETE FROM event_outbox WHERE id IN"
+     " (SELECT id FROM event_outbox ORDER BY id LIMIT $1) RETURNING *),"
+     " base AS (SELECT coalesce(max(seq), 0) AS b FROM event_log)"
+     " INSERT INTO event_log (seq, event_id, type, key, producer,"
+     " schema_version, occurred_at_us, payload)"
+     " SELECT base.b + row_number() OVER (ORDER BY moved.id),"
+     " moved.event_id, moved.type, moved.key, moved.producer,"
+     " moved.schema_version, moved.occurred_at_us, moved.payload"
+     " FROM moved, base RETURNING " EVENT_COLUMNS},
+    {"offset_lock",
+     "SELECT last_seq FROM consumer_offset WHERE consumer = $1 FOR UPDATE"},
+    {"offset_init",
+     "INSERT INTO consumer_offset (consumer) VALUES ($1)"
+     " ON CONFLICT DO NOTHING"},
+    {"offset_set",
+     "UPDATE consumer_offset SET last_seq = $2, updated_at = now()"
+     " WHERE consumer = $1"},
+    {"dead_letter",
+     "INSERT INTO dead_letter (consumer, seq, event_id, type, reason,"
+     " payload) VALUES ($1, $2, $3, $4, $5, $6)"
+     " ON CONFLICT (consumer, seq) DO NOTHING"},
+    {"head_seq", "SELECT coalesce(max(seq), 0) FROM event_log"},
+    {"auth_token",
+     "SELECT principal FROM api_token WHERE token_hash = $1"
+     " AND revoked_at IS NULL"},
+    {NULL, NULL},
+};
+
+bool outbox_add(PGconn *conn, const char *producer, int type,
+                const char *key, const uint8_t *payload, size_t len)
+{
+    char id[33], type_s[16], ver_s[16], at_s[32];
+    event_new_id(id);
+    snprintf(type_s, sizeof(type_s), "%d", type);
+    snprintf(ver_s, sizeof(ver_s), "%d", KEZEK_SCHEMA_VERSION);
+    snprintf(at_s, sizeof(at_s), "%lld", (long long)now_us());
+    const char *p[7] = {id, type_s, key, producer, ver_s, at_s,
+                        (const char *)payload};
+    int lens[7] = {0, 0, 0, 0, 0, 0, (int)len};
+    int fmts[7] = {0, 0, 0, 0, 0, 0, 1};
+    if (!payload)
+        p[6] = "";
+    PGresult *r = PQexecPrepared(conn, "outbox_add", 7, p, lens, fmts, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        log_error("outbox.add", "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return ok;
+}
+
+bool outbox_add_msg(PGconn *conn, const char *producer, int type,
+                    const char *key, const ProtobufCMessage *msg)
+{
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf)
+        return false;
+    protobuf_c_message_pack(msg, buf);
+    bool ok = outbox_add(conn, producer, type, key, buf, len);
+    free(buf);
+    return ok;
+}
+
+static uint64_t be64(const char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | (uint8_t)p[i];
+    return v;
+}
+
+static uint32_t be32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return ntohl(v);
+}
+
+static void copy_field(char *dst, size_t cap, const PGresult *r, int row,
+                       int col)
+{
+    int n = PQgetlength(r, row, col);
+    if ((size_t)n >= cap)
+        n = (int)cap - 1;  /* over-long ids are cut, then fail validation */
+    memcpy(dst, PQgetvalue(r, row, col), (size_t)n);
+    dst[n] = '\0';
+}
+
+void outbox_row_event(const PGresult *r, int row, event_t *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->seq = be64(PQgetvalue(r, row, 0));
+    copy_field(ev->event_id, sizeof(ev->event_id), r, row, 1);
+    ev->type = (int)be32(PQgetvalue(r, row, 2));
+    copy_field(ev->key, sizeof(ev->key), r, row, 3);
+    copy_field(ev->producer, sizeof(ev->producer), r, row, 4);
+    ev->schema_version = be32(PQgetvalue(r, row, 5));
+    ev->occurred_at_us = (int64_t)be64(PQgetvalue(r, row, 6));
+    int n = PQgetlength(r, row, 7);
+    ev->payload = malloc(n ? (size_t)n : 1);
+    if (ev->payload) {
+        memcpy(ev->payload, PQgetvalue(r, row, 7), (size_t)n);
+        ev->payload_len = (size_t)n;
+    }
+}
+
+int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs)
+{
+    char after_s[32], max_s[16];
+    snprintf(after_s, sizeof(after_s), "%llu", (unsigned long long)after);
+    snprintf(max_s, sizeof(max_s), "%d", max);
+    const char *p[2] = {after_s, max_s};
+    PGresult *r = PQexecPrepared(conn, "outbox_fetch", 2, p, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        log_error("outbox.fetch", "%s", PQresultErrorMessage(r));
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++)
+        outbox_row_event(r, i, &evs[i]);
+    PQclear(r);
+    return n;
+}

@@ -1,0 +1,37 @@
+/* outbox — the transactional outbox and the sequenced event log.
+ *
+ * A producer calls outbox_add inside the transaction of its state
+ * change; nothing reaches the bus unless that transaction commits. The
+ * relay (relay.c) later moves committed rows into event_log with a
+ * gapless seq; consumers read event_log with outbox_fetch. */
+#ifndef KEZEK_OUTBOX_H
+#define KEZEK_OUTBOX_H
+
+#include "event.h"
+#include "pg.h"
+
+/* Statements every spine connection prepares (pg_connect adds them). */
+extern const struct pg_stmt spine_stmts[];
+
+/* Queues an event of type for key with payload; also rings the relay's
+ * doorbell (NOTIFY, delivered at commit). False on SQL error. */
+bool outbox_add(PGconn *conn, const char *producer, int type,
+                const char *key, const uint8_t *payload, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Packs a protobuf-c message and queues it. */
+bool outbox_add_msg(PGconn *conn, const char *producer, int type,
+                    const char *key, const ProtobufCMessage *msg)
+    __attribute__((warn_unused_result));
+
+/* Reads up to max events with seq > after, in seq order, into evs
+ * (which the caller clears). Returns the count, or -1 on SQL error.
+ * An invalid stored row is returned with its fields as stored so that
+ * the consumer can dead-letter it (event_validate tells). */
+int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs);
+
+/* Converts one binary-format row (seq, event_id, type, key, producer,
+ * schema_version, occurred_at_us, payload) into ev. */
+void outbox_row_event(const PGresult *r, int row, event_t *ev);
+
+#endif

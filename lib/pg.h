@@ -1,0 +1,62 @@
+/* pg — libpq connections: a small pool, reconnect with backoff, named
+ * prepared statements.
+ *
+ * Each service declares its SQL once as a table of pg_stmt; every new
+ * connection prepares the whole table, so callers only PQexecPrepared. */
+#ifndef KEZEK_PG_H
+#define KEZEK_PG_H
+
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct pg_stmt {
+    const char *name;
+    const char *sql;
+};
+
+typedef struct pgpool pgpool_t;
+
+/* stmts may be NULL; the table must outlive the pool. */
+pgpool_t *pgpool_new(const char *conninfo, int size,
+                     const struct pg_stmt *stmts);
+void pgpool_destroy(pgpool_t **self_p);
+
+/* A healthy connection, or NULL (and err) when Postgres is unreachable.
+ * Blocks while all connections are in use. */
+PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen);
+/* Returns conn; a broken or mid-transaction connection is closed. */
+void pgpool_release(pgpool_t *self, PGconn *conn);
+
+/* Connects and prepares stmts; NULL with err on failure. */
+PGconn *pg_connect(const char *conninfo, const struct pg_stmt *stmts,
+                   char *err, size_t errlen);
+/* Connects without preparing anything (migrations, tools). */
+PGconn *pg_connect_plain(const char *conninfo, char *err, size_t errlen);
+/* Retries pg_connect with exponential backoff (100 ms … 5 s) until it
+ * succeeds or *stop becomes non-zero (then NULL). */
+PGconn *pg_connect_retry(const char *conninfo, const struct pg_stmt *stmts,
+                         volatile sig_atomic_t *stop);
+
+/* Runs sql (no parameters); true when it completed. */
+bool pg_exec(PGconn *conn, const char *sql)
+    __attribute__((warn_unused_result));
+/* Runs a prepared statement; the result when it succeeded (caller
+ * PQclears), else NULL after logging the error under event. */
+PGresult *pg_run(PGconn *conn, const char *stmt, int n,
+                 const char *const *params)
+    __attribute__((warn_unused_result));
+/* True when the last failed pg_run/pg_exec/pg_check of this thread
+ * failed for a reason worth retrying (connection, deadlock, shutdown). */
+bool pg_transient_failure(void);
+/* Records r's failure for pg_transient_failure; true when r is OK. */
+bool pg_check(const PGresult *r);
+/* True when the connection is gone (reconnect rather than retry). */
+bool pg_lost(PGconn *conn);
+
+/* Applies the embedded migrations not yet applied; false with err. */
+bool pg_migrate(PGconn *conn, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+#endif

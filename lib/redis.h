@@ -1,0 +1,27 @@
+/* redis — a hiredis connection that reconnects on demand.
+ *
+ * Redis only holds views rebuilt from Postgres; every caller treats a
+ * failure as "view unavailable", never as lost data. addr is
+ * "unix:/path/to/sock" or "host:port". Not thread-safe: one per thread. */
+#ifndef KEZEK_REDIS_H
+#define KEZEK_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stdbool.h>
+
+typedef struct kredis kredis_t;
+
+kredis_t *kredis_new(const char *addr);
+void kredis_destroy(kredis_t **self_p);
+
+/* A connected context, or NULL when Redis is unreachable (retried at
+ * most every 500 ms, so a down Redis costs little). */
+redisContext *kredis_ctx(kredis_t *self);
+/* Tells the wrapper the context failed; the next kredis_ctx reconnects. */
+void kredis_failed(kredis_t *self);
+
+/* One command; the reply (freeReplyObject) or NULL on any failure,
+ * including an error reply. */
+redisReply *kredis_cmd(kredis_t *self, const char *fmt, ...);
+
+#endif

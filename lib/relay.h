@@ -1,0 +1,29 @@
+/* relay — moves committed outbox rows into event_log with a gapless
+ * seq and publishes them, in seq order.
+ *
+ * Every service runs a relay thread; a Postgres advisory lock elects
+ * one leader, so the sequence has a single writer. When the leader
+ * dies its session ends, the lock is freed and another takes over. */
+#ifndef KEZEK_RELAY_H
+#define KEZEK_RELAY_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+
+typedef struct relay relay_t;
+
+/* Starts the relay thread publishing on pub_endpoint. NULL and err when
+ * the endpoint cannot be bound. */
+relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
+                     int batch, volatile sig_atomic_t *stop, char *err,
+                     size_t errlen);
+/* Joins the thread (after *stop was set) and frees. */
+void relay_destroy(relay_t **self_p);
+
+/* One pass for tests and tools: moves and publishes up to batch
+ * events; returns how many, or -1 on error. */
+int relay_pass(PGconn *conn, void *bus, int batch);
+
+#endif

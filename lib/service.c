@@ -1,0 +1,152 @@
+#include "service.h"
+
+#include "log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+volatile sig_atomic_t service_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    service_stop = 1;
+}
+
+bool service_int(service_t *svc, const char *key, long def, long min,
+                 long max, long *out)
+{
+    char err[256];
+    if (config_int(svc->cfg, key, def, min, max, out, err, sizeof(err)))
+        return true;
+    log_error("config.invalid", "%s", err);
+    return false;
+}
+
+int service_init(service_t *svc, const char *name, int argc, char **argv,
+                 const char *usage)
+{
+    memset(svc, 0, sizeof(*svc));
+    svc->name = name;
+    const char *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: kezek-%s [--config FILE]\n\n%s\n"
+                   "Common settings (file key / environment):\n"
+                   "  pg / KEZEK_PG                 libpq conninfo "
+                   "(dbname=kezek)\n"
+                   "  redis / KEZEK_REDIS           host:port or "
+                   "unix:/path (127.0.0.1:6379)\n"
+                   "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
+                   "  http_threads                  worker threads (4)\n"
+                   "  bus_bind / KEZEK_BUS_BIND     this relay's PUB "
+                   "endpoint\n"
+                   "  bus_endpoints                 all relays' PUB "
+                   "endpoints, comma-separated\n"
+                   "  batch_size                    events per "
+                   "transaction (100)\n"
+                   "  log_level                     debug|info|warn|error\n",
+                   name, usage);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else {
+            fprintf(stderr, "kezek-%s: unknown argument (try --help)\n",
+                    name);
+            return -1;
+        }
+    }
+    if (!path)
+        path = getenv("KEZEK_CONFIG");
+    char err[512];
+    svc->cfg = config_load(path, err, sizeof(err));
+    log_init(name, log_level_parse(config_str(svc->cfg, "log_level",
+                                              "info")));
+    if (!svc->cfg) {
+        log_error("config.load", "%s", err);
+        return -1;
+    }
+    if (sodium_init() < 0) {
+        log_error("sodium.init", "libsodium failed to initialise");
+        return -1;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    svc->conninfo = config_str(svc->cfg, "pg", "dbname=kezek");
+    svc->redis_addr = config_str(svc->cfg, "redis", "127.0.0.1:6379");
+    svc->bus_endpoints = config_str(svc->cfg, "bus_endpoints",
+        "tcp://127.0.0.1:5571,tcp://127.0.0.1:5572,"
+        "tcp://127.0.0.1:5573,tcp://127.0.0.1:5574");
+    long batch;
+    if (!service_int(svc, "batch_size", 100, 1, 10000, &batch))
+        return -1;
+    svc->batch_size = (int)batch;
+
+    const char *bind = config_str(svc->cfg, "bus_bind", NULL);
+    if (bind && *bind && strcmp(bind, "none") != 0) {
+        svc->relay = relay_start(svc->conninfo, bind, 1000, &service_stop,
+                                 err, sizeof(err));
+        if (!svc->relay) {
+            log_error("relay.start", "%s", err);
+            return -1;
+        }
+    }
+    log_info("service.start", "kezek-%s starting", name);
+    return 0;
+}
+
+int service_http(service_t *svc, int default_port,
+                 const struct http_route *routes, http_health_fn health,
+                 void *ctx)
+{
+    long port, threads, inflight;
+    if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
+        !service_int(svc, "http_threads", 4, 1, 256, &threads) ||
+        !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
+        return -1;
+    if (!svc->pool)
+        svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, NULL);
+    char err[256];
+    svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
+                           (int)port, (int)threads, (int)inflight, routes,
+                           health, ctx, err, sizeof(err));
+    if (!svc->http) {
+        log_error("http.start", "%s", err);
+        return -1;
+    }
+    log_info("http.listen", "listening on port %ld", port);
+    return 0;
+}
+
+bool service_pg_ok(service_t *svc, char *detail, size_t len)
+{
+    char err[256];
+    PGconn *c = pgpool_acquire(svc->pool, err, sizeof(err));
+    if (!c) {
+        snprintf(detail, len, "postgres unreachable");
+        return false;
+    }
+    bool ok = pg_exec(c, "SELECT 1");
+    pgpool_release(svc->pool, c);
+    if (!ok)
+        snprintf(detail, len, "postgres not answering");
+    return ok;
+}
+
+void service_fini(service_t *svc)
+{
+    service_stop = 1;
+    http_stop(&svc->http);
+    relay_destroy(&svc->relay);
+    pgpool_destroy(&svc->pool);
+    log_info("service.stop", "kezek-%s stopped", svc->name);
+    config_destroy(&svc->cfg);
+}

@@ -1,0 +1,49 @@
+/* service — what every Kezek process does the same way: command line,
+ * config with KEZEK_* overrides, JSON logs, signals, the relay thread,
+ * the HTTP server with /healthz and /metrics, a Postgres pool. */
+#ifndef KEZEK_SERVICE_H
+#define KEZEK_SERVICE_H
+
+#include "config.h"
+#include "http.h"
+#include "pg.h"
+#include "relay.h"
+
+#include <signal.h>
+
+typedef struct service {
+    const char *name;          /* "intake" */
+    config_t *cfg;
+    const char *conninfo;
+    const char *redis_addr;
+    const char *bus_endpoints;
+    int batch_size;
+    pgpool_t *pool;
+    relay_t *relay;
+    http_server_t *http;
+} service_t;
+
+extern volatile sig_atomic_t service_stop;
+
+/* Parses argv (--config FILE, --help), loads the config, sets up logs
+ * and signals and starts the relay. Returns 0 to go on, 1 when --help
+ * was printed (exit 0), -1 on error (logged; exit 1). */
+int service_init(service_t *svc, const char *name, int argc, char **argv,
+                 const char *usage);
+
+/* Starts the HTTP server on the configured port (default_port). */
+int service_http(service_t *svc, int default_port,
+                 const struct http_route *routes, http_health_fn health,
+                 void *ctx);
+
+/* healthz helper: Postgres reachable through the pool. */
+bool service_pg_ok(service_t *svc, char *detail, size_t len);
+
+/* Stops HTTP and the relay, frees everything. */
+void service_fini(service_t *svc);
+
+/* Reads an int setting; logs and returns false if it is invalid. */
+bool service_int(service_t *svc, const char *key, long def, long min,
+                 long max, long *out) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,31 @@
+/* kezek-intake: the public API (CONTRACT "Applications"). */
+#ifndef KEZEK_INTAKE_H
+#define KEZEK_INTAKE_H
+
+#include "auth.h"
+#include "consumer.h"
+#include "http.h"
+#include "service.h"
+
+extern const struct pg_stmt intake_stmts[];
+
+/* The checked application, ready to store. */
+struct application {
+    json_t *body;             /* borrowed */
+    const char *iin;
+    const char *settlement_id;
+    const char *category;
+    char authority_id[64];
+};
+
+/* Validates body at the boundary (p.6, p.11, CONTRACT); on failure
+ * replies with the contract's error and returns false. */
+bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
+                     struct application *app, http_resp_t *resp);
+
+/* The read-model consumer: decisions, numbers and deliveries update
+ * application.status. */
+enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
+                            char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,368 @@
+/* kezek-intake: accepts applications (p.13, p.14), answers their status,
+ * and keeps the status read model current from the bus. */
+#include "intake.h"
+
+#include "calendar.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRODUCER "intake"
+
+static service_t svc;
+static metric_t *m_accepted, *m_replayed;
+
+static const char *const doc_names[][2] = {
+    {"application_form", "Өтініш / Заявление (қосымша 3)"},
+    {"identity_documents", "Жеке басын куәландыратын құжаттар"},
+    {"civil_status_certificates", "Азаматтық хал актілері туралы куәліктер"},
+    {"property_certificate", "Тұрғын үй туралы анықтама"},
+    {"no_communal_dwelling_certificate",
+     "Коммуналдық тұрғын үйдің жоқтығы туралы анықтама"},
+    {"residence_confirmation", "Тұратын жерін растау"},
+    {"court_decision_family", "Сот шешімі (отбасы мүшелері)"},
+    {"vulnerable_status_document", "Әлеуметтік осал топқа жататынын растау"},
+    {"income_certificate", "Табыс туралы анықтама"},
+    {"workplace_certificate", "Жұмыс орнынан анықтама"},
+    {"emergency_dwelling_certificate", "Авариялық тұрғын үй туралы анықтама"},
+    {"competent_body_certificate", "Уәкілетті органның анықтамасы"},
+};
+
+/* Resolves the bearer token; replies 401/503 itself when it fails. */
+static PGconn *begin_request(const http_req_t *req, http_resp_t *resp,
+                             principal_t *who)
+{
+    char err[256];
+    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
+    if (!c) {
+        http_reply_error(resp, 503, "unavailable",
+                         "database unavailable; nothing was accepted", NULL);
+        return NULL;
+    }
+    int rc = auth_resolve(c, http_header(req, "Authorization"), who);
+    if (rc == 1)
+        return c;
+    if (rc < 0)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    else
+        http_reply_error(resp, 401, "unauthorized",
+                         "a valid bearer token is required", NULL);
+    pgpool_release(svc.pool, c);
+    return NULL;
+}
+
+static json_t *build_receipt(const struct application *app,
+                             const principal_t *who, const char *number,
+                             int64_t now_s, const char *authority_name,
+                             char *due_s, char *internal_s)
+{
+    char accepted[26];
+    almaty_timestamp(now_s, accepted);
+    kdate_t today = almaty_date(now_s);
+    kdate_format(result_due(today), due_s);
+    kdate_format(who->kind == PRINCIPAL_CENTRE ? centre_internal_due(today)
+                                               : result_due(today),
+                 internal_s);
+    json_t *docs = json_array();
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(app->body, "documents"), i, d) {
+        const char *code = json_string_value(json_object_get(d, "code"));
+        for (size_t k = 0; k < sizeof(doc_names) / sizeof(doc_names[0]); k++)
+            if (strcmp(code, doc_names[k][0]) == 0)
+                json_array_append_new(docs,
+                    json_pack("{s:s, s:s}", "code", code, "name",
+                              doc_names[k][1]));
+    }
+    json_t *a = json_object_get(app->body, "applicant");
+    json_t *rep = json_object_get(app->body, "representative");
+    char name[320], rep_name[320] = "";
+    const char *pat = json_string_value(json_object_get(a, "patronymic"));
+    snprintf(name, sizeof(name), "%s %s%s%s",
+             json_string_value(json_object_get(a, "surname")),
+             json_string_value(json_object_get(a, "given_name")),
+             pat ? " " : "", pat ? pat : "");
+    if (json_is_object(rep))
+        snprintf(rep_name, sizeof(rep_name), "%s %s",
+                 json_string_value(json_object_get(rep, "surname")),
+                 json_string_value(json_object_get(rep, "given_name")));
+    json_t *phones = json_array();
+    const char *phone = json_string_value(json_object_get(a, "phone"));
+    if (phone)
+        json_array_append_new(phones, json_string(phone));
+    const char *place = who->kind == PRINCIPAL_PORTAL
+                            ? "personal cabinet on the e-government portal"
+                            : authority_name;
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "number",
+        number, "accepted_at", accepted, "service",
+        "Registration of citizens in need of housing from the state "
+        "housing fund and their queue", "documents", docs, "result_due",
+        due_s, "result_place", place, "accepted_by", who->text,
+        "applicant_name", name, "representative_name",
+        rep_name[0] ? json_string(rep_name) : json_null(), "phones", phones);
+}
+
+static void reply_accepted(http_resp_t *resp, int status, const char *id,
+                           json_t *receipt)
+{
+    http_reply_json(resp, status,
+                    json_pack("{s:s, s:s, s:O}", "application_id", id,
+                              "status", "accepted", "receipt", receipt));
+}
+
+/* 1: replied from the stored key; 0: key unused; -1: database error. */
+static int replay_key(PGconn *c, const principal_t *who, const char *key,
+                      const char *sha, http_resp_t *resp)
+{
+    const char *p[2] = {who->text, key};
+    PGresult *r = pg_run(c, "idem_get", 2, p);
+    if (!r)
+        return -1;
+    int rc = PQntuples(r) == 1;
+    if (rc && strcmp(PQgetvalue(r, 0, 0), sha) != 0) {
+        http_reply_error(resp, 409, "idempotency_conflict",
+                         "this Idempotency-Key was used with another body",
+                         NULL);
+    } else if (rc) {
+        json_t *receipt = json_loads(PQgetvalue(r, 0, 2), 0, NULL);
+        reply_accepted(resp, 200, PQgetvalue(r, 0, 1), receipt);
+        json_decref(receipt);
+        metric_inc(m_replayed);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Stores the application, its key and its event in one transaction.
+ * true when committed; false with resp set otherwise. */
+static bool store(PGconn *c, const principal_t *who, const char *key,
+                  const char *sha, struct application *app,
+                  http_resp_t *resp)
+{
+    const char *ap[1] = {app->authority_id};
+    PGresult *r = pg_run(c, "authority_name", 1, ap);
+    if (!r || PQntuples(r) != 1) {
+        PQclear(r);
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+        return false;
+    }
+    char authority_name[512];
+    snprintf(authority_name, sizeof(authority_name), "%s",
+             PQgetvalue(r, 0, 0));
+    PQclear(r);
+
+    if (!pg_exec(c, "BEGIN"))
+        goto unavailable;
+    r = pg_run(c, "receipt_next", 0, NULL);
+    if (!r)
+        goto rollback;
+    int64_t now = now_us();
+    kdate_t today = almaty_date(now / 1000000);
+    char id[33], number[96], due[11], internal[11], at[32];
+    event_new_id(id);
+    snprintf(number, sizeof(number), "%04d-%s-%08lld", today.year,
+             app->authority_id, atoll(PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    json_t *receipt = build_receipt(app, who, number, now / 1000000,
+                                    authority_name, due, internal);
+    char *receipt_s = json_dumps(receipt, JSON_COMPACT);
+    char *body_s = json_dumps(app->body, JSON_COMPACT);
+    const char *channel = who->kind == PRINCIPAL_OFFICE   ? "office"
+                          : who->kind == PRINCIPAL_CENTRE ? "centre"
+                                                          : "portal";
+    snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
+    const char *ip[13] = {id, number, app->authority_id, app->settlement_id,
+                          channel, who->text, app->category, app->iin, at,
+                          due, internal, body_s, receipt_s};
+    r = pg_run(c, "app_insert", 13, ip);
+    bool ok = r != NULL;
+    PQclear(r);
+    if (ok) {
+        const char *kp[4] = {who->text, key, sha, id};
+        r = pg_run(c, "idem_put", 4, kp);
+        ok = r && strcmp(PQcmdTuples(r), "1") == 0;
+        PQclear(r);
+    }
+    if (ok) {
+        Kezek__ApplicationAccepted ev = KEZEK__APPLICATION_ACCEPTED__INIT;
+        ev.application_id = id;
+        ev.authority_id = app->authority_id;
+        ev.settlement_id = (char *)app->settlement_id;
+        ev.category = (char *)app->category;
+        ev.channel = (char *)channel;
+        ev.accepted_at_us = now;
+        ev.result_due = due;
+        ev.application_json = body_s;
+        ok = outbox_add_msg(c, PRODUCER,
+                            KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED, id,
+                            &ev.base);
+    }
+    free(body_s);
+    free(receipt_s);
+    if (!ok || !pg_exec(c, "COMMIT")) {
+        json_decref(receipt);
+        goto rollback;
+    }
+    reply_accepted(resp, 202, id, receipt);
+    json_decref(receipt);
+    metric_inc(m_accepted);
+    log_info("application.accepted", "application %s accepted", id);
+    return true;
+rollback:
+    if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+        log_error("intake.rollback", "rollback failed");
+unavailable:
+    if (!resp->status)
+        http_reply_error(resp, 503, "unavailable",
+                         "the application could not be stored; nothing "
+                         "was accepted, retry with the same key", NULL);
+    return false;
+}
+
+static void post_application(void *ctx, const http_req_t *req,
+                             http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = begin_request(req, resp, &who);
+    if (!c)
+        return;
+    json_t *body = NULL;
+    const char *key = http_header(req, "Idempotency-Key");
+    if (who.kind == PRINCIPAL_OPS) {
+        http_reply_error(resp, 403, "forbidden",
+                         "operators do not submit applications", NULL);
+        goto out;
+    }
+    if (!key || strlen(key) < 1 || strlen(key) > 64) {
+        http_reply_error(resp, 400, "invalid_idempotency_key",
+                         "header Idempotency-Key of 1–64 characters is "
+                         "required", NULL);
+        goto out;
+    }
+    body = http_json_body(req, resp);
+    if (!body)
+        goto out;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    char sha[65];
+    crypto_hash_sha256(h, (const unsigned char *)req->body, req->body_len);
+    sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int rc = replay_key(c, &who, key, sha, resp);
+        if (rc != 0) {
+            if (rc < 0)
+                http_reply_error(resp, 503, "unavailable",
+                                 "database unavailable", NULL);
+            goto out;
+        }
+        struct application app;
+        if (!intake_validate(c, &who, body, &app, resp))
+            goto out;
+        if (store(c, &who, key, sha, &app, resp))
+            goto out;
+        /* a concurrent request with the same key won: reply as a replay */
+        if (resp->status != 503 || pg_lost(c))
+            goto out;
+        free(resp->body);
+        resp->body = NULL;
+        resp->status = 0;
+    }
+    if (!resp->status)
+        http_reply_error(resp, 503, "unavailable", "retry", NULL);
+out:
+    json_decref(body);
+    pgpool_release(svc.pool, c);
+}
+
+static void get_application(void *ctx, const http_req_t *req,
+                            http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = begin_request(req, resp, &who);
+    if (!c)
+        return;
+    const char *p[1] = {req->params[0]};
+    PGresult *r = strlen(req->params[0]) == 32 ? pg_run(c, "app_get", 1, p)
+                                               : NULL;
+    if (!r && strlen(req->params[0]) == 32) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!r || PQntuples(r) == 0) {
+        http_reply_error(resp, 404, "not_found", "no such application",
+                         NULL);
+    } else if (who.kind == PRINCIPAL_OFFICE &&
+               strcmp(PQgetvalue(r, 0, 2), who.id) != 0) {
+        http_reply_error(resp, 403, "forbidden",
+                         "an office sees only its own authority's "
+                         "applications", NULL);
+    } else {
+        json_t *out = json_pack("{s:s, s:s, s:b}", "application_id",
+                                PQgetvalue(r, 0, 0), "status",
+                                PQgetvalue(r, 0, 1), "delivered",
+                                PQgetvalue(r, 0, 6)[0] == 't');
+        static const char *const cols[] = {"decision", "queue", "receipt"};
+        for (int k = 0; k < 3; k++) {
+            json_t *v = PQgetisnull(r, 0, 3 + k)
+                            ? json_null()
+                            : json_loads(PQgetvalue(r, 0, 3 + k), 0, NULL);
+            json_object_set_new(out, cols[k], v ? v : json_null());
+        }
+        http_reply_json(resp, 200, out);
+    }
+    PQclear(r);
+    pgpool_release(svc.pool, c);
+}
+
+static bool health(void *ctx, char *detail, size_t len)
+{
+    (void)ctx;
+    return service_pg_ok(&svc, detail, len);
+}
+
+static const struct http_route routes[] = {
+    {"POST", "/v1/applications", post_application},
+    {"GET", "/v1/applications/*", get_application},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    int rc = service_init(&svc, "intake", argc, argv,
+        "Accepts applications over HTTP (CONTRACT \"Applications\"),\n"
+        "stores each with its ApplicationAccepted event in one\n"
+        "transaction, and follows decisions to answer status.\n");
+    if (rc)
+        return rc > 0 ? 0 : 1;
+    m_accepted = metrics_counter("kezek_applications_accepted_total",
+                                 "Applications accepted (202)", NULL);
+    m_replayed = metrics_counter("kezek_idempotent_replays_total",
+                                 "Repeated submissions answered from the "
+                                 "stored Idempotency-Key", NULL);
+    long threads;
+    if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
+        return 1;
+    svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, intake_stmts);
+    if (service_http(&svc, 8080, routes, health, NULL) != 0) {
+        service_fini(&svc);
+        return 1;
+    }
+    struct consumer_cfg cc = {
+        .name = "intake-status", .conninfo = svc.conninfo,
+        .stmts = intake_stmts, .bus_endpoints = svc.bus_endpoints,
+        .batch_size = svc.batch_size, .idle_poll_ms = 250,
+        .handle = intake_apply,
+    };
+    rc = consumer_run(&cc, &service_stop);
+    service_fini(&svc);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,107 @@
+/* The status read model: GET /v1/applications/{id} follows decisions,
+ * queue numbers and deliveries. Every update is idempotent. */
+#include "intake.h"
+
+#include "calendar.h"
+#include "reasons.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static enum handle_rc run(PGconn *conn, const char *stmt, int n,
+                          const char *const *p)
+{
+    PGresult *r = pg_run(conn, stmt, n, p);
+    if (!r)
+        return HANDLE_ERROR;
+    PQclear(r);
+    return HANDLE_OK;
+}
+
+static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
+                                  char *why, size_t whylen)
+{
+    Kezek__DecisionMade *d =
+        kezek__decision_made__unpack(NULL, ev->payload_len, ev->payload);
+    if (!d) {
+        snprintf(why, whylen, "undecodable DecisionMade");
+        return HANDLE_POISON;
+    }
+    char at[26];
+    almaty_timestamp(d->decided_at_us / 1000000, at);
+    json_t *reasons = json_array();
+    for (size_t i = 0; i < d->n_reasons; i++) {
+        const struct reason *rs = reason_find(d->reasons[i]->code);
+        json_array_append_new(reasons, json_pack("{s:s, s:s, s:s?, s:s?}",
+            "code", d->reasons[i]->code, "paragraph",
+            d->reasons[i]->paragraph, "text_kk", rs ? rs->text_kk : NULL,
+            "text_ru", rs ? rs->text_ru : NULL));
+    }
+    json_t *j = json_pack("{s:s, s:s, s:o}", "outcome",
+                          d->registered ? "registered" : "refused",
+                          "decided_at", at, "reasons", reasons);
+    char *js = json_dumps(j, JSON_COMPACT);
+    const char *p[3] = {d->application_id,
+                        d->registered ? "accepted" : "refused", js};
+    enum handle_rc rc = run(conn, "app_decided", 3, p);
+    free(js);
+    json_decref(j);
+    kezek__decision_made__free_unpacked(d, NULL);
+    return rc;
+}
+
+static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
+                                size_t whylen)
+{
+    Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
+        NULL, ev->payload_len, ev->payload);
+    if (!q) {
+        snprintf(why, whylen, "undecodable QueueNumberAssigned");
+        return HANDLE_POISON;
+    }
+    json_t *j = json_pack("{s:s, s:s, s:I, s:I}", "authority_id",
+                          q->authority_id, "list", q->list, "number",
+                          (json_int_t)q->number, "position",
+                          (json_int_t)q->position);
+    char *js = json_dumps(j, JSON_COMPACT);
+    const char *p[2] = {q->application_id, js};
+    enum handle_rc rc = run(conn, "app_numbered", 2, p);
+    free(js);
+    json_decref(j);
+    kezek__queue_number_assigned__free_unpacked(q, NULL);
+    return rc;
+}
+
+static enum handle_rc on_delivered(PGconn *conn, const event_t *ev,
+                                   char *why, size_t whylen)
+{
+    Kezek__NoticeDelivered *n =
+        kezek__notice_delivered__unpack(NULL, ev->payload_len, ev->payload);
+    if (!n) {
+        snprintf(why, whylen, "undecodable NoticeDelivered");
+        return HANDLE_POISON;
+    }
+    char at[32];
+    snprintf(at, sizeof(at), "%.6f", (double)n->delivered_at_us / 1e6);
+    const char *p[2] = {n->application_id, at};
+    enum handle_rc rc = run(conn, "app_delivered", 2, p);
+    kezek__notice_delivered__free_unpacked(n, NULL);
+    return rc;
+}
+
+enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
+                            char *why, size_t whylen)
+{
+    (void)ctx;
+    switch (ev->type) {
+    case KEZEK__EVENT_TYPE__DECISION_MADE:
+        return on_decision(conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED:
+        return on_number(conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__NOTICE_DELIVERED:
+        return on_delivered(conn, ev, why, whylen);
+    default:
+        return HANDLE_OK;
+    }
+}

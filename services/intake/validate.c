@@ -1,0 +1,366 @@
+/* Boundary validation of an application (CONTRACT "Applications",
+ * p.6 categories, p.11 documents). */
+#include "intake.h"
+
+#include "iin.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const funds[] = {"communal", "state_enterprise",
+                                    "state_institution", "leb_rented", NULL};
+static const char *const categories[] = {"wwii", "vulnerable",
+                                         "public_sector",
+                                         "emergency_dwelling", NULL};
+static const char *const sector_kinds[] = {"civil_servant",
+                                           "budget_employee", "military",
+                                           "cosmonaut", "elected", NULL};
+static const char *const relations[] = {"spouse", "child", "parent",
+                                        "other", NULL};
+/* p.11 items 1–12, in order. */
+static const char *const document_codes[] = {
+    "application_form", "identity_documents", "civil_status_certificates",
+    "property_certificate", "no_communal_dwelling_certificate",
+    "residence_confirmation", "court_decision_family",
+    "vulnerable_status_document", "income_certificate",
+    "workplace_certificate", "emergency_dwelling_certificate",
+    "competent_body_certificate", NULL};
+static const char *const top_fields[] = {
+    "applicant", "representative", "settlement_id", "authority_id", "fund",
+    "category", "vulnerable_group", "public_sector_kind", "need_grounds",
+    "family", "income", "conscript_service_months", "documents",
+    "applicant_signature", NULL};
+
+static bool invalid(http_resp_t *resp, const char *field, const char *msg)
+{
+    char text[200];
+    snprintf(text, sizeof(text), "%s: %s", field, msg);
+    http_reply_error(resp, 400, "invalid_field", text,
+                     json_pack("{s:s}", "field", field));
+    return false;
+}
+
+static bool in_set(const char *s, const char *const *set)
+{
+    for (; *set; set++)
+        if (strcmp(s, *set) == 0)
+            return true;
+    return false;
+}
+
+/* A string of 1..max bytes (or absent when optional). */
+static bool check_str(json_t *obj, const char *key, const char *field,
+                      size_t max, bool required, const char **out,
+                      http_resp_t *resp)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return invalid(resp, field, "is required");
+        return true;
+    }
+    if (!json_is_string(v))
+        return invalid(resp, field, "must be a string");
+    size_t n = json_string_length(v);
+    if (n == 0 || n > max)
+        return invalid(resp, field, "has a wrong length");
+    *out = json_string_value(v);
+    return true;
+}
+
+static bool check_enum(json_t *obj, const char *key, const char *const *set,
+                       bool required, const char **out, http_resp_t *resp)
+{
+    if (!check_str(obj, key, key, 64, required, out, resp))
+        return false;
+    if (*out && !in_set(*out, set))
+        return invalid(resp, key, "unknown value");
+    return true;
+}
+
+static bool check_int(json_t *obj, const char *key, const char *field,
+                      long min, long max, bool required, long *out,
+                      http_resp_t *resp)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = -1;
+    if (!v || json_is_null(v)) {
+        if (required)
+            return invalid(resp, field, "is required");
+        return true;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < min ||
+        json_integer_value(v) > max)
+        return invalid(resp, field, "must be an integer in range");
+    *out = (long)json_integer_value(v);
+    return true;
+}
+
+static bool check_iin(const char *iin, const char *field, http_resp_t *resp)
+{
+    if (iin_valid(iin, NULL))
+        return true;
+    char text[120];
+    snprintf(text, sizeof(text), "%s is not a valid IIN", field);
+    http_reply_error(resp, 400, "invalid_iin", text,
+                     json_pack("{s:s}", "field", field));
+    return false;
+}
+
+static bool check_person(json_t *p, const char *field, bool applicant,
+                         http_resp_t *resp)
+{
+    char f[64];
+    const char *s;
+    if (!json_is_object(p))
+        return invalid(resp, field, "must be an object");
+    snprintf(f, sizeof(f), "%s.iin", field);
+    if (!check_str(p, "iin", f, 12, true, &s, resp) || !check_iin(s, f, resp))
+        return false;
+    static const char *const names[] = {"surname", "given_name",
+                                        "patronymic"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(f, sizeof(f), "%s.%s", field, names[i]);
+        if (!check_str(p, names[i], f, 100, i < 2, &s, resp))
+            return false;
+    }
+    if (applicant) {
+        if (!check_str(p, "phone", "applicant.phone", 20, false, &s, resp))
+            return false;
+        if (s && (s[0] != '+' || strspn(s + 1, "0123456789") !=
+                                     strlen(s) - 1 || strlen(s) < 8))
+            return invalid(resp, "applicant.phone",
+                           "must be + and 7–19 digits");
+        if (!check_str(p, "email", "applicant.email", 254, false, &s, resp))
+            return false;
+        if (s && (!strchr(s, '@') || strchr(s, ' ') || strchr(s, '\r') ||
+                  strchr(s, '\n')))
+            return invalid(resp, "applicant.email", "is not an address");
+    } else {
+        snprintf(f, sizeof(f), "%s.power_of_attorney", field);
+        if (!check_str(p, "power_of_attorney", f, 200, true, &s, resp))
+            return false;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(p, key, v) {
+        static const char *const ok_a[] = {"iin", "surname", "given_name",
+            "patronymic", "phone", "email", NULL};
+        static const char *const ok_r[] = {"iin", "surname", "given_name",
+            "patronymic", "power_of_attorney", NULL};
+        if (!in_set(key, applicant ? ok_a : ok_r)) {
+            snprintf(f, sizeof(f), "%s.%s", field, key);
+            return invalid(resp, f, "unknown field");
+        }
+    }
+    return true;
+}
+
+static bool check_family(json_t *fam, http_resp_t *resp)
+{
+    if (!fam)
+        return true;
+    if (!json_is_array(fam) || json_array_size(fam) > 30)
+        return invalid(resp, "family", "must be an array of at most 30");
+    size_t i;
+    json_t *m;
+    char f[64];
+    json_array_foreach(fam, i, m) {
+        const char *s;
+        snprintf(f, sizeof(f), "family[%zu]", i);
+        if (!json_is_object(m))
+            return invalid(resp, f, "must be an object");
+        snprintf(f, sizeof(f), "family[%zu].iin", i);
+        if (!check_str(m, "iin", f, 12, true, &s, resp) ||
+            !check_iin(s, f, resp))
+            return false;
+        if (!check_enum(m, "relation", relations, true, &s, resp))
+            return false;
+        json_t *d = json_object_get(m, "disabled");
+        if (d && !json_is_boolean(d))
+            return invalid(resp, "family.disabled", "must be a boolean");
+    }
+    return true;
+}
+
+/* p.11: the documents required for this category and need grounds.
+ * Items the state systems hold (2–6) are fetched, never demanded. */
+static bool check_documents(json_t *body, const char *category, long group,
+                            json_t *grounds, http_resp_t *resp)
+{
+    json_t *docs = json_object_get(body, "documents");
+    if (!json_is_array(docs) || json_array_size(docs) > 50)
+        return invalid(resp, "documents", "must be an array of at most 50");
+    bool have[12] = {false};
+    size_t i;
+    json_t *d;
+    json_array_foreach(docs, i, d) {
+        const char *code, *sha;
+        long pages;
+        if (!json_is_object(d))
+            return invalid(resp, "documents", "items must be objects");
+        if (!check_enum(d, "code", document_codes, true, &code, resp) ||
+            !check_str(d, "sha256", "documents.sha256", 64, false, &sha,
+                       resp) ||
+            !check_int(d, "pages", "documents.pages", 1, 1000, false,
+                       &pages, resp))
+            return false;
+        for (int k = 0; document_codes[k]; k++)
+            if (strcmp(code, document_codes[k]) == 0)
+                have[k] = true;
+    }
+    bool need[12] = {false};
+    need[0] = true;                                      /* item 1 */
+    if (strcmp(category, "vulnerable") == 0) {
+        need[7] = true;                                  /* item 8 */
+        need[8] = group != 4 && group != 7;              /* item 9 */
+    }
+    if (strcmp(category, "public_sector") == 0)
+        need[9] = true;                                  /* item 10 */
+    if (strcmp(category, "emergency_dwelling") == 0)
+        need[10] = true;                                 /* item 11 */
+    json_t *g;
+    json_array_foreach(grounds, i, g)
+        if (json_integer_value(g) >= 4)
+            need[11] = true;                             /* item 12 */
+    json_t *missing = json_array();
+    for (int k = 0; k < 12; k++)
+        if (need[k] && !have[k])
+            json_array_append_new(missing, json_string(document_codes[k]));
+    if (json_array_size(missing) == 0) {
+        json_decref(missing);
+        return true;
+    }
+    http_reply_error(resp, 422, "missing_documents",
+                     "documents required by p.11 are missing",
+                     json_pack("{s:o}", "missing", missing));
+    return false;
+}
+
+bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
+                     struct application *app, http_resp_t *resp)
+{
+    const char *key, *s;
+    json_t *v;
+    memset(app, 0, sizeof(*app));
+    app->body = body;
+    json_object_foreach(body, key, v)
+        if (!in_set(key, top_fields))
+            return invalid(resp, key, "unknown field");
+
+    json_t *applicant = json_object_get(body, "applicant");
+    if (!applicant)
+        return invalid(resp, "applicant", "is required");
+    if (!check_person(applicant, "applicant", true, resp))
+        return false;
+    app->iin = json_string_value(json_object_get(applicant, "iin"));
+    json_t *rep = json_object_get(body, "representative");
+    if (rep && !json_is_null(rep) &&
+        !check_person(rep, "representative", false, resp))
+        return false;
+
+    const char *fund, *sector;
+    long group, months;
+    if (!check_str(body, "settlement_id", "settlement_id", 64, true,
+                   &app->settlement_id, resp) ||
+        !check_str(body, "authority_id", "authority_id", 64, false, &s,
+                   resp) ||
+        !check_enum(body, "fund", funds, true, &fund, resp) ||
+        !check_enum(body, "category", categories, true, &app->category,
+                    resp) ||
+        !check_int(body, "vulnerable_group", "vulnerable_group", 1, 12,
+                   false, &group, resp) ||
+        !check_enum(body, "public_sector_kind", sector_kinds, false,
+                    &sector, resp) ||
+        !check_int(body, "conscript_service_months",
+                   "conscript_service_months", 0, 120, false, &months,
+                   resp) ||
+        !check_family(json_object_get(body, "family"), resp))
+        return false;
+    bool vulnerable = strcmp(app->category, "vulnerable") == 0;
+    if (vulnerable != (group > 0))
+        return invalid(resp, "vulnerable_group",
+                       vulnerable ? "is required for category vulnerable"
+                                  : "only with category vulnerable");
+    bool sector_cat = strcmp(app->category, "public_sector") == 0;
+    if (sector_cat != (sector != NULL))
+        return invalid(resp, "public_sector_kind",
+                       sector_cat ? "is required for category public_sector"
+                                  : "only with category public_sector");
+
+    json_t *grounds = json_object_get(body, "need_grounds");
+    if (!json_is_array(grounds) || json_array_size(grounds) == 0 ||
+        json_array_size(grounds) > 6)
+        return invalid(resp, "need_grounds", "must list 1 to 6 grounds");
+    size_t i;
+    json_array_foreach(grounds, i, v)
+        if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+            json_integer_value(v) > 6)
+            return invalid(resp, "need_grounds", "grounds are 1 to 6");
+
+    /* p.6: the 3.1 income test applies to the vulnerable groups except
+     * orphans (7) and families with disabled children (4). */
+    json_t *income = json_object_get(body, "income");
+    bool income_needed = vulnerable && group != 4 && group != 7;
+    if (income && !json_is_null(income)) {
+        json_t *totals = json_object_get(income, "monthly_family_totals_tenge");
+        json_t *members = json_object_get(income, "members");
+        if (!json_is_object(income) || !json_is_array(totals) ||
+            json_array_size(totals) != 12 || !json_is_integer(members) ||
+            json_integer_value(members) < 1 ||
+            json_integer_value(members) > 50)
+            return invalid(resp, "income",
+                           "needs 12 monthly totals and members 1–50");
+        json_array_foreach(totals, i, v)
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > 100000000000LL)
+                return invalid(resp, "income.monthly_family_totals_tenge",
+                               "integer tenge, not negative");
+    } else if (income_needed) {
+        return invalid(resp, "income", "is required for this group (p.6)");
+    }
+
+    if (!check_str(body, "applicant_signature", "applicant_signature", 8192,
+                   who->kind == PRINCIPAL_PORTAL, &s, resp))
+        return false;
+
+    /* p.13.3: the settlement selects the authority. */
+    const char *p[1] = {app->settlement_id};
+    PGresult *r = pg_run(conn, "settlement_authority", 1, p);
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+        return false;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        http_reply_error(resp, 422, "unknown_settlement",
+                         "no such settlement in the reference data",
+                         json_pack("{s:s}", "field", "settlement_id"));
+        return false;
+    }
+    snprintf(app->authority_id, sizeof(app->authority_id), "%s",
+             PQgetvalue(r, 0, 0));
+    PQclear(r);
+    const char *given = json_string_value(json_object_get(body,
+                                                          "authority_id"));
+    if (who->kind == PRINCIPAL_OFFICE) {
+        if (!given)
+            return invalid(resp, "authority_id",
+                           "is required from an office");
+        if (strcmp(given, who->id) != 0) {
+            http_reply_error(resp, 403, "forbidden",
+                             "an office acts only for its own authority",
+                             NULL);
+            return false;
+        }
+    }
+    if (given && strcmp(given, app->authority_id) != 0) {
+        http_reply_error(resp, 422, "unknown_authority",
+                         "the authority does not serve this settlement",
+                         json_pack("{s:s}", "field", "authority_id"));
+        return false;
+    }
+    return check_documents(body, app->category, group, grounds, resp);
+}

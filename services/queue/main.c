@@ -1,0 +1,307 @@
+/* kezek-queue: gives each registration the next number of its list
+ * (p.5), keeps positions in Redis and answers position look-ups.
+ *
+ * Numbers are gapless per (authority, list) also with several
+ * instances: the number comes from an upsert of the list's row in
+ * queue_list, whose row lock is held until the batch commits, so two
+ * transactions can never take the same or skip a number. */
+#include "auth.h"
+#include "calendar.h"
+#include "consumer.h"
+#include "log.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "queue_view.h"
+#include "service.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PRODUCER "queue"
+#define MAX_PENDING 10000
+
+static const struct pg_stmt queue_stmts[] = {
+    {"entry_by_app",
+     "SELECT number FROM queue_entry WHERE application_id = $1"},
+    {"list_next",
+     "INSERT INTO queue_list (authority_id, list, last_number)"
+     " VALUES ($1, $2, 1) ON CONFLICT (authority_id, list)"
+     " DO UPDATE SET last_number = queue_list.last_number + 1"
+     " RETURNING last_number"},
+    {"entry_put",
+     "INSERT INTO queue_entry (authority_id, list, number, application_id,"
+     " applicant_iin, accepted_seq) VALUES ($1, $2, $3, $4, $5, $6)"},
+    {"entry_position",
+     "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
+     " AND list = $2 AND status = 'active' AND accepted_seq <= $3"},
+    {"entry_lookup",
+     "SELECT e.number, (SELECT count(*) FROM queue_entry o"
+     " WHERE o.authority_id = e.authority_id AND o.list = e.list"
+     " AND o.status = 'active' AND o.accepted_seq <= e.accepted_seq)"
+     " FROM queue_entry e WHERE e.authority_id = $1 AND e.list = $2"
+     " AND e.applicant_iin = $3 AND e.status = 'active'"},
+    {NULL, NULL},
+};
+
+static service_t svc;
+static kredis_t *redis_writer;          /* consumer thread only */
+static struct queue_view_entry pending[MAX_PENDING];
+static int npending;
+static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
+static metric_t *m_numbers, *m_view_fail, *m_fallback;
+
+static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
+                             char *why, size_t whylen)
+{
+    (void)ctx;
+    if (ev->type != KEZEK__EVENT_TYPE__DECISION_MADE)
+        return HANDLE_OK;
+    Kezek__DecisionMade *d =
+        kezek__decision_made__unpack(NULL, ev->payload_len, ev->payload);
+    if (!d) {
+        snprintf(why, whylen, "undecodable DecisionMade");
+        return HANDLE_POISON;
+    }
+    enum handle_rc rc = HANDLE_OK;
+    if (!d->registered)
+        goto out;
+    if (!d->authority_id[0] || strlen(d->authority_id) >= 64 ||
+        !d->list[0] || strlen(d->list) >= 32 || d->accepted_seq == 0 ||
+        strlen(d->applicant_iin) != 12) {
+        snprintf(why, whylen, "DecisionMade lacks authority/list/order");
+        rc = HANDLE_POISON;
+        goto out;
+    }
+    const char *p1[1] = {d->application_id};
+    PGresult *r = pg_run(conn, "entry_by_app", 1, p1);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    bool numbered = PQntuples(r) > 0;
+    PQclear(r);
+    if (numbered) /* replayed after a crash: the number stands */
+        goto out;
+    const char *p2[2] = {d->authority_id, d->list};
+    r = pg_run(conn, "list_next", 2, p2);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    char number[24], seq[24];
+    snprintf(number, sizeof(number), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
+    const char *p3[6] = {d->authority_id, d->list, number,
+                         d->application_id, d->applicant_iin, seq};
+    r = pg_run(conn, "entry_put", 6, p3);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    PQclear(r);
+    const char *p4[3] = {d->authority_id, d->list, seq};
+    r = pg_run(conn, "entry_position", 3, p4);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+
+    Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
+    q.application_id = d->application_id;
+    q.authority_id = d->authority_id;
+    q.list = d->list;
+    q.number = strtoull(number, NULL, 10);
+    q.position = position;
+    q.accepted_seq = d->accepted_seq;
+    q.applicant_iin = d->applicant_iin;
+    q.assigned_at_us = now_us();
+    if (!outbox_add_msg(conn, PRODUCER,
+                        KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
+                        d->application_id, &q.base)) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    if (npending < MAX_PENDING) {
+        struct queue_view_entry *e = &pending[npending++];
+        snprintf(e->authority_id, sizeof(e->authority_id), "%s",
+                 d->authority_id);
+        snprintf(e->list, sizeof(e->list), "%s", d->list);
+        snprintf(e->iin, sizeof(e->iin), "%s", d->applicant_iin);
+        e->number = q.number;
+        e->accepted_seq = d->accepted_seq;
+    } else {
+        view_dirty = true;
+    }
+out:
+    kezek__decision_made__free_unpacked(d, NULL);
+    return rc;
+}
+
+/* After commit: the view follows the truth, or is marked for rebuild. */
+static void committed(void *ctx)
+{
+    (void)ctx;
+    metric_add(m_numbers, (uint64_t)npending);
+    if (!view_dirty && npending &&
+        !queue_view_put(redis_writer, pending, npending)) {
+        view_dirty = true;
+        metric_inc(m_view_fail);
+    }
+    npending = 0;
+    if (view_dirty && kredis_ctx(redis_writer)) {
+        char err[256];
+        PGconn *c = pg_connect(svc.conninfo, NULL, err, sizeof(err));
+        struct queue_view_report rep;
+        if (c && queue_view_rebuild(c, redis_writer, NULL, false, &rep)) {
+            view_dirty = false;
+            log_info("queue.view_rebuilt", "%ld lists, %ld entries",
+                     rep.lists, rep.entries);
+        }
+        if (c)
+            PQfinish(c);
+    }
+}
+
+static void rolled_back(void *ctx)
+{
+    (void)ctx;
+    npending = 0;
+}
+
+/* GET /v1/queue/{authority}/{list}/entries/{iin} */
+static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    char err[256];
+    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
+    principal_t who;
+    int auth = c ? auth_resolve(c, http_header(req, "Authorization"), &who)
+                 : -1;
+    if (auth <= 0) {
+        if (auth < 0)
+            http_reply_error(resp, 503, "unavailable",
+                             "database unavailable", NULL);
+        else
+            http_reply_error(resp, 401, "unauthorized",
+                             "a valid bearer token is required", NULL);
+        if (c)
+            pgpool_release(svc.pool, c);
+        return;
+    }
+    const char *authority = req->params[0], *list = req->params[1],
+               *iin = req->params[2];
+    if (who.kind == PRINCIPAL_OFFICE && strcmp(who.id, authority) != 0) {
+        http_reply_error(resp, 403, "forbidden",
+                         "an office sees only its own lists", NULL);
+        pgpool_release(svc.pool, c);
+        return;
+    }
+    /* Redis first, when the view is known good; the truth otherwise. */
+    long long number = -1, position = -1;
+    const char *source = "postgres";
+    char as_of[26];
+    kredis_t *r = kredis_new(svc.redis_addr);
+    if (!view_dirty && r) {
+        redisReply *rank = kredis_cmd(r, "ZRANK kezek:q:%s:%s %s", authority,
+                                      list, iin);
+        redisReply *num = kredis_cmd(r, "HGET kezek:qn:%s:%s %s", authority,
+                                     list, iin);
+        redisReply *at = kredis_cmd(r, "GET kezek:q:as_of");
+        if (rank && num && at && rank->type == REDIS_REPLY_INTEGER &&
+            num->type == REDIS_REPLY_STRING &&
+            at->type == REDIS_REPLY_STRING) {
+            position = rank->integer + 1;
+            number = atoll(num->str);
+            source = "redis";
+            almaty_timestamp(atoll(at->str), as_of);
+        }
+        if (rank)
+            freeReplyObject(rank);
+        if (num)
+            freeReplyObject(num);
+        if (at)
+            freeReplyObject(at);
+    }
+    kredis_destroy(&r);
+    if (number < 0) {
+        metric_inc(m_fallback);
+        const char *p[3] = {authority, list, iin};
+        PGresult *res = pg_run(c, "entry_lookup", 3, p);
+        if (!res) {
+            http_reply_error(resp, 503, "unavailable",
+                             "database unavailable", NULL);
+            pgpool_release(svc.pool, c);
+            return;
+        }
+        if (PQntuples(res) == 1) {
+            number = atoll(PQgetvalue(res, 0, 0));
+            position = atoll(PQgetvalue(res, 0, 1));
+        }
+        PQclear(res);
+        almaty_timestamp(now_us() / 1000000, as_of);
+    }
+    pgpool_release(svc.pool, c);
+    if (number < 0) {
+        http_reply_error(resp, 404, "not_found",
+                         "no active entry for this person in this list",
+                         NULL);
+        return;
+    }
+    http_reply_json(resp, 200,
+                    json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "number",
+                              (json_int_t)number, "position",
+                              (json_int_t)position, "list", list,
+                              "authority_id", authority, "as_of", as_of,
+                              "source", source));
+}
+
+static bool health(void *ctx, char *detail, size_t len)
+{
+    (void)ctx;
+    return service_pg_ok(&svc, detail, len);
+}
+
+static const struct http_route routes[] = {
+    {"GET", "/v1/queue/*/*/entries/*", get_entry},
+    {NULL, NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    int rc = service_init(&svc, "queue", argc, argv,
+        "Numbers registrations per authority and list, keeps the Redis\n"
+        "view of positions and answers position look-ups.\n");
+    if (rc)
+        return rc > 0 ? 0 : 1;
+    m_numbers = metrics_counter("kezek_queue_numbers_assigned_total",
+                                "Queue numbers given (p.5)", NULL);
+    m_view_fail = metrics_counter("kezek_queue_view_write_failures_total",
+        "Redis writes that failed after commit (view rebuilt later)", NULL);
+    m_fallback = metrics_counter("kezek_queue_lookup_fallbacks_total",
+        "Position look-ups answered from Postgres", NULL);
+    redis_writer = kredis_new(svc.redis_addr);
+    long threads;
+    if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
+        return 1;
+    svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, queue_stmts);
+    if (service_http(&svc, 8082, routes, health, NULL) != 0) {
+        service_fini(&svc);
+        return 1;
+    }
+    committed(NULL); /* rebuild the view at start */
+    struct consumer_cfg cc = {
+        .name = "queue", .conninfo = svc.conninfo, .stmts = queue_stmts,
+        .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
+        .idle_poll_ms = 250, .handle = assign, .committed = committed,
+        .rolled_back = rolled_back,
+    };
+    rc = consumer_run(&cc, &service_stop);
+    kredis_destroy(&redis_writer);
+    service_fini(&svc);
+    return rc == 0 ? 0 : 1;
+}

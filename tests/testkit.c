@@ -1,0 +1,1 @@
+int testkit_placeholder;
