@@ -53,18 +53,34 @@ redisContext *kredis_ctx(kredis_t *self)
         return NULL;
     struct timeval tv = {1, 0};
     redisContext *c;
-    if (strncmp(self->addr, "unix:", 5) == 0) {
-        c = redisConnectUnixWithTimeout(self->addr + 5, tv);
+    char addr[512];
+    snprintf(addr, sizeof(addr), "%s", self->addr);
+    int db = 0;
+    char *slash = strrchr(addr, '/');
+    if (slash && slash > addr && slash[-1] == '#' && slash[1] &&
+        strspn(slash + 1, "0123456789") == strlen(slash + 1)) {
+        db = atoi(slash + 1);   /* "...#/N" selects database N */
+        slash[-1] = '\0';
+    }
+    if (strncmp(addr, "unix:", 5) == 0) {
+        c = redisConnectUnixWithTimeout(addr + 5, tv);
     } else {
-        char host[256];
-        const char *colon = strrchr(self->addr, ':');
+        char *colon = strrchr(addr, ':');
         int port = colon ? atoi(colon + 1) : 6379;
-        size_t hl = colon ? (size_t)(colon - self->addr) : strlen(self->addr);
-        if (hl >= sizeof(host))
-            hl = sizeof(host) - 1;
-        memcpy(host, self->addr, hl);
-        host[hl] = '\0';
-        c = redisConnectWithTimeout(host, port, tv);
+        if (colon)
+            *colon = '\0';
+        c = redisConnectWithTimeout(addr, port, tv);
+    }
+    if (c && !c->err && db > 0) {
+        redisReply *sel = redisCommand(c, "SELECT %d", db);
+        if (!sel || sel->type == REDIS_REPLY_ERROR) {
+            if (sel)
+                freeReplyObject(sel);
+            redisFree(c);
+            c = NULL;
+        } else {
+            freeReplyObject(sel);
+        }
     }
     if (!c || c->err) {
         log_warn("redis.connect", "redis unreachable: %s",

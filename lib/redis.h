@@ -2,7 +2,8 @@
  *
  * Redis only holds views rebuilt from Postgres; every caller treats a
  * failure as "view unavailable", never as lost data. addr is
- * "unix:/path/to/sock" or "host:port". Not thread-safe: one per thread. */
+ * "unix:/path/to/sock" or "host:port", optionally followed by "#/N" to
+ * select database N. Not thread-safe: one per thread. */
 #ifndef KEZEK_REDIS_H
 #define KEZEK_REDIS_H
 
