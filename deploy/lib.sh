@@ -19,7 +19,7 @@ kz_pg_user() {
 # kz_pg_start DATA_DIR SOCKET_DIR PORT LOGFILE
 kz_pg_start() {
   local data=$1 sock=$2 port=$3 log=$4
-  mkdir -p "$data" "$sock"
+  mkdir -p "$data" "$sock" "$(dirname "$log")"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$data" "$sock" "$(dirname "$log")"
   fi

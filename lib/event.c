@@ -49,6 +49,7 @@ enum event_rc event_validate(const event_t *ev)
     if (ev->schema_version != KEZEK_SCHEMA_VERSION)
         return EVENT_VERSION;
     if (strlen(ev->event_id) != 32 || ev->key[0] == '\0' ||
+        ev->payload_len == 0 ||
         ev->producer[0] == '\0' || ev->occurred_at_us <= 0)
         return EVENT_INVALID;
     if (ev->type < KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED ||
@@ -83,8 +84,6 @@ enum event_rc event_decode(const uint8_t *buf, size_t len, event_t *out)
         !copy_str(out->key, sizeof(out->key), env->key) ||
         !copy_str(out->producer, sizeof(out->producer), env->producer))
         rc = EVENT_INVALID;
-    if (rc == EVENT_OK)
-        rc = event_validate(out);
     if (rc == EVENT_OK && env->payload.len > 0) {
         out->payload = malloc(env->payload.len);
         if (!out->payload)
@@ -93,6 +92,8 @@ enum event_rc event_decode(const uint8_t *buf, size_t len, event_t *out)
             memcpy(out->payload, env->payload.data, env->payload.len);
         out->payload_len = env->payload.len;
     }
+    if (rc == EVENT_OK)
+        rc = event_validate(out);
     kezek__envelope__free_unpacked(env, NULL);
     if (rc != EVENT_OK)
         event_clear(out);

@@ -1,1 +1,342 @@
-int testkit_placeholder;
+#include "testkit.h"
+
+#include "notice.h"
+#include "auth.h"
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *const tk_svc_names[TK_NSVC] = {"intake", "eligibility", "queue",
+                                           "notify"};
+
+static const char *need_env(const char *name)
+{
+    const char *v = getenv(name);
+    cr_assert(v && *v, "%s is not set: run the tests with ./deploy/test",
+              name);
+    return v;
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+    socklen_t len = sizeof(sa);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+long tk_scalar(PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    long v = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 &&
+        !PQgetisnull(r, 0, 0))
+        v = atol(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static void admin_exec(const char *sql)
+{
+    char ci[600];
+    snprintf(ci, sizeof(ci), "%s dbname=postgres", need_env("KEZEK_TEST_PG"));
+    PGconn *c = PQconnectdb(ci);
+    cr_assert(PQstatus(c) == CONNECTION_OK, "test postgres: %s",
+              PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK ||
+                  PQresultStatus(r) == PGRES_TUPLES_OK,
+              "%s: %s", sql, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(c);
+}
+
+static int next_redis_db(void)
+{
+    char ci[600];
+    snprintf(ci, sizeof(ci), "%s dbname=postgres", need_env("KEZEK_TEST_PG"));
+    PGconn *c = PQconnectdb(ci);
+    long v = tk_scalar(c, "SELECT nextval('tk_redis_db')");
+    PQfinish(c);
+    cr_assert(v > 0, "sequence tk_redis_db missing (deploy/test makes it)");
+    return (int)(v % 255) + 1;
+}
+
+PGconn *tk_db(const tk_env_t *env)
+{
+    PGconn *c = PQconnectdb(env->conninfo);
+    cr_assert(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    return c;
+}
+
+void tk_token(const tk_env_t *env, const char *principal, char *out)
+{
+    char token[96], id[17], hash[65];
+    auth_new_token(token, id, hash);
+    PGconn *c = tk_db(env);
+    const char *p[3] = {id, principal, hash};
+    PGresult *r = PQexecParams(c, "INSERT INTO api_token (id, principal,"
+                               " token_hash) VALUES ($1, $2, $3)", 3, NULL,
+                               p, NULL, NULL, 0);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+    strcpy(out, token);
+}
+
+void tk_env_init(tk_env_t *env)
+{
+    static int counter;
+    memset(env, 0, sizeof(*env));
+    cr_assert(sodium_init() >= 0);
+    char db[64];
+    snprintf(db, sizeof(db), "t_%d_%d_%ld", (int)getpid(), counter++,
+             (long)time(NULL) % 100000);
+    char sql[200];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE kezek_template",
+             db);
+    admin_exec(sql);
+    snprintf(env->conninfo, sizeof(env->conninfo), "%s dbname=%s",
+             need_env("KEZEK_TEST_PG"), db);
+    snprintf(env->redis, sizeof(env->redis), "%s#/%d",
+             need_env("KEZEK_TEST_REDIS"), next_redis_db());
+    size_t n = 0;
+    for (int i = 0; i < TK_NSVC; i++) {
+        env->http_port[i] = free_port();
+        env->bus_port[i] = free_port();
+        n += (size_t)snprintf(env->bus_endpoints + n,
+                              sizeof(env->bus_endpoints) - n,
+                              "%stcp://127.0.0.1:%d", i ? "," : "",
+                              env->bus_port[i]);
+    }
+    snprintf(env->dir, sizeof(env->dir), "/tmp/kezek-test-XXXXXX");
+    cr_assert(mkdtemp(env->dir));
+    snprintf(env->keyfile, sizeof(env->keyfile), "%s/notify.key", env->dir);
+    char pk[64], err[256];
+    cr_assert(signer_generate(env->keyfile, "k-test", pk, err, sizeof(err)),
+              "%s", err);
+    PGconn *c = tk_db(env);
+    const char *p[1] = {pk};
+    PGresult *r = PQexecParams(c, "INSERT INTO signing_key (key_id,"
+                               " public_key) VALUES ('k-test', $1)", 1, NULL,
+                               p, NULL, NULL, 0);
+    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+    tk_token(env, "office:a-01-02", env->office);
+    tk_token(env, "portal", env->portal);
+    env->batch_size = 100;
+}
+
+void tk_start(tk_env_t *env, int i)
+{
+    char log[300], bin[300];
+    snprintf(log, sizeof(log), "%s/%s.log", env->dir, tk_svc_names[i]);
+    snprintf(bin, sizeof(bin), "%s/kezek-%s", need_env("KEZEK_BIN_DIR"),
+             tk_svc_names[i]);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        char v[600];
+        setenv("KEZEK_PG", env->conninfo, 1);
+        setenv("KEZEK_REDIS", env->redis, 1);
+        setenv("KEZEK_BUS_ENDPOINTS", env->bus_endpoints, 1);
+        snprintf(v, sizeof(v), "tcp://127.0.0.1:%d", env->bus_port[i]);
+        setenv("KEZEK_BUS_BIND", v, 1);
+        snprintf(v, sizeof(v), "%d", env->http_port[i]);
+        setenv("KEZEK_HTTP_PORT", v, 1);
+        snprintf(v, sizeof(v), "%d", env->batch_size);
+        setenv("KEZEK_BATCH_SIZE", v, 1);
+        setenv("KEZEK_SIGNING_KEY", env->keyfile, 1);
+        unsetenv("KEZEK_CONFIG");
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        dup2(fd, 2);
+        dup2(fd, 1);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    env->pid[i] = pid;
+    for (int k = 0; k < 200; k++) {
+        long st = 0;
+        json_t *j = tk_http("GET", env->http_port[i], "/healthz", NULL,
+                            NULL, NULL, &st);
+        json_decref(j);
+        if (st == 200)
+            return;
+        int wst;
+        cr_assert(waitpid(pid, &wst, WNOHANG) == 0,
+                  "kezek-%s exited at start; see %s", tk_svc_names[i], log);
+        usleep(25000);
+    }
+    cr_assert_fail("kezek-%s did not become healthy", tk_svc_names[i]);
+}
+
+int tk_signal(tk_env_t *env, int i, int sig)
+{
+    if (env->pid[i] <= 0)
+        return -1;
+    kill(env->pid[i], sig);
+    int st = 0;
+    if (sig == SIGTERM || sig == SIGKILL) {
+        waitpid(env->pid[i], &st, 0);
+        env->pid[i] = 0;
+    }
+    return st;
+}
+
+void tk_env_fini(tk_env_t *env)
+{
+    for (int i = 0; i < TK_NSVC; i++)
+        if (env->pid[i] > 0)
+            tk_signal(env, i, SIGTERM);
+    char cmd[400];
+    if (!getenv("KEZEK_TEST_KEEP")) {
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", env->dir);
+    }
+}
+
+struct buf {
+    char *p;
+    size_t n;
+};
+
+static size_t on_body(char *d, size_t s, size_t n, void *u)
+{
+    struct buf *b = u;
+    char *np = realloc(b->p, b->n + s * n + 1);
+    if (!np)
+        return 0;
+    b->p = np;
+    memcpy(b->p + b->n, d, s * n);
+    b->n += s * n;
+    b->p[b->n] = '\0';
+    return s * n;
+}
+
+json_t *tk_http(const char *method, int port, const char *path,
+                const char *token, const char *extra, const char *body,
+                long *status)
+{
+    CURL *c = curl_easy_init();
+    char url[512], auth[256];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", port, path);
+    struct curl_slist *h = NULL;
+    if (token) {
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, auth);
+    }
+    if (body)
+        h = curl_slist_append(h, "Content-Type: application/json");
+    if (extra)
+        h = curl_slist_append(h, extra);
+    struct buf b = {NULL, 0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    *status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    json_t *j = b.p ? json_loads(b.p, 0, NULL) : NULL;
+    free(b.p);
+    return j;
+}
+
+void tk_iin(int n, char *out)
+{
+    for (int serial = n * 10;; serial++) {
+        char s[13];
+        snprintf(s, sizeof(s), "7910283%04d", serial % 10000);
+        int d[11], sum = 0;
+        for (int i = 0; i < 11; i++) {
+            d[i] = s[i] - '0';
+            sum += d[i] * (i + 1);
+        }
+        int check = sum % 11;
+        if (check == 10) {
+            static const int w2[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2};
+            sum = 0;
+            for (int i = 0; i < 11; i++)
+                sum += d[i] * w2[i];
+            check = sum % 11;
+            if (check == 10)
+                continue;
+        }
+        memcpy(out, s, 11);
+        out[11] = (char)('0' + check);
+        out[12] = '\0';
+        return;
+    }
+}
+
+char *tk_application(const char *iin)
+{
+    char *s = NULL;
+    int n = asprintf(&s,
+        "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"Testov\","
+        "\"given_name\":\"Test\",\"phone\":\"+77010000000\"},"
+        "\"settlement_id\":\"s-01-02\",\"authority_id\":\"a-01-02\","
+        "\"fund\":\"communal\",\"category\":\"wwii\",\"need_grounds\":[1],"
+        "\"documents\":[{\"code\":\"application_form\",\"pages\":1}]}",
+        iin);
+    cr_assert(n > 0);
+    return s;
+}
+
+bool tk_submit(const tk_env_t *env, const char *iin, const char *key,
+               char *id_out, long *status)
+{
+    char *body = tk_application(iin);
+    char hdr[128];
+    snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+    json_t *j = tk_http("POST", env->http_port[TK_INTAKE],
+                        "/v1/applications", env->office, hdr, body, status);
+    free(body);
+    const char *id = json_string_value(json_object_get(j, "application_id"));
+    bool ok = id && (*status == 202 || *status == 200);
+    if (ok && id_out)
+        strcpy(id_out, id);
+    json_decref(j);
+    return ok;
+}
+
+bool tk_wait_scalar(const tk_env_t *env, const char *sql, long want,
+                    int timeout_ms)
+{
+    PGconn *c = tk_db(env);
+    bool ok = false;
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (tk_scalar(c, sql) == want) {
+            ok = true;
+            break;
+        }
+        usleep(20000);
+    }
+    PQfinish(c);
+    return ok;
+}

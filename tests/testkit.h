@@ -1,0 +1,72 @@
+/* testkit — real Postgres, Redis and service processes for tests.
+ *
+ * deploy/test starts a throwaway Postgres and Redis and exports
+ * KEZEK_TEST_PG (conninfo without dbname), KEZEK_TEST_REDIS (unix
+ * socket address) and KEZEK_BIN_DIR. Each test gets its own database
+ * (cloned from kezek_template, migrated and with reference data), its
+ * own Redis database, free ports and its own service processes, so
+ * Criterion may run tests in parallel. */
+#ifndef KEZEK_TESTKIT_H
+#define KEZEK_TESTKIT_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+enum { TK_INTAKE, TK_ELIGIBILITY, TK_QUEUE, TK_NOTIFY, TK_NSVC };
+
+typedef struct tk_env {
+    char conninfo[512];
+    char redis[256];
+    char bus_endpoints[256];
+    int http_port[TK_NSVC];
+    int bus_port[TK_NSVC];
+    pid_t pid[TK_NSVC];
+    char keyfile[300];
+    char dir[256];
+    char office[128], portal[128]; /* tokens: office:a-01-02, portal */
+    int batch_size;
+} tk_env_t;
+
+extern const char *const tk_svc_names[TK_NSVC];
+
+/* A fresh database, Redis db, ports, signing key and tokens. */
+void tk_env_init(tk_env_t *env);
+/* Stops every service (SIGTERM) and removes the temp dir. */
+void tk_env_fini(tk_env_t *env);
+
+/* Starts service i and waits for /healthz. */
+void tk_start(tk_env_t *env, int i);
+/* Sends sig; for SIGTERM waits for exit and returns the exit status. */
+int tk_signal(tk_env_t *env, int i, int sig);
+
+PGconn *tk_db(const tk_env_t *env);
+/* The first column of the first row of sql, as a long (-1 on error). */
+long tk_scalar(PGconn *c, const char *sql);
+
+/* A token for principal stored in env's database. */
+void tk_token(const tk_env_t *env, const char *principal, char *out);
+
+/* HTTP to 127.0.0.1:port; returns the parsed JSON reply (or NULL) and
+ * the status. extra: NULL or "Name: value". */
+json_t *tk_http(const char *method, int port, const char *path,
+                const char *token, const char *extra, const char *body,
+                long *status);
+
+/* A valid IIN for serial n (1 ≤ n < 10000), born 1979-10-28. */
+void tk_iin(int n, char *out);
+
+/* A complete application for the office of a-01-02 (wwii). */
+char *tk_application(const char *iin);
+
+/* POSTs an application; returns the application id (static buffer per
+ * call of out) or false. */
+bool tk_submit(const tk_env_t *env, const char *iin, const char *key,
+               char *id_out, long *status);
+
+/* Polls until the SQL scalar reaches want or timeout_ms passes. */
+bool tk_wait_scalar(const tk_env_t *env, const char *sql, long want,
+                    int timeout_ms);
+
+#endif
