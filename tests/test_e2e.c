@@ -1,0 +1,247 @@
+/* End to end through the four services and the bus: an application
+ * accepted over HTTP (p.13, p.14) is decided (p.6), numbered in its
+ * queue (p.5) and delivered, signed, to the personal cabinet (p.15). */
+#include "notice.h"
+#include "testkit.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static tk_env_t env;
+
+static void setup(void)
+{
+    tk_env_init(&env);
+    for (int i = 0; i < TK_NSVC; i++)
+        tk_start(&env, i);
+}
+
+static void teardown(void)
+{
+    tk_env_fini(&env);
+}
+
+static json_t *get_app(const char *id, long *st)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/applications/%s", id);
+    return tk_http("GET", env.http_port[TK_INTAKE], path, env.office, NULL,
+                   NULL, st);
+}
+
+static json_t *wait_status(const char *id, const char *status, bool delivered)
+{
+    for (int i = 0; i < 500; i++) {
+        long st;
+        json_t *j = get_app(id, &st);
+        const char *s = json_string_value(json_object_get(j, "status"));
+        if (s && strcmp(s, status) == 0 &&
+            (!delivered || json_is_true(json_object_get(j, "delivered"))))
+            return j;
+        json_decref(j);
+        usleep(20000);
+    }
+    cr_assert_fail("application %s never reached %s", id, status);
+    return NULL;
+}
+
+static json_t *cabinet(const char *iin, long *st)
+{
+    char path[128], hdr[64];
+    snprintf(path, sizeof(path), "/v1/cabinet/%s/messages", iin);
+    snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s", iin);
+    return tk_http("GET", env.http_port[TK_NOTIFY], path, env.portal, hdr,
+                   NULL, st);
+}
+
+Test(e2e, accepted_decided_numbered_delivered, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    char iin[13], id[40];
+    long st;
+    tk_iin(1, iin);
+    cr_assert(tk_submit(&env, iin, "k-1", id, &st));
+    cr_assert_eq(st, 202);
+    json_t *app = wait_status(id, "registered", true);
+    json_t *q = json_object_get(app, "queue");
+    cr_assert_eq(json_integer_value(json_object_get(q, "number")), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(q, "list")), "wwii");
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(app, "decision"), "outcome")),
+                     "registered");
+    /* p.7: the receipt names the due date, 30 days after acceptance */
+    json_t *receipt = json_object_get(app, "receipt");
+    cr_assert(json_string_value(json_object_get(receipt, "result_due")));
+    json_decref(app);
+
+    /* p.15: the signed notice is in the cabinet, and verifies */
+    json_t *cab = cabinet(iin, &st);
+    cr_assert_eq(st, 200);
+    json_t *msgs = json_object_get(cab, "messages");
+    cr_assert_eq(json_array_size(msgs), 1);
+    json_t *m = json_array_get(msgs, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(m, "kind")),
+                     "registration_notice");
+    PGconn *c = tk_db(&env);
+    PGresult *r = PQexec(c, "SELECT public_key FROM signing_key"
+                            " WHERE key_id = 'k-test'");
+    const char *sig = json_string_value(json_object_get(m, "signature"));
+    json_t *doc = json_object_get(m, "document");
+    cr_assert(notice_verify(doc, sig, PQgetvalue(r, 0, 0)));
+    /* a tampered document fails */
+    json_object_set_new(json_object_get(doc, "queue"), "number",
+                        json_integer(2));
+    cr_assert_not(notice_verify(doc, sig, PQgetvalue(r, 0, 0)));
+    PQclear(r);
+    json_decref(cab);
+
+    /* p.5: the live position, from Redis */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/queue/a-01-02/wwii/entries/%s", iin);
+    json_t *pos = tk_http("GET", env.http_port[TK_QUEUE], path, env.office,
+                          NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(json_integer_value(json_object_get(pos, "position")), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(pos, "source")),
+                     "redis");
+    json_decref(pos);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM dead_letter"), 0);
+    PQfinish(c);
+}
+
+Test(e2e, idempotency_key_replays_and_conflicts, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char iin[13], id1[40], id2[40];
+    long st;
+    tk_iin(2, iin);
+    cr_assert(tk_submit(&env, iin, "same", id1, &st));
+    cr_assert_eq(st, 202);
+    cr_assert(tk_submit(&env, iin, "same", id2, &st));
+    cr_assert_eq(st, 200, "a repeat is answered, not accepted again");
+    cr_assert_str_eq(id1, id2);
+    char other[13];
+    tk_iin(3, other);
+    cr_assert_not(tk_submit(&env, other, "same", NULL, &st));
+    cr_assert_eq(st, 409);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM application"), 1);
+    PQfinish(c);
+}
+
+Test(e2e, boundary_errors, .init = setup, .fini = teardown, .timeout = 60)
+{
+    long st;
+    int port = env.http_port[TK_INTAKE];
+    json_t *j = tk_http("POST", port, "/v1/applications", NULL,
+                        "Idempotency-Key: a", "{}", &st);
+    cr_assert_eq(st, 401);
+    json_decref(j);
+    j = tk_http("POST", port, "/v1/applications", env.office,
+                "Idempotency-Key: a", "{not json", &st);
+    cr_assert_eq(st, 400);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(j, "error"), "code")),
+                     "malformed_json");
+    json_decref(j);
+    char *body = tk_application("791028302727"); /* bad check digit */
+    j = tk_http("POST", port, "/v1/applications", env.office,
+                "Idempotency-Key: b", body, &st);
+    free(body);
+    cr_assert_eq(st, 400);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(j, "error"), "code")),
+                     "invalid_iin");
+    json_decref(j);
+    /* 413 over 64 KiB */
+    char *big = malloc(70000);
+    memset(big, ' ', 69999);
+    big[0] = '{';
+    big[69998] = '}';
+    big[69999] = '\0';
+    j = tk_http("POST", port, "/v1/applications", env.office,
+                "Idempotency-Key: c", big, &st);
+    free(big);
+    cr_assert_eq(st, 413);
+    json_decref(j);
+    /* p.11: the application form is always required */
+    char iin[13];
+    tk_iin(4, iin);
+    body = tk_application(iin);
+    char *docs = strstr(body, "\"documents\"");
+    strcpy(docs, "\"documents\":[]}");
+    j = tk_http("POST", port, "/v1/applications", env.office,
+                "Idempotency-Key: d", body, &st);
+    free(body);
+    cr_assert_eq(st, 422);
+    json_t *missing = json_object_get(json_object_get(json_object_get(j,
+                          "error"), "details"), "missing");
+    cr_assert_str_eq(json_string_value(json_array_get(missing, 0)),
+                     "application_form");
+    json_decref(j);
+    /* an office acts only for its own authority */
+    char other[128];
+    tk_token(&env, "office:a-01-03", other);
+    tk_iin(5, iin);
+    body = tk_application(iin);
+    j = tk_http("POST", port, "/v1/applications", other,
+                "Idempotency-Key: e", body, &st);
+    free(body);
+    cr_assert_eq(st, 403);
+    json_decref(j);
+    /* another citizen's cabinet */
+    char path[128];
+    snprintf(path, sizeof(path), "/v1/cabinet/%s/messages", iin);
+    j = tk_http("GET", env.http_port[TK_NOTIFY], path, env.portal,
+                "X-Citizen-IIN: 791028302728", NULL, &st);
+    cr_assert_eq(st, 403);
+    json_decref(j);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM application"), 0);
+    PQfinish(c);
+}
+
+Test(e2e, health_and_metrics_on_every_service, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    for (int i = 0; i < TK_NSVC; i++) {
+        long st;
+        json_t *j = tk_http("GET", env.http_port[i], "/healthz", NULL, NULL,
+                            NULL, &st);
+        cr_assert_eq(st, 200, "%s healthz", tk_svc_names[i]);
+        json_decref(j);
+        j = tk_http("GET", env.http_port[i], "/metrics", NULL, NULL, NULL,
+                    &st);
+        cr_assert_eq(st, 200, "%s metrics", tk_svc_names[i]);
+        cr_assert_null(j, "metrics are text, not JSON");
+    }
+}
+
+Test(e2e, stopped_consumer_catches_up, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+    /* graceful SIGTERM: finish the batch, commit, exit 0 */
+    int st = tk_signal(&env, TK_NOTIFY, SIGTERM);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "notify exit %d", st);
+    char ids[5][40];
+    for (int i = 0; i < 5; i++) {
+        char iin[13], key[16];
+        long code;
+        tk_iin(10 + i, iin);
+        snprintf(key, sizeof(key), "c-%d", i);
+        cr_assert(tk_submit(&env, iin, key, ids[i], &code));
+    }
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 5,
+                             20000));
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM notice"), 0);
+    tk_start(&env, TK_NOTIFY);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM notice", 5, 20000));
+    for (int i = 0; i < 5; i++)
+        json_decref(wait_status(ids[i], "registered", true));
+    PQfinish(c);
+}
