@@ -202,9 +202,16 @@ int tk_signal(tk_env_t *env, int i, int sig)
 
 void tk_env_fini(tk_env_t *env)
 {
-    for (int i = 0; i < TK_NSVC; i++)
-        if (env->pid[i] > 0)
-            tk_signal(env, i, SIGTERM);
+    for (int i = 0; i < TK_NSVC; i++) {
+        if (env->pid[i] <= 0)
+            continue;
+        int st = tk_signal(env, i, SIGTERM);
+        /* graceful stop: finish the batch, commit, exit 0 (and, under
+         * ASan, no leak report) */
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+                  "kezek-%s did not stop cleanly on SIGTERM (status %d)",
+                  tk_svc_names[i], st);
+    }
     char cmd[400];
     if (!getenv("KEZEK_TEST_KEEP")) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env->dir);
