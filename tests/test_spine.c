@@ -257,3 +257,52 @@ Test(spine, consumer_follows_the_bus_and_catches_up_after_a_gap,
     bus_destroy(&pub);
     PQfinish(c);
 }
+
+struct producer {
+    int n;
+};
+
+static void *produce_thread(void *arg)
+{
+    struct producer *p = arg;
+    char err[256];
+    PGconn *c = pg_connect(env.conninfo, NULL, err, sizeof(err));
+    for (int i = 0; c && i < p->n; i++) {
+        if (!pg_exec(c, "BEGIN") ||
+            !outbox_add(c, "test", KEZEK__EVENT_TYPE__DECISION_MADE, "k",
+                        (const uint8_t *)"p", 1) ||
+            !pg_exec(c, "COMMIT"))
+            break;
+    }
+    if (c)
+        PQfinish(c);
+    return NULL;
+}
+
+Test(spine, two_relays_one_sequence, .init = setup, .fini = teardown)
+{
+    char err[256], ep1[64], ep2[64];
+    snprintf(ep1, sizeof(ep1), "tcp://127.0.0.1:%d", env.bus_port[0]);
+    snprintf(ep2, sizeof(ep2), "tcp://127.0.0.1:%d", env.bus_port[1]);
+    volatile sig_atomic_t stop1 = 0, stop2 = 0;
+    relay_t *a = relay_start(env.conninfo, ep1, 5, &stop1, err, sizeof(err));
+    relay_t *b = relay_start(env.conninfo, ep2, 5, &stop2, err, sizeof(err));
+    cr_assert(a && b, "%s", err);
+    struct producer p = {150};
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, produce_thread, &p);
+    pthread_create(&t2, NULL, produce_thread, &p);
+    pthread_join(t1, NULL);
+    /* the leader dies halfway: the other relay takes over */
+    stop1 = 1;
+    relay_destroy(&a);
+    pthread_join(t2, NULL);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM event_log", 300,
+                             10000));
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT max(seq) FROM event_log"), 300);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM event_outbox"), 0);
+    PQfinish(c);
+    stop2 = 1;
+    relay_destroy(&b);
+}

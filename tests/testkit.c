@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -250,7 +251,7 @@ json_t *tk_http(const char *method, int port, const char *path,
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
         h = curl_slist_append(h, auth);
     }
-    if (body)
+    if (body && !(extra && strncasecmp(extra, "Content-Type:", 13) == 0))
         h = curl_slist_append(h, "Content-Type: application/json");
     if (extra)
         h = curl_slist_append(h, extra);
