@@ -1,6 +1,7 @@
 /* kezek-eligibility: consumes ApplicationAccepted, gathers registry
  * facts, runs the pure rules and writes the decision and its
  * DecisionMade event in one transaction. */
+#include "calendar.h"
 #include "consumer.h"
 #include "elig.h"
 #include "log.h"
@@ -54,6 +55,7 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
         return HANDLE_POISON;
     }
     enum handle_rc rc = HANDLE_POISON;
+    struct elig_decision d = {0};
     json_t *facts = json_object();
     json_t *app = json_loads(a->application_json, 0, NULL);
     json_t *applicant = json_object_get(app, "applicant");
@@ -67,8 +69,10 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
     rc = HANDLE_ERROR;
     if (!gather_facts(conn, iin, facts))
         goto out;
-    struct elig_decision d;
-    elig_decide(app, facts, &d);
+    char date[11];
+    kdate_format(almaty_date(a->accepted_at_us / 1000000), date);
+    elig_decide(app, facts, date, &d);
+    bool registered = d.outcome == ELIG_REGISTERED;
 
     json_t *codes = json_array();
     Kezek__Reason rs[ELIG_MAX_REASONS], *rp[ELIG_MAX_REASONS];
@@ -83,7 +87,7 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
     char *codes_s = json_dumps(codes, JSON_COMPACT);
     char *facts_s = json_dumps(facts, JSON_COMPACT);
     json_decref(codes);
-    const char *p[4] = {a->application_id, d.registered ? "t" : "f",
+    const char *p[4] = {a->application_id, registered ? "t" : "f",
                         codes_s, facts_s};
     PGresult *r = pg_run(conn, "decision_put", 4, p);
     bool fresh = r && strcmp(PQcmdTuples(r), "1") == 0;
@@ -94,7 +98,7 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
     if (fresh) { /* a replay after a crash finds the decision made */
         Kezek__DecisionMade m = KEZEK__DECISION_MADE__INIT;
         m.application_id = a->application_id;
-        m.registered = d.registered;
+        m.registered = registered;
         m.n_reasons = (size_t)d.nreasons;
         m.reasons = rp;
         m.decided_at_us = now_us();
@@ -107,11 +111,12 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
                             a->application_id, &m.base))
             rc = HANDLE_ERROR;
         else
-            metric_inc(d.registered ? m_registered : m_refused);
+            metric_inc(registered ? m_registered : m_refused);
     }
 out:
     json_decref(app);
     json_decref(facts);
+    json_decref(d.used);
     kezek__application_accepted__free_unpacked(a, NULL);
     return rc;
 }

@@ -3,17 +3,27 @@
 
 #include <string.h>
 
+const char *elig_outcome_str(enum elig_outcome o)
+{
+    return o == ELIG_REGISTERED ? "registered"
+           : o == ELIG_REFUSED  ? "refused"
+                                : "review";
+}
+
 static void refuse(struct elig_decision *d, const char *code)
 {
-    d->registered = false;
+    d->outcome = ELIG_REFUSED;
     if (d->nreasons < ELIG_MAX_REASONS)
         d->reasons[d->nreasons++] = code;
 }
 
-void elig_decide(json_t *app, json_t *facts, struct elig_decision *out)
+void elig_decide(json_t *app, json_t *facts, const char *date,
+                 struct elig_decision *out)
 {
+    (void)date;
     memset(out, 0, sizeof(*out));
-    out->registered = true;
+    out->outcome = ELIG_REGISTERED;
+    out->used = json_object();
     /* p.6: a citizen of Kazakhstan, permanently residing in the
      * settlement, when the population register knows them. */
     json_t *person = json_object_get(facts, "person");
