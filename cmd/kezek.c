@@ -2,7 +2,10 @@
  * deployment"). Reads the same config as the services (--config FILE or
  * KEZEK_CONFIG, KEZEK_* overrides). */
 #include "auth.h"
+#include "calendar.h"
+#include "iin.h"
 #include "config.h"
+#include "elig.h"
 #include "log.h"
 #include "notice.h"
 #include "pg.h"
@@ -27,6 +30,12 @@ static void usage(void)
         "  tokens revoke TOKEN_ID           revoke a token\n"
         "  import-reference [DIR]           load reference/*.jsonl\n"
         "  registry import FILE             load registry JSON lines\n"
+        "                                   (all or nothing)\n"
+        "  subsistence-minimum set YEAR TENGE [SOURCE]\n"
+        "  subsistence-minimum import FILE | list\n"
+        "  decisions replay [--from DATE] [--to DATE]\n"
+        "                                   re-evaluate stored decisions,\n"
+        "                                   report differences only\n"
         "  rebuild-positions [--authority ID] [--verify]\n"
         "                                   rebuild (or check) the Redis\n"
         "                                   queue view from Postgres\n"
@@ -156,18 +165,15 @@ static int load_lines(PGconn *c, const char *path,
     return rc;
 }
 
-static bool exec_doc(PGconn *c, const char *sql, const char *a,
-                     const char *b, const char *d, json_t *doc, char *err,
-                     size_t errlen)
+/* Runs sql with n text parameters; err gets the server's message. */
+static bool exec_params(PGconn *c, const char *sql, int n,
+                        const char *const *p, char *err, size_t errlen)
 {
-    char *s = json_dumps(doc, JSON_COMPACT);
-    const char *p[4] = {a, b, d, s};
-    PGresult *r = PQexecParams(c, sql, 4, NULL, p, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c, sql, n, NULL, p, NULL, NULL, 0);
     bool ok = pg_check(r);
     if (!ok)
         snprintf(err, errlen, "%s", PQresultErrorMessage(r));
     PQclear(r);
-    free(s);
     return ok;
 }
 
@@ -176,60 +182,84 @@ static const char *str(json_t *j, const char *k)
     return json_string_value(json_object_get(j, k));
 }
 
+/* Fails with "<what> needs <fields>" unless every listed key is a
+ * non-empty string. */
+static bool need_strings(json_t *j, const char *what,
+                         const char *const *keys, char *err, size_t len)
+{
+    for (const char *const *k = keys; *k; k++) {
+        const char *v = str(j, *k);
+        if (!v || !*v || strlen(v) > 1000) {
+            snprintf(err, len, "%s needs a string %s", what, *k);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Stores a reference record: the listed keys are $1..$k, the whole
+ * record (canonical JSON) is $k+1. */
+static bool upsert_doc(PGconn *c, const char *sql, json_t *j,
+                       const char *what, const char *const *keys,
+                       char *err, size_t len)
+{
+    if (!need_strings(j, what, keys, err, len))
+        return false;
+    const char *p[8];
+    int n = 0;
+    for (; keys[n] && n < 7; n++)
+        p[n] = str(j, keys[n]);
+    char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+    p[n] = doc;
+    bool ok = exec_params(c, sql, n + 1, p, err, len);
+    free(doc);
+    return ok;
+}
+
 static bool ins_region(PGconn *c, json_t *j, char *err, size_t len)
 {
-    if (!str(j, "id") || !str(j, "name"))
-        return snprintf(err, len, "region needs id and name") && false;
-    return exec_doc(c, "INSERT INTO region (id, name) VALUES ($1, $2)"
-                       " ON CONFLICT (id) DO UPDATE SET name = $2"
-                       " WHERE $3::text IS NULL AND $4::text IS NOT NULL",
-                    str(j, "id"), str(j, "name"), NULL, j, err, len);
+    static const char *const k[] = {"id", "name", NULL};
+    return upsert_doc(c, "INSERT INTO region (id, name, doc)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
+                         " SET name = $2, doc = $3",
+                      j, "region", k, err, len);
 }
 
 static bool ins_authority(PGconn *c, json_t *j, char *err, size_t len)
 {
-    if (!str(j, "id") || !str(j, "region_id") || !str(j, "name"))
-        return snprintf(err, len, "authority needs id, region_id, name") &&
-               false;
-    return exec_doc(c, "INSERT INTO authority (id, region_id, name, doc)"
-                       " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE"
-                       " SET region_id = $2, name = $3, doc = $4",
-                    str(j, "id"), str(j, "region_id"), str(j, "name"), j,
-                    err, len);
+    static const char *const k[] = {"id", "region_id", "name", NULL};
+    return upsert_doc(c, "INSERT INTO authority (id, region_id, name, doc)"
+                         " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO"
+                         " UPDATE SET region_id = $2, name = $3, doc = $4",
+                      j, "authority", k, err, len);
 }
 
 static bool ins_settlement(PGconn *c, json_t *j, char *err, size_t len)
 {
-    if (!str(j, "id") || !str(j, "authority_id") || !str(j, "name"))
-        return snprintf(err, len, "settlement needs id, authority_id, "
-                                  "name") && false;
-    return exec_doc(c, "INSERT INTO settlement (id, authority_id, name, doc)"
-                       " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO UPDATE"
-                       " SET authority_id = $2, name = $3, doc = $4",
-                    str(j, "id"), str(j, "authority_id"), str(j, "name"), j,
-                    err, len);
+    static const char *const k[] = {"id", "authority_id", "name", NULL};
+    return upsert_doc(c, "INSERT INTO settlement (id, authority_id, name,"
+                         " doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO"
+                         " UPDATE SET authority_id = $2, name = $3,"
+                         " doc = $4",
+                      j, "settlement", k, err, len);
 }
 
 static bool ins_centre(PGconn *c, json_t *j, char *err, size_t len)
 {
-    if (!str(j, "id"))
-        return snprintf(err, len, "centre needs id") && false;
-    return exec_doc(c, "INSERT INTO centre (id, region_id, doc)"
-                       " VALUES ($1, $2, $4) ON CONFLICT (id) DO UPDATE"
-                       " SET region_id = $2, doc = $4"
-                       " WHERE $3::text IS NULL",
-                    str(j, "id"), str(j, "region_id"), NULL, j, err, len);
+    static const char *const k[] = {"id", "region_id", NULL};
+    return upsert_doc(c, "INSERT INTO centre (id, region_id, doc)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
+                         " SET region_id = $2, doc = $3",
+                      j, "centre", k, err, len);
 }
 
 static bool ins_appeal(PGconn *c, json_t *j, char *err, size_t len)
 {
-    if (!str(j, "id"))
-        return snprintf(err, len, "appeal instance needs id") && false;
-    return exec_doc(c, "INSERT INTO appeal_instance (id, region_id, doc)"
-                       " VALUES ($1, $2, $4) ON CONFLICT (id) DO UPDATE"
-                       " SET region_id = $2, doc = $4"
-                       " WHERE $3::text IS NULL",
-                    str(j, "id"), str(j, "region_id"), NULL, j, err, len);
+    static const char *const k[] = {"id", "region_id", NULL};
+    return upsert_doc(c, "INSERT INTO appeal_instance (id, region_id, doc)"
+                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
+                         " SET region_id = $2, doc = $3",
+                      j, "appeal instance", k, err, len);
 }
 
 static int cmd_import_reference(const char *dir)
@@ -268,20 +298,152 @@ static int cmd_import_reference(const char *dir)
     return rc;
 }
 
+/* The fixture format (CONTRACT "Registry fixtures"), as data. */
+enum field_type { F_IIN, F_STR, F_DATE, F_DATE_OR_NULL, F_BOOL,
+                  F_ENUM, F_ENUM_OR_NULL, F_GROUP_OR_NULL };
+
+struct field {
+    const char *key;
+    enum field_type type;
+    const char *const *values; /* F_ENUM*: allowed values */
+};
+
+static const char *const directions[] = {"in", "out", NULL};
+static const char *const relations[] = {"spouse", "child", "parent",
+                                        "other", NULL};
+static const char *const alienations[] = {"sale", "exchange", "gift",
+                                          "leb_buyback", NULL};
+
+static const struct field person_fields[] = {
+    {"iin", F_IIN, NULL}, {"surname", F_STR, NULL},
+    {"given_name", F_STR, NULL}, {"birth_date", F_DATE, NULL},
+    {"citizen", F_BOOL, NULL}, {"settlement_id", F_STR, NULL},
+    {"registered_since", F_DATE, NULL},
+    {"disability_group", F_GROUP_OR_NULL, NULL}, {NULL, 0, NULL}};
+static const struct field property_fields[] = {
+    {"owner_iin", F_IIN, NULL}, {"dwelling_id", F_STR, NULL},
+    {"settlement_id", F_STR, NULL}, {"acquired", F_DATE, NULL},
+    {"alienated", F_DATE_OR_NULL, NULL},
+    {"alienation", F_ENUM_OR_NULL, alienations}, {"fit", F_BOOL, NULL},
+    {"emergency", F_BOOL, NULL}, {"damaged_on", F_DATE_OR_NULL, NULL},
+    {NULL, 0, NULL}};
+static const struct field tenancy_fields[] = {
+    {"iin", F_IIN, NULL}, {"settlement_id", F_STR, NULL},
+    {"since", F_DATE, NULL}, {"until", F_DATE_OR_NULL, NULL},
+    {NULL, 0, NULL}};
+static const struct field move_fields[] = {
+    {"dwelling_owner_iin", F_IIN, NULL}, {"person_iin", F_IIN, NULL},
+    {"direction", F_ENUM, directions}, {"date", F_DATE, NULL},
+    {"relation", F_ENUM, relations}, {"person_disabled", F_BOOL, NULL},
+    {"person_birth_date", F_DATE, NULL},
+    {"owner_in_need_at_time", F_BOOL, NULL}, {NULL, 0, NULL}};
+
+static bool in_list(const char *v, const char *const *list)
+{
+    for (; v && *list; list++)
+        if (strcmp(v, *list) == 0)
+            return true;
+    return false;
+}
+
+/* Checks j against fields; err names the first bad field. */
+static bool check_fields(json_t *j, const struct field *fields, char *err,
+                         size_t len)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v) {
+        bool known = strcmp(key, "kind") == 0;
+        for (const struct field *f = fields; f->key && !known; f++)
+            known = strcmp(f->key, key) == 0;
+        if (!known) {
+            snprintf(err, len, "unknown field %s", key);
+            return false;
+        }
+    }
+    for (const struct field *f = fields; f->key; f++) {
+        v = json_object_get(j, f->key);
+        const char *s = json_string_value(v);
+        kdate_t d;
+        bool ok;
+        switch (f->type) {
+        case F_IIN:
+            ok = s && iin_valid(s, NULL);
+            break;
+        case F_STR:
+            ok = s && *s && strlen(s) <= 200;
+            break;
+        case F_DATE:
+            ok = kdate_parse(s, &d);
+            break;
+        case F_DATE_OR_NULL:
+            ok = json_is_null(v) || kdate_parse(s, &d);
+            break;
+        case F_BOOL:
+            ok = json_is_boolean(v);
+            break;
+        case F_ENUM:
+            ok = in_list(s, f->values);
+            break;
+        case F_ENUM_OR_NULL:
+            ok = json_is_null(v) || in_list(s, f->values);
+            break;
+        default: /* F_GROUP_OR_NULL: disability group 1–3 */
+            ok = json_is_null(v) ||
+                 (json_is_integer(v) && json_integer_value(v) >= 1 &&
+                  json_integer_value(v) <= 3);
+        }
+        if (!ok) {
+            snprintf(err, len, "field %s is missing or invalid", f->key);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool ins_registry(PGconn *c, json_t *j, char *err, size_t len)
 {
+    static const struct {
+        const char *kind;
+        const struct field *fields;
+        const char *sql;
+        const char *k1, *k2;
+    } kinds[] = {
+        {"person", person_fields,
+         "INSERT INTO registry_person (iin, doc) VALUES ($1, $2)"
+         " ON CONFLICT (iin) DO UPDATE SET doc = $2", "iin", NULL},
+        {"property", property_fields,
+         "INSERT INTO registry_property (owner_iin, dwelling_id, doc)"
+         " VALUES ($1, $2, $3) ON CONFLICT (owner_iin, dwelling_id)"
+         " DO UPDATE SET doc = $3", "owner_iin", "dwelling_id"},
+        {"communal_tenancy", tenancy_fields,
+         "INSERT INTO registry_tenancy (iin, doc) VALUES ($1, $2)"
+         " ON CONFLICT (iin, doc) DO NOTHING", "iin", NULL},
+        {"move", move_fields,
+         "INSERT INTO registry_move (dwelling_owner_iin, person_iin, doc)"
+         " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+         "dwelling_owner_iin", "person_iin"},
+    };
     const char *kind = str(j, "kind");
-    if (kind && strcmp(kind, "person") == 0) {
-        if (!str(j, "iin") || strlen(str(j, "iin")) != 12)
-            return snprintf(err, len, "person needs a 12-digit iin") &&
-                   false;
-        return exec_doc(c, "INSERT INTO registry_person (iin, doc)"
-                           " VALUES ($1, $4) ON CONFLICT (iin) DO UPDATE"
-                           " SET doc = $4 WHERE $2::text IS NULL"
-                           " AND $3::text IS NULL",
-                        str(j, "iin"), NULL, NULL, j, err, len);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        if (!kind || strcmp(kind, kinds[i].kind) != 0)
+            continue;
+        if (!check_fields(j, kinds[i].fields, err, len))
+            return false;
+        json_t *doc = json_deep_copy(j);
+        json_object_del(doc, "kind");
+        char *d = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+        json_decref(doc);
+        const char *p[3] = {str(j, kinds[i].k1), d, d};
+        if (kinds[i].k2)
+            p[1] = str(j, kinds[i].k2);
+        bool ok = exec_params(c, kinds[i].sql, kinds[i].k2 ? 3 : 2, p, err,
+                              len);
+        free(d);
+        return ok;
     }
-    snprintf(err, len, "unknown kind (expected person)");
+    snprintf(err, len, "kind must be person, property, communal_tenancy "
+                       "or move");
     return false;
 }
 
@@ -309,6 +471,164 @@ static int cmd_registry(int argc, char **argv)
     }
     PQfinish(c);
     return rc;
+}
+
+static bool ins_minimum(PGconn *c, json_t *j, char *err, size_t len)
+{
+    json_t *y = json_object_get(j, "year"), *t = json_object_get(j, "tenge");
+    const char *src = str(j, "source");
+    if (!json_is_integer(y) || json_integer_value(y) < 1990 ||
+        json_integer_value(y) > 2200 || !json_is_integer(t) ||
+        json_integer_value(t) <= 0 || !src || !*src) {
+        snprintf(err, len, "needs year (1990–2200), tenge (> 0, integer) "
+                           "and source");
+        return false;
+    }
+    char ys[16], ts[32];
+    snprintf(ys, sizeof(ys), "%lld", (long long)json_integer_value(y));
+    snprintf(ts, sizeof(ts), "%lld", (long long)json_integer_value(t));
+    const char *p[3] = {ys, ts, src};
+    return exec_params(c, "INSERT INTO subsistence_minimum (year, tenge,"
+                          " source) VALUES ($1, $2, $3) ON CONFLICT (year)"
+                          " DO UPDATE SET tenge = $2, source = $3,"
+                          " updated_at = now()", 3, p, err, len);
+}
+
+/* subsistence-minimum set YEAR TENGE [SOURCE] | import FILE | list */
+static int cmd_minimum(int argc, char **argv)
+{
+    PGconn *c;
+    if (argc >= 3 && strcmp(argv[0], "set") == 0) {
+        char *end1, *end2;
+        long year = strtol(argv[1], &end1, 10);
+        long long tenge = strtoll(argv[2], &end2, 10);
+        if (*end1 || *end2) {
+            fprintf(stderr, "kezek: YEAR and TENGE are integers\n");
+            return 2;
+        }
+        json_t *j = json_pack("{s:i, s:I, s:s}", "year", (int)year, "tenge",
+                              (json_int_t)tenge, "source",
+                              argc > 3 ? argv[3] : "set by an operator");
+        char err[256];
+        if (!(c = db())) {
+            json_decref(j);
+            return 1;
+        }
+        bool ok = ins_minimum(c, j, err, sizeof(err));
+        json_decref(j);
+        PQfinish(c);
+        if (!ok) {
+            fprintf(stderr, "kezek: %s\n", err);
+            return 1;
+        }
+        printf("subsistence minimum %ld: %lld tenge\n", year, tenge);
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[0], "import") == 0) {
+        if (!(c = db()))
+            return 1;
+        long n = 0;
+        int rc = pg_exec(c, "BEGIN") ? 0 : 1;
+        if (rc == 0)
+            rc = load_lines(c, argv[1], ins_minimum, &n);
+        if (rc == 0 && !pg_exec(c, "COMMIT"))
+            rc = 1;
+        if (rc && !pg_exec(c, "ROLLBACK"))
+            fprintf(stderr, "kezek: rollback failed\n");
+        if (!rc)
+            printf("%s: %ld years\n", argv[1], n);
+        PQfinish(c);
+        return rc;
+    }
+    if (argc >= 1 && strcmp(argv[0], "list") == 0) {
+        if (!(c = db()))
+            return 1;
+        PGresult *r = PQexec(c, "SELECT year, tenge, source FROM"
+                                " subsistence_minimum ORDER BY year");
+        for (int i = 0; pg_check(r) && i < PQntuples(r); i++)
+            printf("%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                   PQgetvalue(r, i, 2));
+        PQclear(r);
+        PQfinish(c);
+        return 0;
+    }
+    usage();
+    return 2;
+}
+
+/* decisions replay [--from DATE] [--to DATE]: re-evaluates stored
+ * decisions from the facts they used, with the rules of this build, and
+ * reports each difference. Changes nothing. Exit 3 when any differ. */
+static int cmd_replay(int argc, char **argv)
+{
+    const char *from = "1900-01-01", *to = "2999-12-31";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            from = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            to = argv[++i];
+        else {
+            usage();
+            return 2;
+        }
+    }
+    kdate_t d;
+    if (argc < 1 || strcmp(argv[0], "replay") != 0 ||
+        !kdate_parse(from, &d) || !kdate_parse(to, &d)) {
+        usage();
+        return 2;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    const char *p[2] = {from, to};
+    PGresult *r = PQexecParams(c,
+        "SELECT application_id, outcome, reasons, facts -> 'facts',"
+        " application, decision_date, rules_version FROM decision"
+        " WHERE decision_date BETWEEN $1 AND $2 AND application IS NOT NULL"
+        " ORDER BY decision_date, application_id", 2, NULL, p, NULL, NULL,
+        0);
+    if (!pg_check(r)) {
+        fprintf(stderr, "kezek: %s", PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return 1;
+    }
+    long same = 0, differ = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *facts = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+        json_t *app = json_loads(PQgetvalue(r, i, 4), 0, NULL);
+        json_t *was = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        struct elig_decision e;
+        elig_decide(app, facts, PQgetvalue(r, i, 5), &e);
+        json_t *now = json_array();
+        for (int k = 0; k < e.nreasons; k++)
+            json_array_append_new(now, json_string(e.reasons[k]));
+        if (strcmp(elig_outcome_str(e.outcome), PQgetvalue(r, i, 1)) == 0 &&
+            json_equal(was, now)) {
+            same++;
+        } else {
+            differ++;
+            char *ws = json_dumps(was, JSON_COMPACT);
+            char *ns = json_dumps(now, JSON_COMPACT);
+            printf("%s\t%s %s (rules %s)\t-> %s %s (rules %s)\n",
+                   PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ws,
+                   PQgetvalue(r, i, 6), elig_outcome_str(e.outcome), ns,
+                   ELIG_RULES_VERSION);
+            free(ws);
+            free(ns);
+        }
+        json_decref(now);
+        json_decref(e.used);
+        json_decref(facts);
+        json_decref(app);
+        json_decref(was);
+    }
+    PQclear(r);
+    PQfinish(c);
+    printf("replayed %ld decisions: %ld same, %ld differ\n", same + differ,
+           same, differ);
+    return differ ? 3 : 0;
 }
 
 static int cmd_rebuild(int argc, char **argv)
@@ -455,6 +775,10 @@ int main(int argc, char **argv)
         rc = cmd_import_reference(rest ? args[0] : "reference");
     else if (strcmp(cmd, "registry") == 0)
         rc = cmd_registry(rest, args);
+    else if (strcmp(cmd, "subsistence-minimum") == 0)
+        rc = cmd_minimum(rest, args);
+    else if (strcmp(cmd, "decisions") == 0)
+        rc = cmd_replay(rest, args);
     else if (strcmp(cmd, "rebuild-positions") == 0)
         rc = cmd_rebuild(rest, args);
     else if (strcmp(cmd, "keys") == 0)

@@ -171,3 +171,23 @@ json_t *notice_refusal(const char *application_id, const char *iin,
                      "text_ru", "В постановке на учёт отказано. Основания "
                      "указаны ниже.", "service", "p.5");
 }
+
+json_t *notice_acceptance(const char *application_id, const char *iin,
+                          const char *authority_id, int64_t accepted_at_us,
+                          const char *result_due)
+{
+    char at[26], kk[300], ru[300];
+    almaty_timestamp(accepted_at_us / 1000000, at);
+    snprintf(kk, sizeof(kk),
+             "Сіздің өтінішіңіз %s қабылданды. Нәтиже %s дейін беріледі.",
+             at, result_due);
+    snprintf(ru, sizeof(ru),
+             "Ваш запрос принят %s. Результат будет выдан до %s.", at,
+             result_due);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                     "kind", "acceptance_report", "application_id",
+                     application_id, "applicant_iin", iin, "authority_id",
+                     authority_id, "accepted_at", at, "result_due",
+                     result_due, "issued_at", at, "paragraph", "14",
+                     "text_kk", kk, "text_ru", ru);
+}

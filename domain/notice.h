@@ -40,6 +40,10 @@ json_t *notice_registration(const char *application_id, const char *iin,
                             const char *authority_id, const char *list,
                             uint64_t number, uint64_t position,
                             int64_t at_us);
+/* p.14, second part: the portal's acceptance report. */
+json_t *notice_acceptance(const char *application_id, const char *iin,
+                          const char *authority_id, int64_t accepted_at_us,
+                          const char *result_due);
 json_t *notice_refusal(const char *application_id, const char *iin,
                        const char *authority_id, const char *const *codes,
                        size_t ncodes, int64_t at_us);

@@ -56,7 +56,8 @@ CREATE TABLE api_token (
 -- Reference data (appendices 1, 2, 5), loaded by kezek import-reference.
 CREATE TABLE region (
     id   text PRIMARY KEY,
-    name text NOT NULL
+    name text NOT NULL,
+    doc  jsonb NOT NULL
 );
 CREATE TABLE authority (
     id        text PRIMARY KEY,

@@ -18,6 +18,7 @@ static void setup(void)
     tk_env_init(&env);
     for (int i = 0; i < TK_NSVC; i++)
         tk_start(&env, i);
+    tk_people(&env, 1, 20, "s-01-02");
 }
 
 static void teardown(void)

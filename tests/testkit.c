@@ -348,3 +348,30 @@ bool tk_wait_scalar(const tk_env_t *env, const char *sql, long want,
     PQfinish(c);
     return ok;
 }
+
+void tk_people(const tk_env_t *env, int first, int n,
+               const char *settlement)
+{
+    PGconn *c = tk_db(env);
+    cr_assert(PQresultStatus(PQexec(c, "BEGIN")) == PGRES_COMMAND_OK);
+    for (int i = first; i < first + n; i++) {
+        char iin[13], doc[400];
+        tk_iin(i, iin);
+        snprintf(doc, sizeof(doc),
+                 "{\"iin\":\"%s\",\"surname\":\"Testov\","
+                 "\"given_name\":\"Test\",\"birth_date\":\"1979-10-28\","
+                 "\"citizen\":true,\"settlement_id\":\"%s\","
+                 "\"registered_since\":\"2001-01-01\","
+                 "\"disability_group\":null}", iin, settlement);
+        const char *p[2] = {iin, doc};
+        PGresult *r = PQexecParams(c, "INSERT INTO registry_person (iin, doc)"
+                                   " VALUES ($1, $2) ON CONFLICT (iin) DO"
+                                   " UPDATE SET doc = $2", 2, NULL, p, NULL,
+                                   NULL, 0);
+        cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
+                  PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    cr_assert(PQresultStatus(PQexec(c, "COMMIT")) == PGRES_COMMAND_OK);
+    PQfinish(c);
+}

@@ -57,6 +57,11 @@ json_t *tk_http(const char *method, int port, const char *path,
 /* A valid IIN for serial n (1 ≤ n < 10000), born 1979-10-28. */
 void tk_iin(int n, char *out);
 
+/* Registers the citizens tk_iin(first) … tk_iin(first + n - 1) in the
+ * population register, living permanently in settlement (p.6). */
+void tk_people(const tk_env_t *env, int first, int n,
+               const char *settlement);
+
 /* A complete application for the office of a-01-02 (wwii). */
 char *tk_application(const char *iin);
 

@@ -1,6 +1,11 @@
-/* kezek-eligibility: consumes ApplicationAccepted, gathers registry
- * facts, runs the pure rules and writes the decision and its
- * DecisionMade event in one transaction. */
+/* kezek-eligibility: consumes ApplicationAccepted, gathers the registry
+ * facts through its adapters, runs the pure rules (rules.c) and writes
+ * the decision and its DecisionMade event in one transaction.
+ *
+ * An application the rules cannot decide without a person (no
+ * subsistence minimum for its year, p.6) is parked, reported with
+ * outcome "review", and re-decided by a sweep as soon as what it waits
+ * for exists — never guessed. */
 #include "calendar.h"
 #include "consumer.h"
 #include "elig.h"
@@ -8,38 +13,170 @@
 #include "metrics.h"
 #include "outbox.h"
 #include "reasons.h"
+#include "registry.h"
 #include "service.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PRODUCER "eligibility"
 
 static const struct pg_stmt elig_stmts[] = {
-    {"person_get",
-     "SELECT doc FROM registry_person WHERE iin = $1"},
+    REGISTRY_STMTS,
     {"decision_put",
-     "INSERT INTO decision (application_id, registered, reasons, facts)"
-     " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"},
+     "INSERT INTO decision (application_id, registered, outcome, reasons,"
+     " facts, rules_version, decision_date, application)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"},
+    {"park",
+     "INSERT INTO parked_application (application_id, authority_id, reason,"
+     " accepted_seq, payload) VALUES ($1, $2, $3, $4, $5)"
+     " ON CONFLICT DO NOTHING"},
+    {"unpark", "DELETE FROM parked_application WHERE application_id = $1"},
+    {"parked_next",
+     "SELECT accepted_seq, payload FROM parked_application"
+     " WHERE parked_at < now() - interval '1 second'"
+     " ORDER BY accepted_seq LIMIT 1 OFFSET $1 FOR UPDATE SKIP LOCKED"},
+    {"parked_count",
+     "SELECT reason, count(*) FROM parked_application GROUP BY reason"},
     {NULL, NULL},
 };
 
 static service_t svc;
-static metric_t *m_registered, *m_refused;
+static metric_t *m_registered, *m_refused, *m_review;
 
-/* The facts the registries hold about the applicant. */
-static bool gather_facts(PGconn *conn, const char *iin, json_t *facts)
+static bool put_decision(PGconn *conn, const char *id,
+                         const struct elig_decision *d, json_t *facts,
+                         const char *date, json_t *app, bool *fresh)
 {
-    const char *p[1] = {iin};
-    PGresult *r = pg_run(conn, "person_get", 1, p);
-    if (!r)
-        return false;
-    if (PQntuples(r) == 1)
-        json_object_set_new(facts, "person",
-                            json_loads(PQgetvalue(r, 0, 0), 0, NULL));
+    json_t *codes = json_array();
+    for (int i = 0; i < d->nreasons; i++)
+        json_array_append_new(codes, json_string(d->reasons[i]));
+    json_t *record = json_pack("{s:O, s:O}", "facts", facts, "used",
+                               d->used);
+    char *codes_s = json_dumps(codes, JSON_COMPACT);
+    char *facts_s = json_dumps(record, JSON_COMPACT);
+    char *app_s = json_dumps(app, JSON_COMPACT);
+    const char *p[8] = {id, d->outcome == ELIG_REGISTERED ? "t" : "f",
+                        elig_outcome_str(d->outcome), codes_s, facts_s,
+                        ELIG_RULES_VERSION, date, app_s};
+    PGresult *r = pg_run(conn, "decision_put", 8, p);
+    *fresh = r && strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
-    return true;
+    free(codes_s);
+    free(facts_s);
+    free(app_s);
+    json_decref(codes);
+    json_decref(record);
+    return r != NULL;
+}
+
+static bool emit(PGconn *conn, Kezek__ApplicationAccepted *a, uint64_t seq,
+                 const char *iin, const char *email,
+                 const struct elig_decision *d)
+{
+    Kezek__Reason rs[ELIG_MAX_REASONS], *rp[ELIG_MAX_REASONS];
+    for (int i = 0; i < d->nreasons; i++) {
+        const struct reason *r = reason_find(d->reasons[i]);
+        kezek__reason__init(&rs[i]);
+        rs[i].code = (char *)d->reasons[i];
+        rs[i].paragraph = (char *)(r ? r->paragraph : "");
+        rp[i] = &rs[i];
+    }
+    Kezek__DecisionMade m = KEZEK__DECISION_MADE__INIT;
+    m.application_id = a->application_id;
+    m.registered = d->outcome == ELIG_REGISTERED;
+    m.outcome = (char *)elig_outcome_str(d->outcome);
+    m.review_reason = (char *)(d->review_reason ? d->review_reason : "");
+    m.n_reasons = (size_t)d->nreasons;
+    m.reasons = rp;
+    m.decided_at_us = now_us();
+    m.authority_id = a->authority_id;
+    m.list = a->category;
+    m.accepted_seq = seq;
+    m.applicant_iin = (char *)iin;
+    m.email = (char *)(email ? email : "");
+    return outbox_add_msg(conn, PRODUCER, KEZEK__EVENT_TYPE__DECISION_MADE,
+                          a->application_id, &m.base);
+}
+
+/* Decides one ApplicationAccepted payload (accepted as seq) inside the
+ * open transaction. */
+static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
+                                     size_t len, uint64_t seq,
+                                     const char *key, bool *parked,
+                                     char *why, size_t whylen)
+{
+    *parked = false;
+    Kezek__ApplicationAccepted *a =
+        kezek__application_accepted__unpack(NULL, len, payload);
+    if (!a) {
+        snprintf(why, whylen, "undecodable ApplicationAccepted");
+        return HANDLE_POISON;
+    }
+    enum handle_rc rc = HANDLE_POISON;
+    struct elig_decision d = {0};
+    json_t *facts = NULL;
+    json_t *app = json_loads(a->application_json, 0, NULL);
+    json_t *applicant = json_object_get(app, "applicant");
+    const char *iin = json_string_value(json_object_get(applicant, "iin"));
+    const char *email = json_string_value(json_object_get(applicant,
+                                                          "email"));
+    if (!app || !iin || strlen(iin) != 12 ||
+        (key && strcmp(a->application_id, key) != 0)) {
+        snprintf(why, whylen, "application body or key invalid");
+        goto out;
+    }
+    kdate_t day = almaty_date(a->accepted_at_us / 1000000);
+    char date[11];
+    kdate_format(day, date);
+    rc = HANDLE_ERROR;
+    facts = registry_facts(conn, iin, day.year);
+    if (!facts) /* a registry is unreachable: wait and retry */
+        goto out;
+    elig_decide(app, facts, date, &d);
+    if (d.outcome == ELIG_REVIEW) {
+        *parked = true;
+        char seq_s[24];
+        snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
+        const char *p[5] = {a->application_id, a->authority_id,
+                            d.review_reason ? d.review_reason : "review",
+                            seq_s, (const char *)payload};
+        int lens[5] = {0, 0, 0, 0, (int)len}, fmts[5] = {0, 0, 0, 0, 1};
+        PGresult *r = PQexecPrepared(conn, "park", 5, p, lens, fmts, 0);
+        bool ok = pg_check(r);
+        bool fresh = ok && strcmp(PQcmdTuples(r), "1") == 0;
+        PQclear(r);
+        if (ok && fresh && !emit(conn, a, seq, iin, email, &d))
+            ok = false;
+        if (ok && fresh)
+            metric_inc(m_review);
+        rc = ok ? HANDLE_OK : HANDLE_ERROR;
+        goto out;
+    }
+    bool fresh;
+    if (!put_decision(conn, a->application_id, &d, facts, date, app,
+                      &fresh))
+        goto out;
+    const char *up[1] = {a->application_id};
+    PGresult *r = pg_run(conn, "unpark", 1, up);
+    if (!r)
+        goto out;
+    PQclear(r);
+    /* a replay after a crash finds the decision made: nothing to emit */
+    if (fresh && !emit(conn, a, seq, iin, email, &d))
+        goto out;
+    if (fresh)
+        metric_inc(d.outcome == ELIG_REGISTERED ? m_registered : m_refused);
+    rc = HANDLE_OK;
+out:
+    json_decref(app);
+    json_decref(facts);
+    json_decref(d.used);
+    kezek__application_accepted__free_unpacked(a, NULL);
+    return rc;
 }
 
 static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
@@ -48,77 +185,77 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
     (void)ctx;
     if (ev->type != KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED)
         return HANDLE_OK;
-    Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
-        NULL, ev->payload_len, ev->payload);
-    if (!a) {
-        snprintf(why, whylen, "undecodable ApplicationAccepted");
-        return HANDLE_POISON;
-    }
-    enum handle_rc rc = HANDLE_POISON;
-    struct elig_decision d = {0};
-    json_t *facts = json_object();
-    json_t *app = json_loads(a->application_json, 0, NULL);
-    json_t *applicant = json_object_get(app, "applicant");
-    const char *iin = json_string_value(json_object_get(applicant, "iin"));
-    const char *email = json_string_value(json_object_get(applicant,
-                                                          "email"));
-    if (!app || !iin || strcmp(a->application_id, ev->key) != 0) {
-        snprintf(why, whylen, "application body or key invalid");
-        goto out;
-    }
-    rc = HANDLE_ERROR;
-    if (!gather_facts(conn, iin, facts))
-        goto out;
-    char date[11];
-    kdate_format(almaty_date(a->accepted_at_us / 1000000), date);
-    elig_decide(app, facts, date, &d);
-    bool registered = d.outcome == ELIG_REGISTERED;
+    bool parked;
+    return decide_payload(conn, ev->payload, ev->payload_len, ev->seq,
+                          ev->key, &parked, why, whylen);
+}
 
-    json_t *codes = json_array();
-    Kezek__Reason rs[ELIG_MAX_REASONS], *rp[ELIG_MAX_REASONS];
-    for (int i = 0; i < d.nreasons; i++) {
-        const struct reason *r = reason_find(d.reasons[i]);
-        kezek__reason__init(&rs[i]);
-        rs[i].code = (char *)d.reasons[i];
-        rs[i].paragraph = (char *)(r ? r->paragraph : "");
-        rp[i] = &rs[i];
-        json_array_append_new(codes, json_string(d.reasons[i]));
+/* The sweep: re-decides parked applications, one transaction each. */
+static void *sweep(void *arg)
+{
+    (void)arg;
+    long every;
+    if (!service_int(&svc, "review_sweep_seconds", 5, 1, 3600, &every))
+        every = 5;
+    PGconn *c = NULL;
+    while (!service_stop) {
+        for (long i = 0; i < every * 10 && !service_stop; i++)
+            usleep(100000);
+        if (pg_lost(c)) {
+            if (c)
+                PQfinish(c);
+            c = pg_connect_retry(svc.conninfo, elig_stmts, &service_stop);
+            if (!c)
+                break;
+        }
+        PGresult *r = pg_run(c, "parked_count", 0, NULL);
+        long total = 0;
+        for (int i = 0; r && i < PQntuples(r); i++) {
+            char l[96];
+            snprintf(l, sizeof(l), "reason=\"%s\"", PQgetvalue(r, i, 0));
+            metric_set(metrics_gauge("kezek_parked_applications",
+                                     "Applications waiting for a person "
+                                     "or for data (p.6)", l),
+                       atof(PQgetvalue(r, i, 1)));
+            total += atol(PQgetvalue(r, i, 1));
+        }
+        PQclear(r);
+        for (long skip = 0; skip < total && !service_stop;) {
+            if (!pg_exec(c, "BEGIN"))
+                break;
+            char off[24];
+            snprintf(off, sizeof(off), "%ld", skip);
+            const char *p[1] = {off};
+            PGresult *row = PQexecPrepared(c, "parked_next", 1, p, NULL,
+                                           NULL, 1);
+            if (!pg_check(row) || PQntuples(row) == 0) {
+                PQclear(row);
+                if (!pg_exec(c, "ROLLBACK"))
+                    break;
+                break;
+            }
+            uint64_t seq = 0;
+            for (int k = 0; k < 8; k++)
+                seq = (seq << 8) | (uint8_t)PQgetvalue(row, 0, 0)[k];
+            char why[256];
+            bool still;
+            enum handle_rc rc = decide_payload(c,
+                (const uint8_t *)PQgetvalue(row, 0, 1),
+                (size_t)PQgetlength(row, 0, 1), seq, NULL, &still, why,
+                sizeof(why));
+            PQclear(row);
+            if (rc != HANDLE_OK || !pg_exec(c, "COMMIT")) {
+                if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+                    break;
+                skip++;
+            } else if (still) {
+                skip++;
+            }
+        }
     }
-    char *codes_s = json_dumps(codes, JSON_COMPACT);
-    char *facts_s = json_dumps(facts, JSON_COMPACT);
-    json_decref(codes);
-    const char *p[4] = {a->application_id, registered ? "t" : "f",
-                        codes_s, facts_s};
-    PGresult *r = pg_run(conn, "decision_put", 4, p);
-    bool fresh = r && strcmp(PQcmdTuples(r), "1") == 0;
-    rc = r ? HANDLE_OK : HANDLE_ERROR;
-    PQclear(r);
-    free(codes_s);
-    free(facts_s);
-    if (fresh) { /* a replay after a crash finds the decision made */
-        Kezek__DecisionMade m = KEZEK__DECISION_MADE__INIT;
-        m.application_id = a->application_id;
-        m.registered = registered;
-        m.n_reasons = (size_t)d.nreasons;
-        m.reasons = rp;
-        m.decided_at_us = now_us();
-        m.authority_id = a->authority_id;
-        m.list = a->category;
-        m.accepted_seq = ev->seq;
-        m.applicant_iin = (char *)iin;
-        m.email = (char *)(email ? email : "");
-        if (!outbox_add_msg(conn, PRODUCER, KEZEK__EVENT_TYPE__DECISION_MADE,
-                            a->application_id, &m.base))
-            rc = HANDLE_ERROR;
-        else
-            metric_inc(registered ? m_registered : m_refused);
-    }
-out:
-    json_decref(app);
-    json_decref(facts);
-    json_decref(d.used);
-    kezek__application_accepted__free_unpacked(a, NULL);
-    return rc;
+    if (c)
+        PQfinish(c);
+    return NULL;
 }
 
 static bool health(void *ctx, char *detail, size_t len)
@@ -133,17 +270,23 @@ int main(int argc, char **argv)
 {
     int rc = service_init(&svc, "eligibility", argc, argv,
         "Decides each accepted application against p.6 and p.16 and\n"
-        "emits DecisionMade.\n");
+        "emits DecisionMade; parks what needs a person and re-decides it.\n"
+        "  review_sweep_seconds            how often parked applications\n"
+        "                                  are retried (5)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     m_registered = metrics_counter("kezek_decisions_total",
                                    "Decisions made", "outcome=\"registered\"");
     m_refused = metrics_counter("kezek_decisions_total", "Decisions made",
                                 "outcome=\"refused\"");
+    m_review = metrics_counter("kezek_decisions_total", "Decisions made",
+                               "outcome=\"review\"");
     if (service_http(&svc, 8081, routes, health, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }
+    pthread_t sweeper;
+    pthread_create(&sweeper, NULL, sweep, NULL);
     struct consumer_cfg cc = {
         .name = "eligibility", .conninfo = svc.conninfo,
         .stmts = elig_stmts, .bus_endpoints = svc.bus_endpoints,
@@ -151,6 +294,8 @@ int main(int argc, char **argv)
         .handle = decide,
     };
     rc = consumer_run(&cc, &service_stop);
+    service_stop = 1;
+    pthread_join(sweeper, NULL);
     service_fini(&svc);
     return rc == 0 ? 0 : 1;
 }

@@ -90,9 +90,14 @@ static json_t *build_receipt(const struct application *app,
              json_string_value(json_object_get(a, "given_name")),
              pat ? " " : "", pat ? pat : "");
     if (json_is_object(rep))
-        snprintf(rep_name, sizeof(rep_name), "%s %s",
+    {
+        const char *rp = json_string_value(json_object_get(rep,
+                                                           "patronymic"));
+        snprintf(rep_name, sizeof(rep_name), "%s %s%s%s",
                  json_string_value(json_object_get(rep, "surname")),
-                 json_string_value(json_object_get(rep, "given_name")));
+                 json_string_value(json_object_get(rep, "given_name")),
+                 rp ? " " : "", rp ? rp : "");
+    }
     json_t *phones = json_array();
     const char *phone = json_string_value(json_object_get(a, "phone"));
     if (phone)
@@ -252,9 +257,12 @@ static void post_application(void *ctx, const http_req_t *req,
     body = http_json_body(req, resp);
     if (!body)
         goto out;
+    /* "the same body": the same JSON, whatever its spacing or key order */
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];
-    crypto_hash_sha256(h, (const unsigned char *)req->body, req->body_len);
+    char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
+    free(canon);
     sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
     for (int attempt = 0; attempt < 2; attempt++) {
         int rc = replay_key(c, &who, key, sha, resp);
@@ -283,6 +291,27 @@ out:
     pgpool_release(svc.pool, c);
 }
 
+/* Who may read an application (p.17: confidentiality): the office of
+ * its authority, the centre that accepted it, the portal for the
+ * citizen it asserts (X-Citizen-IIN), operators. */
+static bool may_read(const http_req_t *req, const principal_t *who,
+                     const char *authority, const char *principal,
+                     const char *iin)
+{
+    const char *citizen;
+    switch (who->kind) {
+    case PRINCIPAL_OFFICE:
+        return strcmp(authority, who->id) == 0;
+    case PRINCIPAL_CENTRE:
+        return strcmp(principal, who->text) == 0;
+    case PRINCIPAL_PORTAL:
+        citizen = http_header(req, "X-Citizen-IIN");
+        return citizen && strcmp(citizen, iin) == 0;
+    default:
+        return true;
+    }
+}
+
 static void get_application(void *ctx, const http_req_t *req,
                             http_resp_t *resp)
 {
@@ -300,11 +329,12 @@ static void get_application(void *ctx, const http_req_t *req,
     } else if (!r || PQntuples(r) == 0) {
         http_reply_error(resp, 404, "not_found", "no such application",
                          NULL);
-    } else if (who.kind == PRINCIPAL_OFFICE &&
-               strcmp(PQgetvalue(r, 0, 2), who.id) != 0) {
+    } else if (!may_read(req, &who, PQgetvalue(r, 0, 2),
+                         PQgetvalue(r, 0, 7), PQgetvalue(r, 0, 8))) {
         http_reply_error(resp, 403, "forbidden",
-                         "an office sees only its own authority's "
-                         "applications", NULL);
+                         "this principal may not read this application "
+                         "(an office: its authority; a centre: its own "
+                         "submissions; the portal: X-Citizen-IIN)", NULL);
     } else {
         json_t *out = json_pack("{s:s, s:s, s:b}", "application_id",
                                 PQgetvalue(r, 0, 0), "status",
@@ -323,6 +353,67 @@ static void get_application(void *ctx, const http_req_t *req,
     pgpool_release(svc.pool, c);
 }
 
+/* Reference data (appendices 1, 2, 5) and the notice keys: public. */
+static void reference(const http_req_t *req, http_resp_t *resp,
+                      const char *stmt, const char *name)
+{
+    (void)req;
+    char err[256];
+    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
+    PGresult *r = c ? pg_run(c, stmt, 0, NULL) : NULL;
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (strcmp(stmt, "ref_authorities") == 0) {
+        json_t *regions = json_array();
+        for (int i = 0; i < PQntuples(r); i++) {
+            json_t *reg = json_loads(PQgetvalue(r, i, 1), 0, NULL);
+            json_object_set_new(reg, "authorities",
+                                json_loads(PQgetvalue(r, i, 2), 0, NULL));
+            json_array_append_new(regions, reg);
+        }
+        http_reply_json(resp, 200, json_pack("{s:o}", "regions", regions));
+    } else {
+        http_reply_json(resp, 200, json_pack("{s:o}", name,
+                        json_loads(PQgetvalue(r, 0, 0), 0, NULL)));
+    }
+    PQclear(r);
+    if (c)
+        pgpool_release(svc.pool, c);
+}
+
+static void get_authorities(void *ctx, const http_req_t *req,
+                            http_resp_t *resp)
+{
+    (void)ctx;
+    reference(req, resp, "ref_authorities", "regions");
+}
+
+static void get_settlements(void *ctx, const http_req_t *req,
+                            http_resp_t *resp)
+{
+    (void)ctx;
+    reference(req, resp, "ref_settlements", "settlements");
+}
+
+static void get_centres(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    reference(req, resp, "ref_centres", "centres");
+}
+
+static void get_appeal(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    reference(req, resp, "ref_appeal", "appeal_instances");
+}
+
+static void get_keys(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    reference(req, resp, "ref_keys", "keys");
+}
+
 static bool health(void *ctx, char *detail, size_t len)
 {
     (void)ctx;
@@ -332,6 +423,11 @@ static bool health(void *ctx, char *detail, size_t len)
 static const struct http_route routes[] = {
     {"POST", "/v1/applications", post_application},
     {"GET", "/v1/applications/*", get_application},
+    {"GET", "/v1/reference/authorities", get_authorities},
+    {"GET", "/v1/reference/settlements", get_settlements},
+    {"GET", "/v1/reference/centres", get_centres},
+    {"GET", "/v1/reference/appeal-instances", get_appeal},
+    {"GET", "/v1/reference/keys", get_keys},
     {NULL, NULL, NULL},
 };
 

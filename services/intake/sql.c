@@ -22,10 +22,29 @@ const struct pg_stmt intake_stmts[] = {
      " $10, $11, $12, $13)"},
     {"app_get",
      "SELECT id, status, authority_id, decision, queue, receipt,"
-     " delivered_at IS NOT NULL FROM application WHERE id = $1"},
+     " delivered_at IS NOT NULL, principal, applicant_iin"
+     " FROM application WHERE id = $1"},
+    {"ref_authorities",
+     "SELECT r.id, r.doc, coalesce(json_agg(a.doc ORDER BY a.id)"
+     " FILTER (WHERE a.id IS NOT NULL), '[]') FROM region r"
+     " LEFT JOIN authority a ON a.region_id = r.id"
+     " GROUP BY r.id, r.doc ORDER BY r.id"},
+    {"ref_settlements",
+     "SELECT coalesce(json_agg(doc ORDER BY id), '[]') FROM settlement"},
+    {"ref_centres",
+     "SELECT coalesce(json_agg(doc ORDER BY id), '[]') FROM centre"},
+    {"ref_appeal",
+     "SELECT coalesce(json_agg(doc ORDER BY id), '[]')"
+     " FROM appeal_instance"},
+    {"ref_keys",
+     "SELECT coalesce(json_agg(json_build_object('key_id', key_id,"
+     " 'authority_id', authority_id, 'alg', 'Ed25519', 'public_key',"
+     " public_key) ORDER BY key_id), '[]') FROM signing_key"},
     {"app_decided",
-     "UPDATE application SET status = CASE WHEN status = 'registered'"
-     " THEN status ELSE $2 END, decision = $3, updated_at = now()"
+     "UPDATE application SET status = CASE WHEN status IN"
+     " ('registered', 'refused') THEN status ELSE $2 END,"
+     " decision = CASE WHEN status IN ('registered', 'refused')"
+     " THEN decision ELSE $3::jsonb END, updated_at = now()"
      " WHERE id = $1"},
     {"app_numbered",
      "UPDATE application SET status = 'registered', queue = $2,"

@@ -38,12 +38,18 @@ static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
             d->reasons[i]->paragraph, "text_kk", rs ? rs->text_kk : NULL,
             "text_ru", rs ? rs->text_ru : NULL));
     }
-    json_t *j = json_pack("{s:s, s:s, s:o}", "outcome",
-                          d->registered ? "registered" : "refused",
+    /* events before schema field 10 carry only the boolean */
+    const char *outcome = d->outcome[0] ? d->outcome
+                          : d->registered ? "registered" : "refused";
+    json_t *j = json_pack("{s:s, s:s, s:o}", "outcome", outcome,
                           "decided_at", at, "reasons", reasons);
+    if (strcmp(outcome, "review") == 0)
+        json_object_set_new(j, "review_reason",
+                            json_string(d->review_reason));
     char *js = json_dumps(j, JSON_COMPACT);
     const char *p[3] = {d->application_id,
-                        d->registered ? "accepted" : "refused", js};
+                        strcmp(outcome, "registered") == 0 ? "accepted"
+                                                           : outcome, js};
     enum handle_rc rc = run(conn, "app_decided", 3, p);
     free(js);
     json_decref(j);
@@ -85,7 +91,10 @@ static enum handle_rc on_delivered(PGconn *conn, const event_t *ev,
     char at[32];
     snprintf(at, sizeof(at), "%.6f", (double)n->delivered_at_us / 1e6);
     const char *p[2] = {n->application_id, at};
-    enum handle_rc rc = run(conn, "app_delivered", 2, p);
+    /* delivery of the result (p.15), not of the acceptance report */
+    enum handle_rc rc = strcmp(n->kind, "acceptance_report") == 0
+                            ? HANDLE_OK
+                            : run(conn, "app_delivered", 2, p);
     kezek__notice_delivered__free_unpacked(n, NULL);
     return rc;
 }

@@ -157,6 +157,22 @@ static bool check_person(json_t *p, const char *field, bool applicant,
     return true;
 }
 
+/* Rejects keys of obj outside known, naming "<field>[i].<key>". */
+static bool only_known(json_t *obj, const char *const *known,
+                       const char *field, size_t i, http_resp_t *resp)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v) {
+        if (!in_set(key, known)) {
+            char f[96];
+            snprintf(f, sizeof(f), "%s[%zu].%s", field, i, key);
+            return invalid(resp, f, "unknown field");
+        }
+    }
+    return true;
+}
+
 static bool check_family(json_t *fam, http_resp_t *resp)
 {
     if (!fam)
@@ -178,8 +194,13 @@ static bool check_family(json_t *fam, http_resp_t *resp)
         if (!check_enum(m, "relation", relations, true, &s, resp))
             return false;
         json_t *d = json_object_get(m, "disabled");
+        snprintf(f, sizeof(f), "family[%zu].disabled", i);
         if (d && !json_is_boolean(d))
-            return invalid(resp, "family.disabled", "must be a boolean");
+            return invalid(resp, f, "must be a boolean");
+        static const char *const known[] = {"iin", "relation", "disabled",
+                                            NULL};
+        if (!only_known(m, known, "family", i, resp))
+            return false;
     }
     return true;
 }
@@ -200,6 +221,10 @@ static bool check_documents(json_t *body, const char *category, long group,
         long pages;
         if (!json_is_object(d))
             return invalid(resp, "documents", "items must be objects");
+        static const char *const known[] = {"code", "sha256", "pages",
+                                            NULL};
+        if (!only_known(d, known, "documents", i, resp))
+            return false;
         if (!check_enum(d, "code", document_codes, true, &code, resp) ||
             !check_str(d, "sha256", "documents.sha256", 64, false, &sha,
                        resp) ||
@@ -306,6 +331,11 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
     if (income && !json_is_null(income)) {
         json_t *totals = json_object_get(income, "monthly_family_totals_tenge");
         json_t *members = json_object_get(income, "members");
+        static const char *const known[] = {
+            "monthly_family_totals_tenge", "members", NULL};
+        if (json_is_object(income) && !only_known(income, known, "income",
+                                                  0, resp))
+            return false;
         if (!json_is_object(income) || !json_is_array(totals) ||
             json_array_size(totals) != 12 || !json_is_integer(members) ||
             json_integer_value(members) < 1 ||

@@ -27,12 +27,10 @@ static const struct pg_stmt notify_stmts[] = {
      " VALUES ($1, $2, $3, $4, to_timestamp($5::float8), $6, $7, $8, $9)"
      " ON CONFLICT (application_id, kind) DO NOTHING"},
     {"cabinet",
-     "SELECT application_id, kind, issued_at, canonical, signature, key_id"
+     "SELECT application_id, kind, extract(epoch FROM issued_at)::bigint,"
+     " canonical, signature, key_id"
      " FROM notice WHERE applicant_iin = $1"
      " ORDER BY issued_at DESC, id LIMIT $2 OFFSET $3"},
-    {"keys",
-     "SELECT key_id, authority_id, public_key FROM signing_key"
-     " ORDER BY key_id"},
     {NULL, NULL},
 };
 
@@ -82,7 +80,26 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
 {
     (void)ctx;
     enum handle_rc rc = HANDLE_OK;
-    if (ev->type == KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED) {
+    if (ev->type == KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED) {
+        Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
+            NULL, ev->payload_len, ev->payload);
+        json_t *app = a ? json_loads(a->application_json, 0, NULL) : NULL;
+        const char *iin = json_string_value(json_object_get(
+            json_object_get(app, "applicant"), "iin"));
+        if (!a || !iin || strlen(iin) != 12) {
+            snprintf(why, whylen, "undecodable ApplicationAccepted");
+            rc = HANDLE_POISON;
+        } else if (strcmp(a->channel, "portal") == 0) {
+            json_t *doc = notice_acceptance(a->application_id, iin,
+                a->authority_id, a->accepted_at_us, a->result_due);
+            rc = issue(conn, a->application_id, iin, "acceptance_report",
+                       doc);
+            json_decref(doc);
+        }
+        json_decref(app);
+        if (a)
+            kezek__application_accepted__free_unpacked(a, NULL);
+    } else if (ev->type == KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED) {
         Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
             NULL, ev->payload_len, ev->payload);
         if (!q || strlen(q->applicant_iin) != 12) {
@@ -104,7 +121,8 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
         if (!d || strlen(d->applicant_iin) != 12) {
             snprintf(why, whylen, "undecodable DecisionMade");
             rc = HANDLE_POISON;
-        } else if (!d->registered) {
+        } else if (strcmp(d->outcome, "refused") == 0 ||
+                   (!d->outcome[0] && !d->registered)) {
             const char *codes[32];
             size_t n = d->n_reasons < 32 ? d->n_reasons : 32;
             for (size_t i = 0; i < n; i++)
@@ -122,6 +140,19 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
     return rc;
 }
 
+/* A decimal query parameter, or def when absent; false if malformed. */
+static bool query_long(const http_req_t *req, const char *name, long def,
+                       long *out)
+{
+    const char *v = http_query(req, name);
+    *out = def;
+    if (!v)
+        return true;
+    char *end;
+    *out = strtol(v, &end, 10);
+    return *v && !*end && strlen(v) < 10;
+}
+
 /* GET /v1/cabinet/{iin}/messages — the portal, for that citizen only. */
 static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
@@ -133,13 +164,9 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
                  : -1;
     const char *iin = req->params[0];
     const char *citizen = http_header(req, "X-Citizen-IIN");
-    long page = 1, per = 20;
-    const char *qp = http_query(req, "page"), *qs = http_query(req,
-                                                               "per_page");
-    if (qp)
-        page = atol(qp);
-    if (qs)
-        per = atol(qs);
+    long page, per;
+    bool paging = query_long(req, "page", 1, &page) &&
+                  query_long(req, "per_page", 20, &per);
     if (auth < 0) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
@@ -153,7 +180,8 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
         http_reply_error(resp, 403, "forbidden",
                          "a citizen sees only their own messages "
                          "(X-Citizen-IIN)", NULL);
-    } else if (page < 1 || page > 100000 || per < 1 || per > 100) {
+    } else if (!paging || page < 1 || page > 100000 || per < 1 ||
+               per > 100) {
         http_reply_error(resp, 400, "invalid_field",
                          "page >= 1, per_page 1–100", NULL);
     } else {
@@ -167,43 +195,20 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
                              "database unavailable", NULL);
         } else {
             json_t *msgs = json_array();
-            for (int i = 0; i < PQntuples(r); i++)
+            for (int i = 0; i < PQntuples(r); i++) {
+                char at[26];
+                almaty_timestamp(atoll(PQgetvalue(r, i, 2)), at);
                 json_array_append_new(msgs, json_pack(
                     "{s:s, s:s, s:s, s:o, s:s, s:s}", "application_id",
                     PQgetvalue(r, i, 0), "kind", PQgetvalue(r, i, 1),
-                    "issued_at", PQgetvalue(r, i, 2), "document",
+                    "issued_at", at, "document",
                     json_loads(PQgetvalue(r, i, 3), 0, NULL), "signature",
                     PQgetvalue(r, i, 4), "key_id", PQgetvalue(r, i, 5)));
+            }
             http_reply_json(resp, 200, json_pack("{s:o, s:i}", "messages",
                                                  msgs, "page", (int)page));
             PQclear(r);
         }
-    }
-    if (c)
-        pgpool_release(svc.pool, c);
-}
-
-/* GET /v1/reference/keys */
-static void get_keys(void *ctx, const http_req_t *req, http_resp_t *resp)
-{
-    (void)ctx;
-    (void)req;
-    char err[256];
-    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
-    PGresult *r = c ? pg_run(c, "keys", 0, NULL) : NULL;
-    if (!r) {
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-    } else {
-        json_t *keys = json_array();
-        for (int i = 0; i < PQntuples(r); i++)
-            json_array_append_new(keys, json_pack(
-                "{s:s, s:s?, s:s, s:s}", "key_id", PQgetvalue(r, i, 0),
-                "authority_id",
-                PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1), "alg",
-                "Ed25519", "public_key", PQgetvalue(r, i, 2)));
-        http_reply_json(resp, 200, json_pack("{s:o}", "keys", keys));
-        PQclear(r);
     }
     if (c)
         pgpool_release(svc.pool, c);
@@ -217,7 +222,6 @@ static bool health(void *ctx, char *detail, size_t len)
 
 static const struct http_route routes[] = {
     {"GET", "/v1/cabinet/*/messages", get_cabinet},
-    {"GET", "/v1/reference/keys", get_keys},
     {NULL, NULL, NULL},
 };
 

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
+#include "iin.h"
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
@@ -195,9 +196,31 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     }
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
-    if (who.kind == PRINCIPAL_OFFICE && strcmp(who.id, authority) != 0) {
+    static const char *const lists[] = {"wwii", "vulnerable",
+                                        "public_sector",
+                                        "emergency_dwelling"};
+    bool list_ok = false;
+    for (int i = 0; i < 4; i++)
+        list_ok = list_ok || strcmp(list, lists[i]) == 0;
+    const char *citizen = http_header(req, "X-Citizen-IIN");
+    if (!iin_valid(iin, NULL)) {
+        http_reply_error(resp, 400, "invalid_iin", "not a valid IIN", NULL);
+    } else if (!list_ok || strlen(authority) > 63) {
+        http_reply_error(resp, 400, "invalid_field",
+                         "list: wwii, vulnerable, public_sector or "
+                         "emergency_dwelling",
+                         json_pack("{s:s}", "field", "list"));
+    } else if (who.kind == PRINCIPAL_OFFICE &&
+               strcmp(who.id, authority) != 0) {
         http_reply_error(resp, 403, "forbidden",
                          "an office sees only its own lists", NULL);
+    } else if (who.kind == PRINCIPAL_PORTAL &&
+               (!citizen || strcmp(citizen, iin) != 0)) {
+        http_reply_error(resp, 403, "forbidden",
+                         "a citizen sees only their own position "
+                         "(X-Citizen-IIN)", NULL);
+    }
+    if (resp->status) {
         pgpool_release(svc.pool, c);
         return;
     }
