@@ -246,3 +246,110 @@ Test(e2e, stopped_consumer_catches_up, .init = setup, .fini = teardown,
         json_decref(wait_status(ids[i], "registered", true));
     PQfinish(c);
 }
+
+Test(e2e, idempotency_holds_across_a_restart, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char iin[13], id1[40], id2[40];
+    long st;
+    tk_iin(6, iin);
+    cr_assert(tk_submit(&env, iin, "restart", id1, &st));
+    cr_assert_eq(st, 202);
+    int status = tk_signal(&env, TK_INTAKE, SIGTERM);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    tk_start(&env, TK_INTAKE);
+    cr_assert(tk_submit(&env, iin, "restart", id2, &st));
+    cr_assert_eq(st, 200);
+    cr_assert_str_eq(id1, id2);
+}
+
+/* p.13.3: a portal or centre submission is routed to the authority
+ * that serves the settlement; p.7: for a centre the authority's own
+ * term is one day earlier. */
+Test(e2e, portal_and_centre_submissions_are_routed, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char centre[128], iin[13], body[800], path[128];
+    long st;
+    tk_token(&env, "centre:c-01-1-1", centre);
+    const char *tokens[2] = {env.portal, centre};
+    for (int k = 0; k < 2; k++) {
+        tk_iin(30 + k, iin);
+        snprintf(body, sizeof(body),
+            "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"T\","
+            "\"given_name\":\"T\"},\"settlement_id\":\"s-01-03\","
+            "\"fund\":\"communal\",\"category\":\"wwii\","
+            "\"need_grounds\":[1],%s"
+            "\"documents\":[{\"code\":\"application_form\"}]}", iin,
+            k == 0 ? "\"applicant_signature\":\"c2lnbmVk\"," : "");
+        json_t *j = tk_http("POST", env.http_port[TK_INTAKE],
+                            "/v1/applications", tokens[k],
+                            k ? "Idempotency-Key: c" : "Idempotency-Key: p",
+                            body, &st);
+        cr_assert_eq(st, 202, "channel %d", k);
+        const char *id = json_string_value(json_object_get(j,
+                                                           "application_id"));
+        char q[200];
+        snprintf(q, sizeof(q), "SELECT count(*) FROM application WHERE"
+                 " id = '%s' AND authority_id = 'a-01-03' AND channel = '%s'"
+                 " AND internal_due = result_due - %d", id,
+                 k ? "centre" : "portal", k ? 1 : 0);
+        PGconn *c = tk_db(&env);
+        cr_assert_eq(tk_scalar(c, q), 1, "routed to a-01-03, due dates");
+        PQfinish(c);
+        /* the portal reads only for the citizen it asserts */
+        snprintf(path, sizeof(path), "/v1/applications/%s", id);
+        json_t *g = tk_http("GET", env.http_port[TK_INTAKE], path,
+                            env.portal, "X-Citizen-IIN: 791028302728", NULL,
+                            &st);
+        cr_assert_eq(st, 403);
+        json_decref(g);
+        json_decref(j);
+    }
+    /* the portal request must carry the applicant's signature */
+    tk_iin(32, iin);
+    snprintf(body, sizeof(body),
+        "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"T\","
+        "\"given_name\":\"T\"},\"settlement_id\":\"s-01-03\","
+        "\"fund\":\"communal\",\"category\":\"wwii\","
+        "\"need_grounds\":[1],"
+        "\"documents\":[{\"code\":\"application_form\"}]}", iin);
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.portal, "Idempotency-Key: nosig", body, &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+}
+
+/* Appendix 1: every authority under its region; CONTRACT "Reference". */
+Test(e2e, reference_data_is_served, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    long st;
+    json_t *j = tk_http("GET", env.http_port[TK_INTAKE],
+                        "/v1/reference/authorities", NULL, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    json_t *regions = json_object_get(j, "regions");
+    PGconn *c = tk_db(&env);
+    cr_assert_eq((long)json_array_size(regions),
+                 tk_scalar(c, "SELECT count(*) FROM region"));
+    size_t i, total = 0;
+    json_t *r;
+    json_array_foreach(regions, i, r)
+        total += json_array_size(json_object_get(r, "authorities"));
+    cr_assert_eq((long)total, tk_scalar(c, "SELECT count(*) FROM authority"));
+    cr_assert_gt(total, 0);
+    json_decref(j);
+    static const char *const paths[][2] = {
+        {"/v1/reference/settlements", "settlements"},
+        {"/v1/reference/centres", "centres"},
+        {"/v1/reference/appeal-instances", "appeal_instances"},
+        {"/v1/reference/keys", "keys"}};
+    for (int k = 0; k < 4; k++) {
+        j = tk_http("GET", env.http_port[TK_INTAKE], paths[k][0], NULL, NULL,
+                    NULL, &st);
+        cr_assert_eq(st, 200, "%s", paths[k][0]);
+        cr_assert_gt(json_array_size(json_object_get(j, paths[k][1])), 0);
+        json_decref(j);
+    }
+    PQfinish(c);
+}

@@ -11,6 +11,8 @@ Test(iin, valid_first_weights)
     cr_assert(iin_valid("791028302728", birth));
     cr_assert_str_eq(birth, "1979-10-28");
     cr_assert(iin_valid("850115300001", NULL));
+    cr_assert(iin_valid("061211600012", birth));   /* issue 4's vector */
+    cr_assert_str_eq(birth, "2006-12-11");
 }
 
 Test(iin, second_weights_when_first_gives_10)

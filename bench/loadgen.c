@@ -1,0 +1,198 @@
+/* bench-loadgen — submits applications over HTTP with keep-alive and
+ * measures how many are accepted per second.
+ *
+ *   bench-loadgen --url http://127.0.0.1:8080 --token TOKEN
+ *                 [--clients 16] [--duration 10] [--rate 0]
+ *                 [--authority a-01-02 --settlement s-01-02] [--seed 1]
+ *
+ * Closed loop (default): each of N clients sends the next application
+ * as soon as the previous one is answered. Open loop (--rate R): R
+ * submissions per second are started on schedule whatever the answers.
+ * Each application has a fresh valid IIN and Idempotency-Key. Prints
+ * one JSON line: accepted, errors, apps_per_s and latency percentiles
+ * (ms). A token of the office of --authority is needed (office
+ * submissions name their authority). */
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 512
+
+struct client {
+    CURL *h;
+    struct curl_slist *hdr;
+    char body[1024];
+    char key_hdr[96];
+    double started;
+    bool busy;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The n-th valid IIN of a run: birth dates from 1950 on, serials. */
+static void make_iin(long n, char *out)
+{
+    for (long k = n * 3;; k++) {
+        int day = (int)(k / 9000 % 28) + 1, month = (int)(k / 252000 % 12) + 1;
+        int year = 50 + (int)(k / 3024000 % 49);
+        char s[32];
+        snprintf(s, sizeof(s), "%02d%02d%02d3%04d", year % 100, month % 100,
+                 day % 100, (int)(k % 9000 + 1000));
+        int d[11], sum = 0;
+        for (int i = 0; i < 11; i++) {
+            d[i] = s[i] - '0';
+            sum += d[i] * (i + 1);
+        }
+        int c = sum % 11;
+        if (c == 10) {
+            static const int w[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2};
+            sum = 0;
+            for (int i = 0; i < 11; i++)
+                sum += d[i] * w[i];
+            c = sum % 11;
+            if (c == 10)
+                continue;
+        }
+        memcpy(out, s, 11);
+        out[11] = (char)('0' + c);
+        out[12] = '\0';
+        return;
+    }
+}
+
+static size_t discard(char *p, size_t s, size_t n, void *u)
+{
+    (void)p;
+    (void)u;
+    return s * n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    const char *url = "http://127.0.0.1:8080", *token = NULL;
+    const char *authority = "a-01-02", *settlement = "s-01-02";
+    int clients = 16, duration = 10, seed = 1;
+    double rate = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--url")) url = argv[i + 1];
+        else if (!strcmp(argv[i], "--token")) token = argv[i + 1];
+        else if (!strcmp(argv[i], "--clients")) clients = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--duration")) duration = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--rate")) rate = atof(argv[i + 1]);
+        else if (!strcmp(argv[i], "--authority")) authority = argv[i + 1];
+        else if (!strcmp(argv[i], "--settlement")) settlement = argv[i + 1];
+        else if (!strcmp(argv[i], "--seed")) seed = atoi(argv[i + 1]);
+        else {
+            fprintf(stderr, "bench-loadgen: unknown option %s\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!token || clients < 1 || clients > MAX_CLIENTS || duration < 1) {
+        fprintf(stderr, "usage: bench-loadgen --token TOKEN [--url U] "
+                        "[--clients 1-512] [--duration S] [--rate R]\n");
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLM *m = curl_multi_init();
+    char endpoint[256], auth[300];
+    snprintf(endpoint, sizeof(endpoint), "%s/v1/applications", url);
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    static struct client cl[MAX_CLIENTS];
+    size_t cap = 1 << 20, nlat = 0;
+    double *lat = malloc(cap * sizeof(double));
+    long sent = 0, accepted = 0, errors = 0, next_id = (long)seed * 1000000;
+    double t0 = now_s(), end = t0 + duration, next_due = t0;
+    for (int i = 0; i < clients; i++) {
+        cl[i].h = curl_easy_init();
+        curl_easy_setopt(cl[i].h, CURLOPT_URL, endpoint);
+        curl_easy_setopt(cl[i].h, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(cl[i].h, CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(cl[i].h, CURLOPT_TCP_NODELAY, 1L);
+        curl_easy_setopt(cl[i].h, CURLOPT_PRIVATE, &cl[i]);
+    }
+    for (;;) {
+        double now = now_s();
+        for (int i = 0; i < clients && now < end; i++) {
+            if (cl[i].busy || (rate > 0 && now < next_due))
+                continue;
+            char iin[13];
+            make_iin(next_id++, iin);
+            snprintf(cl[i].body, sizeof(cl[i].body),
+                "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"Bench\","
+                "\"given_name\":\"Load\"},\"settlement_id\":\"%s\","
+                "\"authority_id\":\"%s\",\"fund\":\"communal\","
+                "\"category\":\"wwii\",\"need_grounds\":[1],"
+                "\"documents\":[{\"code\":\"application_form\"}]}",
+                iin, settlement, authority);
+            snprintf(cl[i].key_hdr, sizeof(cl[i].key_hdr),
+                     "Idempotency-Key: bench-%d-%ld", seed, next_id);
+            curl_slist_free_all(cl[i].hdr);
+            cl[i].hdr = curl_slist_append(NULL, auth);
+            cl[i].hdr = curl_slist_append(cl[i].hdr,
+                                          "Content-Type: application/json");
+            cl[i].hdr = curl_slist_append(cl[i].hdr, cl[i].key_hdr);
+            curl_easy_setopt(cl[i].h, CURLOPT_HTTPHEADER, cl[i].hdr);
+            curl_easy_setopt(cl[i].h, CURLOPT_POSTFIELDS, cl[i].body);
+            cl[i].started = now;
+            cl[i].busy = true;
+            curl_multi_add_handle(m, cl[i].h);
+            sent++;
+            if (rate > 0)
+                next_due += 1.0 / rate;
+        }
+        int running;
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            struct client *c;
+            long code = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+            if (msg->data.result == CURLE_OK && code == 202) {
+                accepted++;
+                if (nlat < cap)
+                    lat[nlat++] = (now_s() - c->started) * 1000;
+            } else {
+                errors++;
+            }
+            curl_multi_remove_handle(m, msg->easy_handle);
+            c->busy = false;
+        }
+        if (now_s() >= end && running == 0)
+            break;
+        curl_multi_poll(m, NULL, 0, 1, NULL);
+    }
+    double secs = now_s() - t0;
+    qsort(lat, nlat, sizeof(double), cmp_double);
+#define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] : 0.0)
+    printf("{\"sent\":%ld,\"accepted\":%ld,\"errors\":%ld,\"seconds\":%.2f,"
+           "\"apps_per_s\":%.0f,\"clients\":%d,\"latency_ms\":{\"p50\":%.2f,"
+           "\"p95\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
+           sent, accepted, errors, secs, accepted / secs, clients, PCT(0.5),
+           PCT(0.95), PCT(0.99), nlat ? lat[nlat - 1] : 0.0);
+    for (int i = 0; i < clients; i++) {
+        curl_slist_free_all(cl[i].hdr);
+        curl_easy_cleanup(cl[i].h);
+    }
+    curl_multi_cleanup(m);
+    free(lat);
+    return 0;
+}
