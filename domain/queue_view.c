@@ -42,6 +42,23 @@ bool queue_view_put(kredis_t *r, const struct queue_view_entry *e, int n)
     return true;
 }
 
+bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e)
+{
+    redisContext *c = kredis_ctx(r);
+    if (!c)
+        return false;
+    redisAppendCommand(c, "ZREM kezek:q:%s:%s %s", e->authority_id, e->list,
+                       e->iin);
+    redisAppendCommand(c, "HDEL kezek:qn:%s:%s %s", e->authority_id,
+                       e->list, e->iin);
+    redisAppendCommand(c, "SET kezek:q:as_of %lld", (long long)time(NULL));
+    if (!pipeline_ok(c, 3)) {
+        kredis_failed(r);
+        return false;
+    }
+    return true;
+}
+
 /* One list: the truth from Postgres, then compare or replace. */
 static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
                      const char *list, bool verify,

@@ -25,6 +25,9 @@ struct queue_view_entry {
  * is then stale until rebuilt). */
 bool queue_view_put(kredis_t *r, const struct queue_view_entry *e, int n);
 
+/* Takes a removed entry out of the view. False when Redis failed. */
+bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e);
+
 struct queue_view_report {
     long lists, entries, drift; /* drift: lists that differ */
 };

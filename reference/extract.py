@@ -3,10 +3,15 @@
 
 Usage: python3 reference/extract.py SEED.txt OUT_DIR
 
+From the repository root, with the seed kept in the repository:
+
+    python3 reference/extract.py reference/seed/000_c11d2e3a86b7c3f8.txt reference/
+
 Reads appendices 1 (authorized bodies), 2 (public service centres) and
 5 (higher instances of appeal) of the seed and writes JSON-lines files to
 OUT_DIR: regions, authorities, settlements, centres, appeal_instances, plus
-manifest.json (seed hash, line counts and hashes of the generated files).
+manifest.json (seed file name and hash, line counts and hashes of the
+generated files; the seed's directory is not recorded).
 
 The seed is a PDF-to-text dump: table rows are tab-separated, and a table
 cell that wrapped across a page break shows up as a second line whose

@@ -353,7 +353,7 @@ static struct elig_case income_cases[] = {
 };
 
 /* p.6 group 7: under 23 on the application date, extended by conscript
- * service; 029 February births have their birthday on 1 March in a
+ * service; 29 February births have their birthday on 1 March in a
  * common year. 030510500010: IIN born 2003-05-10; 040229500015: IIN
  * born 2004-02-29. */
 static struct elig_case orphan_cases[] = {

@@ -324,10 +324,12 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
             json_integer_value(v) > 6)
             return invalid(resp, "need_grounds", "grounds are 1 to 6");
 
-    /* p.6: the 3.1 income test applies to the vulnerable groups except
-     * orphans (7) and families with disabled children (4). */
+    /* p.6 item 2: the 3.1 income test applies to the vulnerable groups
+     * 2–12 except orphans (7) and families with disabled children (4);
+     * group 1 (WWII veterans) falls under item 1 without it. */
     json_t *income = json_object_get(body, "income");
-    bool income_needed = vulnerable && group != 4 && group != 7;
+    bool income_needed = vulnerable && group != 1 && group != 4 &&
+                         group != 7;
     if (income && !json_is_null(income)) {
         json_t *totals = json_object_get(income, "monthly_family_totals_tenge");
         json_t *members = json_object_get(income, "members");

@@ -15,10 +15,12 @@
 #include "queue_view.h"
 #include "service.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PRODUCER "queue"
 #define MAX_PENDING 10000
@@ -32,8 +34,32 @@ static const struct pg_stmt queue_stmts[] = {
      " DO UPDATE SET last_number = queue_list.last_number + 1"
      " RETURNING last_number"},
     {"entry_put",
-     "INSERT INTO queue_entry (authority_id, list, number, application_id,"
-     " applicant_iin, accepted_seq) VALUES ($1, $2, $3, $4, $5, $6)"},
+     "WITH e AS (INSERT INTO queue_entry (authority_id, list, number,"
+     " application_id, applicant_iin, accepted_seq)"
+     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
+     " INSERT INTO queue_change (authority_id, list, kind, accepted_seq,"
+     " application_id) SELECT $1, $2, 'registered', $6, $4 FROM e"},
+    {"entry_registered_at",
+     "UPDATE queue_entry SET position_at_registration = $2"
+     " WHERE application_id = $1"},
+    {"entry_remove",
+     "SELECT o_number, o_position, o_application_id"
+     " FROM queue_remove($1, $2, $3, $4, $5::date, $6)"},
+    {"entry_history_base",
+     "SELECT e.application_id, e.accepted_seq,"
+     " e.position_at_registration, c.id, extract(epoch FROM c.at)::bigint,"
+     " e.number FROM queue_entry e JOIN queue_change c"
+     " ON c.application_id = e.application_id AND c.kind = 'registered'"
+     " WHERE e.authority_id = $1 AND e.list = $2 AND e.applicant_iin = $3"
+     " ORDER BY e.registered_at DESC LIMIT 1"},
+    {"entry_history_changes",
+     "SELECT kind, reason, extract(epoch FROM at)::bigint,"
+     " application_id = $4 FROM queue_change"
+     " WHERE authority_id = $1 AND list = $2 AND id > $3"
+     " AND (accepted_seq < $5 OR application_id = $4) ORDER BY id"},
+    {"list_lengths",
+     "SELECT authority_id, list, count(*) FILTER (WHERE status = 'active')"
+     " FROM queue_entry GROUP BY 1, 2"},
     {"entry_position",
      "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
      " AND list = $2 AND status = 'active' AND accepted_seq <= $3"},
@@ -51,7 +77,8 @@ static kredis_t *redis_writer;          /* consumer thread only */
 static struct queue_view_entry pending[MAX_PENDING];
 static int npending;
 static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
-static metric_t *m_numbers, *m_view_fail, *m_fallback;
+static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
+    *m_drift;
 
 static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen)
@@ -110,6 +137,16 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         goto out;
     }
     uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    const char *p5[2] = {d->application_id, NULL};
+    char pos_s[24];
+    snprintf(pos_s, sizeof(pos_s), "%llu", (unsigned long long)position);
+    p5[1] = pos_s;
+    r = pg_run(conn, "entry_registered_at", 2, p5);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
     PQclear(r);
 
     Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
@@ -174,26 +211,16 @@ static void rolled_back(void *ctx)
     npending = 0;
 }
 
-/* GET /v1/queue/{authority}/{list}/entries/{iin} */
-static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
+/* The common front of the entry endpoints: token, path checks and who
+ * may see the entry. Returns a pooled connection, or NULL after
+ * replying with the error. */
+static PGconn *entry_request(const http_req_t *req, http_resp_t *resp,
+                             principal_t *who)
 {
-    (void)ctx;
     char err[256];
     PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
-    principal_t who;
-    int auth = c ? auth_resolve(c, http_header(req, "Authorization"), &who)
+    int auth = c ? auth_resolve(c, http_header(req, "Authorization"), who)
                  : -1;
-    if (auth <= 0) {
-        if (auth < 0)
-            http_reply_error(resp, 503, "unavailable",
-                             "database unavailable", NULL);
-        else
-            http_reply_error(resp, 401, "unauthorized",
-                             "a valid bearer token is required", NULL);
-        if (c)
-            pgpool_release(svc.pool, c);
-        return;
-    }
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
     static const char *const lists[] = {"wwii", "vulnerable",
@@ -203,33 +230,52 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     for (int i = 0; i < 4; i++)
         list_ok = list_ok || strcmp(list, lists[i]) == 0;
     const char *citizen = http_header(req, "X-Citizen-IIN");
-    if (!iin_valid(iin, NULL)) {
+    if (auth < 0) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (auth == 0) {
+        http_reply_error(resp, 401, "unauthorized",
+                         "a valid bearer token is required", NULL);
+    } else if (!iin_valid(iin, NULL)) {
         http_reply_error(resp, 400, "invalid_iin", "not a valid IIN", NULL);
     } else if (!list_ok || strlen(authority) > 63) {
         http_reply_error(resp, 400, "invalid_field",
                          "list: wwii, vulnerable, public_sector or "
                          "emergency_dwelling",
                          json_pack("{s:s}", "field", "list"));
-    } else if (who.kind == PRINCIPAL_OFFICE &&
-               strcmp(who.id, authority) != 0) {
+    } else if (who->kind == PRINCIPAL_OFFICE &&
+               strcmp(who->id, authority) != 0) {
         http_reply_error(resp, 403, "forbidden",
                          "an office sees only its own lists", NULL);
-    } else if (who.kind == PRINCIPAL_PORTAL &&
+    } else if (who->kind == PRINCIPAL_PORTAL &&
                (!citizen || strcmp(citizen, iin) != 0)) {
         http_reply_error(resp, 403, "forbidden",
                          "a citizen sees only their own position "
                          "(X-Citizen-IIN)", NULL);
     }
-    if (resp->status) {
+    if (resp->status && c) {
         pgpool_release(svc.pool, c);
-        return;
+        c = NULL;
     }
+    return c;
+}
+
+/* GET /v1/queue/{authority}/{list}/entries/{iin} */
+static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = entry_request(req, resp, &who);
+    if (!c)
+        return;
+    const char *authority = req->params[0], *list = req->params[1],
+               *iin = req->params[2];
     /* Redis first, when the view is known good; the truth otherwise. */
     long long number = -1, position = -1;
     const char *source = "postgres";
     char as_of[26];
-    kredis_t *r = kredis_new(svc.redis_addr);
-    if (!view_dirty && r) {
+    kredis_t *r = view_dirty ? NULL : kredis_new(svc.redis_addr);
+    if (r) {
         redisReply *rank = kredis_cmd(r, "ZRANK kezek:q:%s:%s %s", authority,
                                       list, iin);
         redisReply *num = kredis_cmd(r, "HGET kezek:qn:%s:%s %s", authority,
@@ -249,8 +295,8 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
             freeReplyObject(num);
         if (at)
             freeReplyObject(at);
+        kredis_destroy(&r);
     }
-    kredis_destroy(&r);
     if (number < 0) {
         metric_inc(m_fallback);
         const char *p[3] = {authority, list, iin};
@@ -283,6 +329,200 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                               "source", source));
 }
 
+static const char *const removal_reasons[] = {
+    "housing_provided", "moved_away", "false_documents", "died",
+    "own_request", NULL};
+
+/* POST /v1/queue/{authority}/{list}/entries/{iin}/removal — the office
+ * of the authority removes an entry; those behind move up (p.5). */
+static void post_removal(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = entry_request(req, resp, &who);
+    if (!c)
+        return;
+    json_t *body = NULL;
+    if (who.kind != PRINCIPAL_OFFICE) {
+        http_reply_error(resp, 403, "forbidden",
+                         "only the office of the authority removes entries",
+                         NULL);
+        goto out;
+    }
+    body = http_json_body(req, resp);
+    if (!body)
+        goto out;
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    const char *on = json_string_value(json_object_get(body, "date"));
+    bool known = false;
+    for (int i = 0; reason && removal_reasons[i]; i++)
+        known = known || strcmp(reason, removal_reasons[i]) == 0;
+    kdate_t d;
+    if (!known) {
+        http_reply_error(resp, 400, "invalid_field",
+                         "reason: housing_provided, moved_away, "
+                         "false_documents, died or own_request",
+                         json_pack("{s:s}", "field", "reason"));
+        goto out;
+    }
+    if (!kdate_parse(on, &d) ||
+        kdate_to_days(d) > kdate_to_days(almaty_date(now_us() / 1000000))) {
+        http_reply_error(resp, 400, "invalid_field",
+                         "date: YYYY-MM-DD, not in the future",
+                         json_pack("{s:s}", "field", "date"));
+        goto out;
+    }
+    const char *p[6] = {req->params[0], req->params[1], req->params[2],
+                        reason, on, who.text};
+    PGresult *r = pg_run(c, "entry_remove", 6, p);
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+        goto out;
+    }
+    if (PQntuples(r) == 0) {
+        http_reply_error(resp, 404, "not_found",
+                         "no active entry for this person in this list",
+                         NULL);
+    } else {
+        metric_inc(m_removals);
+        struct queue_view_entry e = {0};
+        snprintf(e.authority_id, sizeof(e.authority_id), "%s",
+                 req->params[0]);
+        snprintf(e.list, sizeof(e.list), "%s", req->params[1]);
+        snprintf(e.iin, sizeof(e.iin), "%s", req->params[2]);
+        kredis_t *rv = kredis_new(svc.redis_addr);
+        if (!queue_view_remove(rv, &e))
+            view_dirty = true;
+        kredis_destroy(&rv);
+        log_info("queue.removed", "application %s left %s/%s: %s",
+                 PQgetvalue(r, 0, 2), req->params[0], req->params[1],
+                 reason);
+        http_reply_json(resp, 200, json_pack(
+            "{s:s, s:I, s:I, s:s, s:s}", "application_id",
+            PQgetvalue(r, 0, 2), "number",
+            (json_int_t)atoll(PQgetvalue(r, 0, 0)), "last_position",
+            (json_int_t)atoll(PQgetvalue(r, 0, 1)), "reason", reason,
+            "date", on));
+    }
+    PQclear(r);
+out:
+    json_decref(body);
+    pgpool_release(svc.pool, c);
+}
+
+/* GET …/entries/{iin}/history — every change of the entry's position
+ * with its cause, derived from the list's change log. */
+static void get_history(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = entry_request(req, resp, &who);
+    if (!c)
+        return;
+    const char *p[3] = {req->params[0], req->params[1], req->params[2]};
+    PGresult *base = pg_run(c, "entry_history_base", 3, p);
+    PGresult *ch = NULL;
+    if (base && PQntuples(base) == 1) {
+        const char *q[5] = {req->params[0], req->params[1],
+                            PQgetvalue(base, 0, 3), PQgetvalue(base, 0, 0),
+                            PQgetvalue(base, 0, 1)};
+        ch = pg_run(c, "entry_history_changes", 5, q);
+    }
+    if (!base || (PQntuples(base) == 1 && !ch)) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (PQntuples(base) == 0) {
+        http_reply_error(resp, 404, "not_found",
+                         "this person was never in this list", NULL);
+    } else {
+        char at[26];
+        long long pos = atoll(PQgetvalue(base, 0, 2));
+        json_t *h = json_array();
+        almaty_timestamp(atoll(PQgetvalue(base, 0, 4)), at);
+        json_array_append_new(h, json_pack("{s:s, s:n, s:I, s:s}", "at", at,
+                              "from", "to", (json_int_t)pos, "cause",
+                              "registered"));
+        for (int i = 0; i < PQntuples(ch); i++) {
+            bool own = PQgetvalue(ch, i, 3)[0] == 't';
+            bool removed = strcmp(PQgetvalue(ch, i, 0), "removed") == 0;
+            almaty_timestamp(atoll(PQgetvalue(ch, i, 2)), at);
+            json_t *row = json_pack("{s:s, s:I}", "at", at, "from",
+                                    (json_int_t)pos);
+            if (own) {
+                json_object_set_new(row, "to", json_null());
+                json_object_set_new(row, "cause", json_string("removed"));
+            } else {
+                pos += removed ? -1 : 1;
+                json_object_set_new(row, "to", json_integer(pos));
+                json_object_set_new(row, "cause", json_string(
+                    removed ? "removal_ahead" : "late_registration_ahead"));
+            }
+            if (removed)
+                json_object_set_new(row, "reason",
+                                    json_string(PQgetvalue(ch, i, 1)));
+            json_array_append_new(h, row);
+        }
+        http_reply_json(resp, 200, json_pack(
+            "{s:s, s:s, s:I, s:o}", "authority_id", req->params[0], "list",
+            req->params[1], "number",
+            (json_int_t)atoll(PQgetvalue(base, 0, 5)), "history", h));
+    }
+    PQclear(base);
+    PQclear(ch);
+    pgpool_release(svc.pool, c);
+}
+
+/* Every minute: list lengths, and the drift a verify finds (repairing
+ * a view known to be dirty). */
+static void *watch(void *arg)
+{
+    (void)arg;
+    long every;
+    if (!service_int(&svc, "verify_seconds", 60, 1, 86400, &every))
+        every = 60;
+    kredis_t *r = kredis_new(svc.redis_addr);
+    PGconn *c = NULL;
+    for (long tick = every * 10 - 20; !service_stop; tick++) {
+        usleep(100000);
+        if (tick % (every * 10) != 0 && !(view_dirty && tick % 20 == 0))
+            continue;
+        if (pg_lost(c)) {
+            if (c)
+                PQfinish(c);
+            char err[256];
+            c = pg_connect(svc.conninfo, queue_stmts, err, sizeof(err));
+            if (!c)
+                continue;
+        }
+        PGresult *res = pg_run(c, "list_lengths", 0, NULL);
+        for (int i = 0; res && i < PQntuples(res); i++) {
+            char l[160];
+            snprintf(l, sizeof(l), "authority=\"%s\",list=\"%s\"",
+                     PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+            metric_set(metrics_gauge("kezek_queue_list_length",
+                                     "Active entries per list", l),
+                       atof(PQgetvalue(res, i, 2)));
+        }
+        PQclear(res);
+        struct queue_view_report rep;
+        bool dirty = view_dirty;
+        if (queue_view_rebuild(c, r, NULL, !dirty, &rep)) {
+            if (dirty) {
+                view_dirty = false;
+                log_info("queue.view_repaired", "%ld lists rebuilt",
+                         rep.lists);
+            } else {
+                metric_set(m_drift, (double)rep.drift);
+            }
+        }
+    }
+    kredis_destroy(&r);
+    if (c)
+        PQfinish(c);
+    return NULL;
+}
+
 static bool health(void *ctx, char *detail, size_t len)
 {
     (void)ctx;
@@ -291,6 +531,8 @@ static bool health(void *ctx, char *detail, size_t len)
 
 static const struct http_route routes[] = {
     {"GET", "/v1/queue/*/*/entries/*", get_entry},
+    {"POST", "/v1/queue/*/*/entries/*/removal", post_removal},
+    {"GET", "/v1/queue/*/*/entries/*/history", get_history},
     {NULL, NULL, NULL},
 };
 
@@ -307,6 +549,11 @@ int main(int argc, char **argv)
         "Redis writes that failed after commit (view rebuilt later)", NULL);
     m_fallback = metrics_counter("kezek_queue_lookup_fallbacks_total",
         "Position look-ups answered from Postgres", NULL);
+    m_removals = metrics_counter("kezek_queue_removals_total",
+        "Entries removed from their list (p.5 lifecycle)", NULL);
+    m_drift = metrics_gauge("kezek_queue_view_drift_lists",
+        "Lists whose Redis view differed from Postgres at the last verify",
+        NULL);
     redis_writer = kredis_new(svc.redis_addr);
     long threads;
     if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
@@ -317,6 +564,8 @@ int main(int argc, char **argv)
         return 1;
     }
     committed(NULL); /* rebuild the view at start */
+    pthread_t watcher;
+    pthread_create(&watcher, NULL, watch, NULL);
     struct consumer_cfg cc = {
         .name = "queue", .conninfo = svc.conninfo, .stmts = queue_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
@@ -324,6 +573,8 @@ int main(int argc, char **argv)
         .rolled_back = rolled_back,
     };
     rc = consumer_run(&cc, &service_stop);
+    service_stop = 1;
+    pthread_join(watcher, NULL);
     kredis_destroy(&redis_writer);
     service_fini(&svc);
     return rc == 0 ? 0 : 1;
