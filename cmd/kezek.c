@@ -39,6 +39,8 @@ static void usage(void)
         "  rebuild-positions [--authority ID] [--verify]\n"
         "                                   rebuild (or check) the Redis\n"
         "                                   queue view from Postgres\n"
+        "  queue remove AUTHORITY LIST IIN --reason R --date D\n"
+        "                                   take an entry off its list\n"
         "  keys generate FILE [--authority ID]\n"
         "                                   new Ed25519 signing key\n"
         "  verify-document FILE             check a saved cabinet message\n",
@@ -631,6 +633,61 @@ static int cmd_replay(int argc, char **argv)
     return differ ? 3 : 0;
 }
 
+/* queue remove AUTHORITY LIST IIN --reason R --date YYYY-MM-DD */
+static int cmd_queue(int argc, char **argv)
+{
+    const char *reason = NULL, *on = NULL;
+    for (int i = 4; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--reason") == 0)
+            reason = argv[i + 1];
+        else if (strcmp(argv[i], "--date") == 0)
+            on = argv[i + 1];
+    }
+    static const char *const reasons[] = {"housing_provided", "moved_away",
+        "false_documents", "died", "own_request", NULL};
+    kdate_t d;
+    if (argc < 4 || strcmp(argv[0], "remove") != 0 || !in_list(reason,
+        reasons) || !kdate_parse(on, &d) || !iin_valid(argv[3], NULL)) {
+        fprintf(stderr, "usage: kezek queue remove AUTHORITY LIST IIN "
+                        "--reason housing_provided|moved_away|"
+                        "false_documents|died|own_request --date "
+                        "YYYY-MM-DD\n");
+        return 2;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    const char *p[6] = {argv[1], argv[2], argv[3], reason, on,
+                        "kezek-tool"};
+    PGresult *r = PQexecParams(c, "SELECT o_number, o_position,"
+                               " o_application_id FROM queue_remove($1, $2,"
+                               " $3, $4, $5::date, $6)", 6, NULL, p, NULL,
+                               NULL, 0);
+    int rc = 1;
+    if (!pg_check(r)) {
+        fprintf(stderr, "kezek: %s", PQerrorMessage(c));
+    } else if (PQntuples(r) == 0) {
+        fprintf(stderr, "kezek: no active entry of that person in %s/%s\n",
+                argv[1], argv[2]);
+    } else {
+        struct queue_view_entry e = {0};
+        snprintf(e.authority_id, sizeof(e.authority_id), "%s", argv[1]);
+        snprintf(e.list, sizeof(e.list), "%s", argv[2]);
+        snprintf(e.iin, sizeof(e.iin), "%s", argv[3]);
+        kredis_t *rv = kredis_new(config_str(cfg, "redis",
+                                             "127.0.0.1:6379"));
+        bool view = queue_view_remove(rv, &e);
+        kredis_destroy(&rv);
+        printf("removed number %s (position %s); entries behind move up%s\n",
+               PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
+               view ? "" : "; Redis unreachable: run rebuild-positions");
+        rc = 0;
+    }
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 static int cmd_rebuild(int argc, char **argv)
 {
     const char *authority = NULL;
@@ -779,6 +836,8 @@ int main(int argc, char **argv)
         rc = cmd_minimum(rest, args);
     else if (strcmp(cmd, "decisions") == 0)
         rc = cmd_replay(rest, args);
+    else if (strcmp(cmd, "queue") == 0)
+        rc = cmd_queue(rest, args);
     else if (strcmp(cmd, "rebuild-positions") == 0)
         rc = cmd_rebuild(rest, args);
     else if (strcmp(cmd, "keys") == 0)

@@ -18,7 +18,7 @@ enum { TK_INTAKE, TK_ELIGIBILITY, TK_QUEUE, TK_NOTIFY, TK_NSVC };
 
 typedef struct tk_env {
     char conninfo[512];
-    char redis[256];
+    char redis[320];
     char bus_endpoints[256];
     int http_port[TK_NSVC];
     int bus_port[TK_NSVC];

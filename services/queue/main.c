@@ -272,6 +272,7 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                *iin = req->params[2];
     /* Redis first, when the view is known good; the truth otherwise. */
     long long number = -1, position = -1;
+    bool redis_answered = false;
     const char *source = "postgres";
     char as_of[26];
     kredis_t *r = view_dirty ? NULL : kredis_new(svc.redis_addr);
@@ -281,6 +282,7 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
         redisReply *num = kredis_cmd(r, "HGET kezek:qn:%s:%s %s", authority,
                                      list, iin);
         redisReply *at = kredis_cmd(r, "GET kezek:q:as_of");
+        redis_answered = rank != NULL;
         if (rank && num && at && rank->type == REDIS_REPLY_INTEGER &&
             num->type == REDIS_REPLY_STRING &&
             at->type == REDIS_REPLY_STRING) {
@@ -310,6 +312,10 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
         if (PQntuples(res) == 1) {
             number = atoll(PQgetvalue(res, 0, 0));
             position = atoll(PQgetvalue(res, 0, 1));
+            /* Redis answered without the entry the truth has: the view
+             * drifted (e.g. Redis restarted empty); repair it */
+            if (!view_dirty && redis_answered)
+                view_dirty = true;
         }
         PQclear(res);
         almaty_timestamp(now_us() / 1000000, as_of);

@@ -1,0 +1,241 @@
+/* The queue (p.5): gapless numbers per authority and list, positions by
+ * acceptance order whatever the order of decisions, removals that move
+ * the entries behind up, the position history, and the Redis view with
+ * its Postgres fallback and repair. */
+#include "outbox.h"
+#include "queue_view.h"
+#include "testkit.h"
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static tk_env_t env;
+
+/* A decision as eligibility would emit it, accepted at seq. */
+static void decide(PGconn *c, int n, uint64_t accepted_seq,
+                   const char *list)
+{
+    char iin[13], id[40];
+    tk_iin(n, iin);
+    snprintf(id, sizeof(id), "app-%d", n);
+    Kezek__DecisionMade m = KEZEK__DECISION_MADE__INIT;
+    m.application_id = id;
+    m.registered = true;
+    m.outcome = "registered";
+    m.decided_at_us = now_us();
+    m.authority_id = "a-01-02";
+    m.list = (char *)list;
+    m.accepted_seq = accepted_seq;
+    m.applicant_iin = iin;
+    cr_assert(pg_exec(c, "BEGIN"));
+    cr_assert(outbox_add_msg(c, "test", KEZEK__EVENT_TYPE__DECISION_MADE, id,
+                             &m.base));
+    cr_assert(pg_exec(c, "COMMIT"));
+}
+
+static json_t *entry(int n, const char *suffix, long *st)
+{
+    char iin[13], path[160];
+    tk_iin(n, iin);
+    snprintf(path, sizeof(path), "/v1/queue/a-01-02/wwii/entries/%s%s", iin,
+             suffix);
+    return tk_http("GET", env.http_port[TK_QUEUE], path, env.office, NULL,
+                   NULL, st);
+}
+
+static long position_of(int n, const char **source)
+{
+    long st;
+    json_t *j = entry(n, "", &st);
+    long pos = st == 200 ? (long)json_integer_value(json_object_get(j,
+                                                      "position")) : -st;
+    static char src[16];
+    snprintf(src, sizeof(src), "%s",
+             json_string_value(json_object_get(j, "source")) ?: "");
+    if (source)
+        *source = src;
+    json_decref(j);
+    return pos;
+}
+
+static PGconn *spine(void)
+{
+    char err[256];
+    PGconn *c = pg_connect(env.conninfo, NULL, err, sizeof(err));
+    cr_assert(c, "%s", err);
+    return c;
+}
+
+Test(queue, late_decisions_land_at_acceptance_rank_and_removal_moves_up,
+     .timeout = 60)
+{
+    tk_env_init(&env);
+    tk_start(&env, TK_QUEUE);
+    PGconn *c = spine();
+    /* decisions arrive C, A, B; acceptance order is A, B, C */
+    decide(c, 3, 300, "wwii");
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 1,
+                             5000));
+    decide(c, 1, 100, "wwii");
+    decide(c, 2, 200, "wwii");
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 3,
+                             5000));
+    PGconn *q = tk_db(&env);
+    /* numbers follow the decisions (gapless), positions the acceptance */
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'app-3'"), 1);
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'app-2'"), 3);
+    cr_assert_eq(position_of(1, NULL), 1);
+    cr_assert_eq(position_of(2, NULL), 2);
+    cr_assert_eq(position_of(3, NULL), 3);
+
+    /* the office removes A: those behind move up */
+    char iin[13], path[160];
+    tk_iin(1, iin);
+    snprintf(path, sizeof(path),
+             "/v1/queue/a-01-02/wwii/entries/%s/removal", iin);
+    long st;
+    json_t *j = tk_http("POST", env.http_port[TK_QUEUE], path, env.office,
+                        NULL, "{\"reason\":\"housing_provided\","
+                        "\"date\":\"2026-11-20\"}", &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(json_integer_value(json_object_get(j, "last_position")), 1);
+    json_decref(j);
+    j = tk_http("POST", env.http_port[TK_QUEUE], path, env.office, NULL,
+                "{\"reason\":\"housing_provided\",\"date\":\"2026-11-20\"}",
+                &st);
+    cr_assert_eq(st, 404, "removed once only");
+    json_decref(j);
+    j = tk_http("POST", env.http_port[TK_QUEUE], path, env.office, NULL,
+                "{\"reason\":\"bored\",\"date\":\"2026-11-20\"}", &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+    cr_assert_eq(position_of(1, NULL), -404);
+    cr_assert_eq(position_of(2, NULL), 1);
+    cr_assert_eq(position_of(3, NULL), 2);
+
+    /* C's history: registered at 1, two late registrations ahead, one
+     * removal ahead */
+    j = entry(3, "/history", &st);
+    cr_assert_eq(st, 200);
+    json_t *h = json_object_get(j, "history");
+    cr_assert_eq(json_array_size(h), 4);
+    static const char *const causes[] = {"registered",
+        "late_registration_ahead", "late_registration_ahead",
+        "removal_ahead"};
+    static const int to[] = {1, 2, 3, 2};
+    for (int i = 0; i < 4; i++) {
+        json_t *row = json_array_get(h, (size_t)i);
+        cr_assert_str_eq(json_string_value(json_object_get(row, "cause")),
+                         causes[i]);
+        cr_assert_eq(json_integer_value(json_object_get(row, "to")), to[i]);
+    }
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(h, 3), "reason")),
+                     "housing_provided");
+    json_decref(j);
+    /* A's own history ends with its removal */
+    j = entry(1, "/history", &st);
+    h = json_object_get(j, "history");
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(h, json_array_size(h) - 1),
+                         "cause")), "removed");
+    json_decref(j);
+    /* the view agrees with the truth */
+    kredis_t *r = kredis_new(env.redis);
+    struct queue_view_report rep;
+    cr_assert(queue_view_rebuild(q, r, NULL, true, &rep));
+    cr_assert_eq(rep.drift, 0);
+    kredis_destroy(&r);
+    PQfinish(q);
+    PQfinish(c);
+    tk_env_fini(&env);
+}
+
+Test(queue, two_instances_keep_numbers_gapless, .timeout = 120)
+{
+    tk_env_init(&env);
+    tk_start(&env, TK_QUEUE);
+    pid_t first = env.pid[TK_QUEUE];
+    int first_port = env.http_port[TK_QUEUE];
+    /* a second instance of the same service on other ports */
+    env.http_port[TK_QUEUE] = env.http_port[TK_NOTIFY];
+    env.bus_port[TK_QUEUE] = env.bus_port[TK_NOTIFY];
+    tk_start(&env, TK_QUEUE);
+    PGconn *c = spine();
+    static const char *const lists[] = {"wwii", "vulnerable"};
+    for (int i = 1; i <= 200; i++)
+        decide(c, i, (uint64_t)i, lists[i % 2]);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 200,
+                             30000));
+    PGconn *q = tk_db(&env);
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM (SELECT list FROM"
+                              " queue_entry GROUP BY list HAVING"
+                              " max(number) <> 100 OR count(*) <> 100 OR"
+                              " count(DISTINCT number) <> 100) x"), 0);
+    PQfinish(q);
+    PQfinish(c);
+    kill(first, SIGTERM);
+    int st;
+    waitpid(first, &st, 0);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    (void)first_port;
+    tk_env_fini(&env);
+}
+
+Test(queue, redis_down_answers_from_postgres_and_is_repaired,
+     .timeout = 60)
+{
+    tk_env_init(&env);
+    /* a Redis of this test's own, to stop and start */
+    char dir[280], sock[300], cmd[1400];
+    snprintf(dir, sizeof(dir), "%s/redis", env.dir);
+    snprintf(sock, sizeof(sock), "%s/r.sock", dir);
+    snprintf(cmd, sizeof(cmd), "mkdir -p %s && redis-server --port 0"
+             " --unixsocket %s --dir %s --daemonize yes --pidfile %s/pid"
+             " --save '' --appendonly no >/dev/null", dir, sock, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    usleep(200000);
+    snprintf(env.redis, sizeof(env.redis), "unix:%s", sock);
+    tk_start(&env, TK_QUEUE);
+    PGconn *c = spine();
+    decide(c, 1, 10, "wwii");
+    decide(c, 2, 20, "wwii");
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 2,
+                             5000));
+    const char *src;
+    cr_assert_eq(position_of(2, &src), 2);
+    cr_assert_str_eq(src, "redis");
+    snprintf(cmd, sizeof(cmd), "kill $(cat %s/pid)", dir);
+    cr_assert_eq(system(cmd), 0);
+    usleep(300000);
+    cr_assert_eq(position_of(2, &src), 2, "the truth, when Redis is down");
+    cr_assert_str_eq(src, "postgres");
+    decide(c, 3, 30, "wwii");
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 3,
+                             5000));
+    cr_assert_eq(position_of(3, &src), 3);
+    cr_assert_str_eq(src, "postgres");
+    /* Redis comes back empty: the view is repaired from Postgres */
+    snprintf(cmd, sizeof(cmd), "redis-server --port 0 --unixsocket %s"
+             " --dir %s --daemonize yes --pidfile %s/pid --save ''"
+             " --appendonly no >/dev/null", sock, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    bool repaired = false;
+    for (int i = 0; i < 100 && !repaired; i++) {
+        usleep(100000);
+        repaired = position_of(3, &src) == 3 && strcmp(src, "redis") == 0;
+    }
+    cr_assert(repaired, "the view is rebuilt after Redis returns");
+    cr_assert_eq(position_of(1, &src), 1);
+    PQfinish(c);
+    snprintf(cmd, sizeof(cmd), "kill $(cat %s/pid)", dir);
+    cr_assert_eq(system(cmd), 0);
+    tk_env_fini(&env);
+}
