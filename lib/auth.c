@@ -1,7 +1,12 @@
 #include "auth.h"
 
+#include "pg.h"
+
+#include <pthread.h>
 #include <sodium.h>
+#include <time.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool principal_parse(const char *s, principal_t *out)
@@ -73,5 +78,53 @@ int auth_resolve(PGconn *conn, const char *authorization, principal_t *out)
     int rc = PQntuples(r) == 1 &&
              principal_parse(PQgetvalue(r, 0, 0), out) ? 1 : 0;
     PQclear(r);
+    return rc;
+}
+
+#define AUTH_SLOTS 1024
+
+struct auth_slot {
+    char hash[65];
+    principal_t who;
+    time_t until;
+};
+
+static struct auth_slot auth_cache[AUTH_SLOTS];
+static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int auth_check(struct pgpool *pool, const char *authorization,
+               principal_t *out)
+{
+    if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
+        return 0;
+    size_t n = strlen(authorization + 7);
+    if (n < 8 || n > 128)
+        return 0;
+    char hash[65];
+    auth_hash(authorization + 7, hash);
+    struct auth_slot *slot = &auth_cache[strtoul(
+        (char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
+                  hash[6], hash[7], 0}, NULL, 16) % AUTH_SLOTS];
+    time_t now = time(NULL);
+    pthread_mutex_lock(&auth_lock);
+    bool hit = slot->until > now && strcmp(slot->hash, hash) == 0;
+    if (hit)
+        *out = slot->who;
+    pthread_mutex_unlock(&auth_lock);
+    if (hit)
+        return 1;
+    char err[256];
+    PGconn *c = pgpool_acquire(pool, err, sizeof(err));
+    if (!c)
+        return -1;
+    int rc = auth_resolve(c, authorization, out);
+    pgpool_release(pool, c);
+    if (rc == 1) {
+        pthread_mutex_lock(&auth_lock);
+        memcpy(slot->hash, hash, sizeof(slot->hash));
+        slot->who = *out;
+        slot->until = now + AUTH_CACHE_SECONDS;
+        pthread_mutex_unlock(&auth_lock);
+    }
     return rc;
 }

@@ -27,6 +27,14 @@ bool principal_parse(const char *s, principal_t *out)
 int auth_resolve(PGconn *conn, const char *authorization,
                  principal_t *out);
 
+/* As auth_resolve, through a process-wide cache of resolved tokens
+ * (AUTH_CACHE_SECONDS): a connection is taken from pool only on a miss.
+ * A revoked token therefore stops working within that time. */
+#define AUTH_CACHE_SECONDS 30
+struct pgpool;
+int auth_check(struct pgpool *pool, const char *authorization,
+               principal_t *out);
+
 /* Makes a new token (out, 96 bytes), its id (id, 17 bytes) and the hex
  * hash to store (hash, 65 bytes). */
 void auth_new_token(char *out, char *id, char *hash);

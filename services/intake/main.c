@@ -38,24 +38,18 @@ static const char *const doc_names[][2] = {
 static PGconn *begin_request(const http_req_t *req, http_resp_t *resp,
                              principal_t *who)
 {
-    char err[256];
-    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
-    if (!c) {
-        http_reply_error(resp, 503, "unavailable",
-                         "database unavailable; nothing was accepted", NULL);
-        return NULL;
-    }
-    int rc = auth_resolve(c, http_header(req, "Authorization"), who);
-    if (rc == 1)
-        return c;
-    if (rc < 0)
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-    else
+    int rc = auth_check(svc.pool, http_header(req, "Authorization"), who);
+    if (rc == 0) {
         http_reply_error(resp, 401, "unauthorized",
                          "a valid bearer token is required", NULL);
-    pgpool_release(svc.pool, c);
-    return NULL;
+        return NULL;
+    }
+    char err[256];
+    PGconn *c = rc > 0 ? pgpool_acquire(svc.pool, err, sizeof(err)) : NULL;
+    if (!c)
+        http_reply_error(resp, 503, "unavailable",
+                         "database unavailable; nothing was accepted", NULL);
+    return c;
 }
 
 static json_t *build_receipt(const struct application *app,

@@ -158,10 +158,11 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
     char err[256];
-    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
     principal_t who;
-    int auth = c ? auth_resolve(c, http_header(req, "Authorization"), &who)
-                 : -1;
+    int auth = auth_check(svc.pool, http_header(req, "Authorization"), &who);
+    PGconn *c = auth > 0 ? pgpool_acquire(svc.pool, err, sizeof(err)) : NULL;
+    if (auth > 0 && !c)
+        auth = -1;
     const char *iin = req->params[0];
     const char *citizen = http_header(req, "X-Citizen-IIN");
     long page, per;

@@ -212,15 +212,11 @@ static void rolled_back(void *ctx)
 }
 
 /* The common front of the entry endpoints: token, path checks and who
- * may see the entry. Returns a pooled connection, or NULL after
- * replying with the error. */
-static PGconn *entry_request(const http_req_t *req, http_resp_t *resp,
-                             principal_t *who)
+ * may see the entry. False after replying with the error. */
+static bool entry_request(const http_req_t *req, http_resp_t *resp,
+                          principal_t *who)
 {
-    char err[256];
-    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
-    int auth = c ? auth_resolve(c, http_header(req, "Authorization"), who)
-                 : -1;
+    int auth = auth_check(svc.pool, http_header(req, "Authorization"), who);
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
     static const char *const lists[] = {"wwii", "vulnerable",
@@ -253,11 +249,45 @@ static PGconn *entry_request(const http_req_t *req, http_resp_t *resp,
                          "a citizen sees only their own position "
                          "(X-Citizen-IIN)", NULL);
     }
-    if (resp->status && c) {
-        pgpool_release(svc.pool, c);
-        c = NULL;
-    }
+    return resp->status == 0;
+}
+
+/* A pooled connection, or NULL after replying 503. */
+static PGconn *entry_db(http_resp_t *resp)
+{
+    char err[256];
+    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
+    if (!c)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
     return c;
+}
+
+/* Each HTTP worker keeps its own Redis connection, closed when the
+ * worker ends. */
+static pthread_key_t redis_key;
+static pthread_once_t redis_once = PTHREAD_ONCE_INIT;
+
+static void redis_free(void *r)
+{
+    kredis_t *k = r;
+    kredis_destroy(&k);
+}
+
+static void redis_key_init(void)
+{
+    pthread_key_create(&redis_key, redis_free);
+}
+
+static kredis_t *worker_redis(void)
+{
+    pthread_once(&redis_once, redis_key_init);
+    kredis_t *r = pthread_getspecific(redis_key);
+    if (!r) {
+        r = kredis_new(svc.redis_addr);
+        pthread_setspecific(redis_key, r);
+    }
+    return r;
 }
 
 /* GET /v1/queue/{authority}/{list}/entries/{iin} */
@@ -265,8 +295,7 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
     principal_t who;
-    PGconn *c = entry_request(req, resp, &who);
-    if (!c)
+    if (!entry_request(req, resp, &who))
         return;
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
@@ -275,7 +304,7 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     bool redis_answered = false;
     const char *source = "postgres";
     char as_of[26];
-    kredis_t *r = view_dirty ? NULL : kredis_new(svc.redis_addr);
+    kredis_t *r = view_dirty ? NULL : worker_redis();
     if (r) {
         redisReply *rank = kredis_cmd(r, "ZRANK kezek:q:%s:%s %s", authority,
                                       list, iin);
@@ -297,10 +326,12 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
             freeReplyObject(num);
         if (at)
             freeReplyObject(at);
-        kredis_destroy(&r);
     }
+    PGconn *c = NULL;
     if (number < 0) {
         metric_inc(m_fallback);
+        if (!(c = entry_db(resp)))
+            return;
         const char *p[3] = {authority, list, iin};
         PGresult *res = pg_run(c, "entry_lookup", 3, p);
         if (!res) {
@@ -319,8 +350,8 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
         }
         PQclear(res);
         almaty_timestamp(now_us() / 1000000, as_of);
+        pgpool_release(svc.pool, c);
     }
-    pgpool_release(svc.pool, c);
     if (number < 0) {
         http_reply_error(resp, 404, "not_found",
                          "no active entry for this person in this list",
@@ -345,7 +376,9 @@ static void post_removal(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
     principal_t who;
-    PGconn *c = entry_request(req, resp, &who);
+    if (!entry_request(req, resp, &who))
+        return;
+    PGconn *c = entry_db(resp);
     if (!c)
         return;
     json_t *body = NULL;
@@ -397,10 +430,8 @@ static void post_removal(void *ctx, const http_req_t *req, http_resp_t *resp)
                  req->params[0]);
         snprintf(e.list, sizeof(e.list), "%s", req->params[1]);
         snprintf(e.iin, sizeof(e.iin), "%s", req->params[2]);
-        kredis_t *rv = kredis_new(svc.redis_addr);
-        if (!queue_view_remove(rv, &e))
+        if (!queue_view_remove(worker_redis(), &e))
             view_dirty = true;
-        kredis_destroy(&rv);
         log_info("queue.removed", "application %s left %s/%s: %s",
                  PQgetvalue(r, 0, 2), req->params[0], req->params[1],
                  reason);
@@ -423,7 +454,9 @@ static void get_history(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
     principal_t who;
-    PGconn *c = entry_request(req, resp, &who);
+    if (!entry_request(req, resp, &who))
+        return;
+    PGconn *c = entry_db(resp);
     if (!c)
         return;
     const char *p[3] = {req->params[0], req->params[1], req->params[2]};
