@@ -12,6 +12,8 @@
  * one JSON line: accepted, errors, apps_per_s and latency percentiles
  * (ms). A token of the office of --authority is needed (office
  * submissions name their authority). */
+#include "benchkit.h"
+
 #include <curl/curl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,55 +33,11 @@ struct client {
     bool busy;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The n-th valid IIN of a run: birth dates from 1950 on, serials. */
-static void make_iin(long n, char *out)
-{
-    for (long k = n * 3;; k++) {
-        int day = (int)(k / 9000 % 28) + 1, month = (int)(k / 252000 % 12) + 1;
-        int year = 50 + (int)(k / 3024000 % 49);
-        char s[32];
-        snprintf(s, sizeof(s), "%02d%02d%02d3%04d", year % 100, month % 100,
-                 day % 100, (int)(k % 9000 + 1000));
-        int d[11], sum = 0;
-        for (int i = 0; i < 11; i++) {
-            d[i] = s[i] - '0';
-            sum += d[i] * (i + 1);
-        }
-        int c = sum % 11;
-        if (c == 10) {
-            static const int w[] = {3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2};
-            sum = 0;
-            for (int i = 0; i < 11; i++)
-                sum += d[i] * w[i];
-            c = sum % 11;
-            if (c == 10)
-                continue;
-        }
-        memcpy(out, s, 11);
-        out[11] = (char)('0' + c);
-        out[12] = '\0';
-        return;
-    }
-}
-
 static size_t discard(char *p, size_t s, size_t n, void *u)
 {
     (void)p;
     (void)u;
     return s * n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -116,7 +74,7 @@ int main(int argc, char **argv)
     size_t cap = 1 << 20, nlat = 0;
     double *lat = malloc(cap * sizeof(double));
     long sent = 0, accepted = 0, errors = 0, next_id = (long)seed * 1000000;
-    double t0 = now_s(), end = t0 + duration, next_due = t0;
+    double t0 = bench_now(), end = t0 + duration, next_due = t0;
     for (int i = 0; i < clients; i++) {
         cl[i].h = curl_easy_init();
         curl_easy_setopt(cl[i].h, CURLOPT_URL, endpoint);
@@ -126,12 +84,12 @@ int main(int argc, char **argv)
         curl_easy_setopt(cl[i].h, CURLOPT_PRIVATE, &cl[i]);
     }
     for (;;) {
-        double now = now_s();
+        double now = bench_now();
         for (int i = 0; i < clients && now < end; i++) {
             if (cl[i].busy || (rate > 0 && now < next_due))
                 continue;
             char iin[13];
-            make_iin(next_id++, iin);
+            bench_iin(next_id++, iin);
             snprintf(cl[i].body, sizeof(cl[i].body),
                 "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"Bench\","
                 "\"given_name\":\"Load\"},\"settlement_id\":\"%s\","
@@ -169,19 +127,19 @@ int main(int argc, char **argv)
             if (msg->data.result == CURLE_OK && code == 202) {
                 accepted++;
                 if (nlat < cap)
-                    lat[nlat++] = (now_s() - c->started) * 1000;
+                    lat[nlat++] = (bench_now() - c->started) * 1000;
             } else {
                 errors++;
             }
             curl_multi_remove_handle(m, msg->easy_handle);
             c->busy = false;
         }
-        if (now_s() >= end && running == 0)
+        if (bench_now() >= end && running == 0)
             break;
         curl_multi_poll(m, NULL, 0, 1, NULL);
     }
-    double secs = now_s() - t0;
-    qsort(lat, nlat, sizeof(double), cmp_double);
+    double secs = bench_now() - t0;
+    qsort(lat, nlat, sizeof(double), bench_cmp_double);
 #define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] : 0.0)
     printf("{\"sent\":%ld,\"accepted\":%ld,\"errors\":%ld,\"seconds\":%.2f,"
            "\"apps_per_s\":%.0f,\"clients\":%d,\"latency_ms\":{\"p50\":%.2f,"

@@ -111,27 +111,43 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
         if (h)
             freeReplyObject(h);
     } else if (ok) {
-        /* build aside, then swap in atomically */
+        /* build aside in chunks of multi-member commands, then swap in
+         * atomically */
+        enum { CHUNK = 1000 };
+        static _Thread_local const char *argv[2 + 2 * CHUNK];
+        static _Thread_local size_t lens[2 + 2 * CHUNK];
+        char zkey[160], hkey[160];
+        snprintf(zkey, sizeof(zkey), "kezek:tmpq:%s:%s", auth, list);
+        snprintf(hkey, sizeof(hkey), "kezek:tmpqn:%s:%s", auth, list);
         int cmds = 0;
-        redisAppendCommand(c, "DEL kezek:tmpq:%s:%s kezek:tmpqn:%s:%s", auth,
-                           list, auth, list);
+        redisAppendCommand(c, "DEL %s %s", zkey, hkey);
         cmds++;
-        for (int i = 0; i < n; i++) {
-            redisAppendCommand(c, "ZADD kezek:tmpq:%s:%s %s %s", auth, list,
-                               PQgetvalue(res, i, 2), PQgetvalue(res, i, 0));
-            redisAppendCommand(c, "HSET kezek:tmpqn:%s:%s %s %s", auth, list,
-                               PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
-            cmds += 2;
+        for (int at = 0; at < n; at += CHUNK) {
+            int k = n - at < CHUNK ? n - at : CHUNK;
+            for (int pass = 0; pass < 2; pass++) {
+                argv[0] = pass ? "HSET" : "ZADD";
+                argv[1] = pass ? hkey : zkey;
+                for (int i = 0; i < k; i++) {
+                    int row = at + i;
+                    /* ZADD score member; HSET field value */
+                    argv[2 + 2 * i] = PQgetvalue(res, row, pass ? 0 : 2);
+                    argv[3 + 2 * i] = PQgetvalue(res, row, pass ? 1 : 0);
+                }
+                for (int i = 0; i < 2 + 2 * k; i++)
+                    lens[i] = strlen(argv[i]);
+                redisAppendCommandArgv(c, 2 + 2 * k, argv, lens);
+                cmds++;
+            }
         }
         redisAppendCommand(c, "MULTI");
         redisAppendCommand(c, "DEL kezek:q:%s:%s kezek:qn:%s:%s", auth, list,
                            auth, list);
         cmds += 2;
         if (n > 0) {
-            redisAppendCommand(c, "RENAME kezek:tmpq:%s:%s kezek:q:%s:%s",
-                               auth, list, auth, list);
-            redisAppendCommand(c, "RENAME kezek:tmpqn:%s:%s kezek:qn:%s:%s",
-                               auth, list, auth, list);
+            redisAppendCommand(c, "RENAME %s kezek:q:%s:%s", zkey, auth,
+                               list);
+            redisAppendCommand(c, "RENAME %s kezek:qn:%s:%s", hkey, auth,
+                               list);
             cmds += 2;
         }
         redisAppendCommand(c, "EXEC");

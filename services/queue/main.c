@@ -306,12 +306,21 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     char as_of[26];
     kredis_t *r = view_dirty ? NULL : worker_redis();
     if (r) {
-        redisReply *rank = kredis_cmd(r, "ZRANK kezek:q:%s:%s %s", authority,
-                                      list, iin);
-        redisReply *num = kredis_cmd(r, "HGET kezek:qn:%s:%s %s", authority,
-                                     list, iin);
-        redisReply *at = kredis_cmd(r, "GET kezek:q:as_of");
-        redis_answered = rank != NULL;
+        /* one round trip: rank, number and the view's age */
+        redisReply *rank = NULL, *num = NULL, *at = NULL;
+        redisContext *rc = kredis_ctx(r);
+        if (rc) {
+            redisAppendCommand(rc, "ZRANK kezek:q:%s:%s %s", authority, list,
+                               iin);
+            redisAppendCommand(rc, "HGET kezek:qn:%s:%s %s", authority, list,
+                               iin);
+            redisAppendCommand(rc, "GET kezek:q:as_of");
+            if (redisGetReply(rc, (void **)&rank) != REDIS_OK ||
+                redisGetReply(rc, (void **)&num) != REDIS_OK ||
+                redisGetReply(rc, (void **)&at) != REDIS_OK)
+                kredis_failed(r);
+        }
+        redis_answered = rank != NULL && at != NULL;
         if (rank && num && at && rank->type == REDIS_REPLY_INTEGER &&
             num->type == REDIS_REPLY_STRING &&
             at->type == REDIS_REPLY_STRING) {
