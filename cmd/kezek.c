@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static config_t *cfg;
 
@@ -42,6 +43,9 @@ static void usage(void)
         "  queue remove AUTHORITY LIST IIN --reason R --date D\n"
         "                                   take an entry off its list\n"
         "  keys generate FILE [--authority ID]\n"
+        "  keys generate-authorities DIR    a key per authority\n"
+        "  email resend NOTICE_ID           requeue an in-doubt/failed\n"
+        "                                   e-mail (same Message-ID)\n"
         "                                   new Ed25519 signing key\n"
         "  verify-document FILE             check a saved cabinet message\n",
         stderr);
@@ -688,6 +692,35 @@ static int cmd_queue(int argc, char **argv)
     return rc;
 }
 
+/* email resend NOTICE_ID: requeues an in-doubt or failed e-mail. */
+static int cmd_email(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[0], "resend") != 0) {
+        usage();
+        return 2;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    const char *p[1] = {argv[1]};
+    PGresult *r = PQexecParams(c, "UPDATE notice_delivery SET state ="
+                               " 'pending', next_attempt_at = now(),"
+                               " updated_at = now() WHERE notice_id = $1"
+                               " AND channel = 'email' AND state IN"
+                               " ('in_doubt', 'failed')", 1, NULL, p, NULL,
+                               NULL, 0);
+    bool ok = pg_check(r) && strcmp(PQcmdTuples(r), "1") == 0;
+    PQclear(r);
+    PQfinish(c);
+    if (!ok) {
+        fprintf(stderr, "kezek: no in-doubt or failed e-mail for %s\n",
+                argv[1]);
+        return 1;
+    }
+    printf("e-mail of %s queued again (same Message-ID)\n", argv[1]);
+    return 0;
+}
+
 static int cmd_rebuild(int argc, char **argv)
 {
     const char *authority = NULL;
@@ -721,8 +754,45 @@ static int cmd_rebuild(int argc, char **argv)
     return verify && rep.drift ? 3 : 0;
 }
 
+/* One key per authority of the reference data that has none in dir. */
+static int keys_for_authorities(const char *dir)
+{
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    PGresult *r = PQexec(c, "SELECT id FROM authority ORDER BY id");
+    int rc = pg_check(r) ? 0 : 1, made = 0;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+        char path[1024], key_id[96], pk[64], err[256], hex[13];
+        unsigned char rid[6];
+        snprintf(path, sizeof(path), "%s/%s.key", dir, PQgetvalue(r, i, 0));
+        if (access(path, F_OK) == 0)
+            continue;
+        randombytes_buf(rid, sizeof(rid));
+        sodium_bin2hex(hex, sizeof(hex), rid, sizeof(rid));
+        snprintf(key_id, sizeof(key_id), "k-%s-%s", PQgetvalue(r, i, 0),
+                 hex);
+        const char *p[3] = {key_id, PQgetvalue(r, i, 0), pk};
+        if (!signer_generate(path, key_id, pk, err, sizeof(err)) ||
+            !exec_params(c, "INSERT INTO signing_key (key_id, authority_id,"
+                            " public_key) VALUES ($1, $2, $3)", 3, p, err,
+                         sizeof(err))) {
+            fprintf(stderr, "kezek: %s\n", err);
+            rc = 1;
+        }
+        made++;
+    }
+    PQclear(r);
+    PQfinish(c);
+    if (rc == 0)
+        printf("%d new authority keys in %s\n", made, dir);
+    return rc;
+}
+
 static int cmd_keys(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[0], "generate-authorities") == 0)
+        return keys_for_authorities(argv[1]);
     if (argc < 2 || strcmp(argv[0], "generate") != 0) {
         usage();
         return 2;
@@ -836,6 +906,8 @@ int main(int argc, char **argv)
         rc = cmd_minimum(rest, args);
     else if (strcmp(cmd, "decisions") == 0)
         rc = cmd_replay(rest, args);
+    else if (strcmp(cmd, "email") == 0)
+        rc = cmd_email(rest, args);
     else if (strcmp(cmd, "queue") == 0)
         rc = cmd_queue(rest, args);
     else if (strcmp(cmd, "rebuild-positions") == 0)

@@ -100,94 +100,243 @@ bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64)
     return ok;
 }
 
-static const char *list_kk(const char *list)
+static const char *const kind_names[NOTICE_KINDS] = {
+    "registration_notice", "refusal", "acceptance_report"};
+static const char *const langs[2] = {"kk", "ru"};
+static const char *const placeholders[] = {
+    "authority_name", "list_name", "number", "position", "reasons",
+    "accepted_at", "result_due", NULL};
+
+const char *notice_kind_name(enum notice_kind k)
 {
-    if (strcmp(list, "wwii") == 0)
-        return "Ұлы Отан соғысының мүгедектері мен қатысушылары";
-    if (strcmp(list, "vulnerable") == 0)
-        return "халықтың әлеуметтік осал топтары";
-    if (strcmp(list, "public_sector") == 0)
-        return "мемлекеттік қызметшілер, бюджеттік ұйымдардың қызметкерлері";
-    return "авариялық тұрғын үйдің иелері";
+    return kind_names[k];
 }
 
-static const char *list_ru(const char *list)
+static char *read_file(const char *path)
 {
-    if (strcmp(list, "wwii") == 0)
-        return "инвалиды и участники Великой Отечественной войны";
-    if (strcmp(list, "vulnerable") == 0)
-        return "социально уязвимые слои населения";
-    if (strcmp(list, "public_sector") == 0)
-        return "государственные служащие, работники бюджетных организаций";
-    return "владельцы единственного аварийного жилища";
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t n = getdelim(&buf, &cap, '\0', f);
+    fclose(f);
+    if (n <= 0 || n > 16384) {
+        free(buf);
+        return NULL;
+    }
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    return buf;
 }
 
-json_t *notice_registration(const char *application_id, const char *iin,
-                            const char *authority_id, const char *list,
+/* True when every {{name}} of text is a known placeholder. */
+static bool placeholders_known(const char *text, char *bad, size_t len)
+{
+    for (const char *p = strstr(text, "{{"); p; p = strstr(p + 2, "{{")) {
+        const char *e = strstr(p, "}}");
+        bool ok = false;
+        for (int i = 0; e && placeholders[i]; i++)
+            ok = ok || ((size_t)(e - p - 2) == strlen(placeholders[i]) &&
+                        strncmp(p + 2, placeholders[i],
+                                strlen(placeholders[i])) == 0);
+        if (!ok) {
+            snprintf(bad, len, "%.40s", p);
+            return false;
+        }
+    }
+    return true;
+}
+
+bool notice_templates_load(struct notice_templates *t, const char *dir,
+                           char *err, size_t errlen)
+{
+    memset(t, 0, sizeof(*t));
+    char path[1024], bad[64];
+    for (int k = 0; k < NOTICE_KINDS; k++) {
+        for (int l = 0; l < 2; l++) {
+            snprintf(path, sizeof(path), "%s/%s.%s.txt", dir, kind_names[k],
+                     langs[l]);
+            t->text[k][l] = read_file(path);
+            if (!t->text[k][l]) {
+                snprintf(err, errlen, "template %s: missing or unreadable",
+                         path);
+                notice_templates_free(t);
+                return false;
+            }
+            if (!placeholders_known(t->text[k][l], bad, sizeof(bad))) {
+                snprintf(err, errlen, "template %s: unknown placeholder %s",
+                         path, bad);
+                notice_templates_free(t);
+                return false;
+            }
+        }
+    }
+    snprintf(path, sizeof(path), "%s/lists.json", dir);
+    json_error_t je;
+    t->lists = json_load_file(path, 0, &je);
+    if (!json_is_object(json_object_get(t->lists, "kk")) ||
+        !json_is_object(json_object_get(t->lists, "ru"))) {
+        snprintf(err, errlen, "template %s: needs kk and ru objects", path);
+        notice_templates_free(t);
+        return false;
+    }
+    return true;
+}
+
+void notice_templates_free(struct notice_templates *t)
+{
+    for (int k = 0; k < NOTICE_KINDS; k++)
+        for (int l = 0; l < 2; l++)
+            free(t->text[k][l]);
+    json_decref(t->lists);
+    memset(t, 0, sizeof(*t));
+}
+
+/* Fills tmpl's {{name}} from vars (strings); the caller frees. */
+static char *render(const char *tmpl, json_t *vars)
+{
+    size_t cap = strlen(tmpl) + 1024, n = 0;
+    char *out = malloc(cap);
+    for (const char *p = tmpl; out && *p;) {
+        const char *v = NULL;
+        size_t skip = 1;
+        if (p[0] == '{' && p[1] == '{') {
+            const char *e = strstr(p, "}}");
+            if (e) {
+                char name[32];
+                snprintf(name, sizeof(name), "%.*s", (int)(e - p - 2), p + 2);
+                v = json_string_value(json_object_get(vars, name));
+                skip = (size_t)(e - p) + 2;
+            }
+        }
+        size_t add = v ? strlen(v) : 1;
+        if (n + add + 1 > cap) {
+            cap = (n + add + 1) * 2;
+            char *grown = realloc(out, cap);
+            if (!grown) {
+                free(out);
+                return NULL;
+            }
+            out = grown;
+        }
+        if (v) {
+            memcpy(out + n, v, add);
+            n += add;
+            p += skip;
+        } else {
+            out[n++] = *p++;
+        }
+    }
+    if (out)
+        out[n] = '\0';
+    return out;
+}
+
+/* Adds text_kk and text_ru rendered from kind's templates to doc. */
+static void add_texts(const struct notice_templates *t, enum notice_kind k,
+                      json_t *doc, json_t *vars_kk, json_t *vars_ru)
+{
+    json_t *vars[2] = {vars_kk, vars_ru};
+    static const char *const keys[2] = {"text_kk", "text_ru"};
+    for (int l = 0; l < 2; l++) {
+        char *text = render(t->text[k][l], vars[l]);
+        json_object_set_new(doc, keys[l], json_string(text ? text : ""));
+        free(text);
+    }
+}
+
+json_t *notice_registration(const struct notice_templates *t,
+                            const char *application_id, const char *iin,
+                            const char *authority_id,
+                            const char *authority_name, const char *list,
                             uint64_t number, uint64_t position,
                             int64_t at_us)
 {
-    char at[26], kk[512], ru[512];
+    char at[26], num[24], pos[24];
     almaty_timestamp(at_us / 1000000, at);
-    snprintf(kk, sizeof(kk),
-             "Сіз тұрғын үйге мұқтаж азаматтар есебіне алындыңыз (%s). "
-             "Кезектегі нөміріңіз: %llu.", list_kk(list),
-             (unsigned long long)number);
-    snprintf(ru, sizeof(ru),
-             "Вы поставлены на учёт граждан, нуждающихся в жилище (%s). "
-             "Ваш порядковый номер в очереди: %llu.", list_ru(list),
-             (unsigned long long)number);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:I, s:I},"
-                     " s:s, s:s, s:s}",
-                     "kind", "registration_notice", "outcome", "registered",
-                     "application_id", application_id, "applicant_iin", iin,
-                     "authority_id", authority_id, "issued_at", at,
-                     "paragraph", "5", "queue", "list", list, "number",
-                     (json_int_t)number, "position_at_issue",
-                     (json_int_t)position, "text_kk", kk, "text_ru", ru,
-                     "service", "p.5");
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)number);
+    snprintf(pos, sizeof(pos), "%llu", (unsigned long long)position);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                            " s:{s:s, s:I, s:I}}",
+        "kind", "registration_notice", "outcome", "registered",
+        "application_id", application_id, "applicant_iin", iin,
+        "authority_id", authority_id, "authority_name", authority_name,
+        "issued_at", at, "paragraph", "5", "queue", "list", list, "number",
+        (json_int_t)number, "position_at_issue", (json_int_t)position);
+    json_t *v[2];
+    for (int l = 0; l < 2; l++) {
+        const char *ln = json_string_value(json_object_get(
+            json_object_get(t->lists, langs[l]), list));
+        v[l] = json_pack("{s:s, s:s, s:s, s:s}", "authority_name",
+                         authority_name, "list_name", ln ? ln : list,
+                         "number", num, "position", pos);
+    }
+    add_texts(t, NOTICE_REGISTRATION, doc, v[0], v[1]);
+    json_decref(v[0]);
+    json_decref(v[1]);
+    return doc;
 }
 
-json_t *notice_refusal(const char *application_id, const char *iin,
-                       const char *authority_id, const char *const *codes,
-                       size_t ncodes, int64_t at_us)
+json_t *notice_refusal(const struct notice_templates *t,
+                       const char *application_id, const char *iin,
+                       const char *authority_id, const char *authority_name,
+                       const char *const *codes, size_t ncodes,
+                       int64_t at_us)
 {
     char at[26];
     almaty_timestamp(at_us / 1000000, at);
     json_t *reasons = json_array();
+    size_t cap = 4096;
+    char *lines[2] = {calloc(1, cap), calloc(1, cap)};
     for (size_t i = 0; i < ncodes; i++) {
         const struct reason *r = reason_find(codes[i]);
+        const char *para = r ? r->paragraph : "";
+        const char *texts[2] = {r ? r->text_kk : codes[i],
+                                r ? r->text_ru : codes[i]};
         json_array_append_new(reasons, json_pack(
-            "{s:s, s:s, s:s, s:s}", "code", codes[i], "paragraph",
-            r ? r->paragraph : "", "text_kk", r ? r->text_kk : "",
-            "text_ru", r ? r->text_ru : ""));
+            "{s:s, s:s, s:s, s:s}", "code", codes[i], "paragraph", para,
+            "text_kk", texts[0], "text_ru", texts[1]));
+        for (int l = 0; l < 2 && lines[l]; l++) {
+            size_t n = strlen(lines[l]);
+            snprintf(lines[l] + n, cap - n, "%s%s %s: %s",
+                     i ? "\n" : "", l ? "п." : "т.", para, texts[l]);
+        }
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}",
-                     "kind", "refusal", "outcome", "refused",
-                     "application_id", application_id, "applicant_iin", iin,
-                     "authority_id", authority_id, "issued_at", at,
-                     "reasons", reasons, "text_kk",
-                     "Есепке алудан бас тартылды. Негіздері төменде.",
-                     "text_ru", "В постановке на учёт отказано. Основания "
-                     "указаны ниже.", "service", "p.5");
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
+        "kind", "refusal", "outcome", "refused", "application_id",
+        application_id, "applicant_iin", iin, "authority_id", authority_id,
+        "authority_name", authority_name, "issued_at", at, "paragraph",
+        "16", "reasons", reasons);
+    json_t *v[2];
+    for (int l = 0; l < 2; l++)
+        v[l] = json_pack("{s:s, s:s}", "authority_name", authority_name,
+                         "reasons", lines[l] ? lines[l] : "");
+    add_texts(t, NOTICE_REFUSAL, doc, v[0], v[1]);
+    json_decref(v[0]);
+    json_decref(v[1]);
+    free(lines[0]);
+    free(lines[1]);
+    return doc;
 }
 
-json_t *notice_acceptance(const char *application_id, const char *iin,
-                          const char *authority_id, int64_t accepted_at_us,
-                          const char *result_due)
+json_t *notice_acceptance(const struct notice_templates *t,
+                          const char *application_id, const char *iin,
+                          const char *authority_id,
+                          const char *authority_name,
+                          int64_t accepted_at_us, const char *result_due)
 {
-    char at[26], kk[300], ru[300];
+    char at[26];
     almaty_timestamp(accepted_at_us / 1000000, at);
-    snprintf(kk, sizeof(kk),
-             "Сіздің өтінішіңіз %s қабылданды. Нәтиже %s дейін беріледі.",
-             at, result_due);
-    snprintf(ru, sizeof(ru),
-             "Ваш запрос принят %s. Результат будет выдан до %s.", at,
-             result_due);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-                     "kind", "acceptance_report", "application_id",
-                     application_id, "applicant_iin", iin, "authority_id",
-                     authority_id, "accepted_at", at, "result_due",
-                     result_due, "issued_at", at, "paragraph", "14",
-                     "text_kk", kk, "text_ru", ru);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+        "kind", "acceptance_report", "application_id", application_id,
+        "applicant_iin", iin, "authority_id", authority_id,
+        "authority_name", authority_name, "accepted_at", at, "result_due",
+        result_due, "issued_at", at, "paragraph", "14");
+    json_t *v = json_pack("{s:s, s:s, s:s}", "authority_name",
+                          authority_name, "accepted_at", at, "result_due",
+                          result_due);
+    add_texts(t, NOTICE_ACCEPTANCE, doc, v, v);
+    json_decref(v);
+    return doc;
 }

@@ -36,16 +36,42 @@ void notice_sign(const struct signer *s, const char *canonical,
 /* True when sig_b64 is pk_b64's signature of doc's canonical form. */
 bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64);
 
-json_t *notice_registration(const char *application_id, const char *iin,
-                            const char *authority_id, const char *list,
+/* The notice texts: one template per kind and language, read from
+ * data files (templates/), never from C literals. */
+enum notice_kind { NOTICE_REGISTRATION, NOTICE_REFUSAL, NOTICE_ACCEPTANCE,
+                   NOTICE_KINDS };
+
+struct notice_templates {
+    char *text[NOTICE_KINDS][2]; /* [kind][0 = kk, 1 = ru] */
+    json_t *lists;               /* {"kk": {list: name}, "ru": {…}} */
+};
+
+/* Loads every template of dir; false with err naming the file at
+ * fault (missing, unreadable, unknown placeholder). */
+bool notice_templates_load(struct notice_templates *t, const char *dir,
+                           char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+void notice_templates_free(struct notice_templates *t);
+const char *notice_kind_name(enum notice_kind k);
+
+/* p.5: the registration notice with the number and position. */
+json_t *notice_registration(const struct notice_templates *t,
+                            const char *application_id, const char *iin,
+                            const char *authority_id,
+                            const char *authority_name, const char *list,
                             uint64_t number, uint64_t position,
                             int64_t at_us);
+/* p.5, p.16: the reasoned refusal, every reason with its paragraph. */
+json_t *notice_refusal(const struct notice_templates *t,
+                       const char *application_id, const char *iin,
+                       const char *authority_id, const char *authority_name,
+                       const char *const *codes, size_t ncodes,
+                       int64_t at_us);
 /* p.14, second part: the portal's acceptance report. */
-json_t *notice_acceptance(const char *application_id, const char *iin,
-                          const char *authority_id, int64_t accepted_at_us,
-                          const char *result_due);
-json_t *notice_refusal(const char *application_id, const char *iin,
-                       const char *authority_id, const char *const *codes,
-                       size_t ncodes, int64_t at_us);
+json_t *notice_acceptance(const struct notice_templates *t,
+                          const char *application_id, const char *iin,
+                          const char *authority_id,
+                          const char *authority_name,
+                          int64_t accepted_at_us, const char *result_due);
 
 #endif

@@ -165,6 +165,10 @@ void tk_start(tk_env_t *env, int i)
         snprintf(v, sizeof(v), "%d", env->batch_size);
         setenv("KEZEK_BATCH_SIZE", v, 1);
         setenv("KEZEK_SIGNING_KEY", env->keyfile, 1);
+        snprintf(v, sizeof(v), "%s/templates", need_env("KEZEK_SOURCE_DIR"));
+        setenv("KEZEK_TEMPLATES_DIR", v, 1);
+        if (env->smtp_url[0])
+            setenv("KEZEK_SMTP_URL", env->smtp_url, 1);
         unsetenv("KEZEK_CONFIG");
         int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 2);

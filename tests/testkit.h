@@ -27,6 +27,7 @@ typedef struct tk_env {
     char dir[256];
     char office[128], portal[128]; /* tokens: office:a-01-02, portal */
     int batch_size;
+    char smtp_url[64];  /* set before tk_start(TK_NOTIFY) to send mail */
 } tk_env_t;
 
 extern const char *const tk_svc_names[TK_NSVC];

@@ -1,24 +1,33 @@
 /* kezek-notify: turns decisions and queue numbers into signed notices
- * (p.5, p.15) in the personal cabinet, and reports their delivery.
+ * (p.5, p.15) — and portal acceptances into acceptance reports (p.14) —
+ * in the personal cabinet and, when the application gives one, by
+ * e-mail; reports each delivery with NoticeDelivered.
  *
  * A notice is identified by (application, kind); inserting it is
- * idempotent, so a replayed batch never shows a notice twice. */
+ * idempotent, so a replayed batch never shows a notice twice. E-mail
+ * leaves from a sender thread with a deterministic Message-ID (see
+ * migrations/004_notify.sql for the delivery states). */
 #include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
 #include "log.h"
+#include "mail.h"
 #include "metrics.h"
 #include "notice.h"
 #include "outbox.h"
 #include "reasons.h"
 #include "service.h"
 
+#include <curl/curl.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PRODUCER "notify"
+#define MAX_KEYS 256
 
 static const struct pg_stmt notify_stmts[] = {
     {"notice_put",
@@ -26,34 +35,111 @@ static const struct pg_stmt notify_stmts[] = {
      " issued_at, document, canonical, signature, key_id)"
      " VALUES ($1, $2, $3, $4, to_timestamp($5::float8), $6, $7, $8, $9)"
      " ON CONFLICT (application_id, kind) DO NOTHING"},
+    {"delivery_put",
+     "INSERT INTO notice_delivery (notice_id, channel, state, sent_at)"
+     " VALUES ($1, $2, $3, CASE WHEN $3 = 'sent' THEN now() END)"
+     " ON CONFLICT DO NOTHING"},
+    {"contact_put",
+     "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
+     " ON CONFLICT DO NOTHING"},
+    {"contact_get",
+     "SELECT email FROM notify_contact WHERE application_id = $1"},
+    {"authority_name", "SELECT name FROM authority WHERE id = $1"},
     {"cabinet",
      "SELECT application_id, kind, extract(epoch FROM issued_at)::bigint,"
      " canonical, signature, key_id"
      " FROM notice WHERE applicant_iin = $1"
      " ORDER BY issued_at DESC, id LIMIT $2 OFFSET $3"},
+    {"mail_next",
+     "SELECT d.notice_id, n.canonical, n.signature, n.key_id, n.kind,"
+     " c.email, n.document ->> 'text_kk', n.document ->> 'text_ru',"
+     " n.application_id, d.attempts"
+     " FROM notice_delivery d JOIN notice n ON n.id = d.notice_id"
+     " JOIN notify_contact c ON c.application_id = n.application_id"
+     " WHERE d.channel = 'email' AND d.state = 'pending'"
+     " AND d.next_attempt_at <= now() ORDER BY d.next_attempt_at LIMIT 1"
+     " FOR UPDATE OF d SKIP LOCKED"},
+    {"mail_state",
+     "UPDATE notice_delivery SET state = $3, attempts = attempts"
+     " + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END, last_error = $4,"
+     " message_id = coalesce($5, message_id), next_attempt_at = now()"
+     " + make_interval(secs => $6::float8), sent_at = CASE WHEN $3 ="
+     " 'sent' THEN now() END, updated_at = now()"
+     " WHERE notice_id = $1 AND channel = $2"},
+    {"mail_in_doubt",
+     "UPDATE notice_delivery SET state = 'in_doubt', updated_at = now()"
+     " WHERE channel = 'email' AND state = 'sending'"},
+    {"mail_counts",
+     "SELECT state, count(*) FROM notice_delivery WHERE channel = 'email'"
+     " GROUP BY state"},
     {NULL, NULL},
 };
 
 static service_t svc;
-static struct signer signer;
-static metric_t *m_notices;
+static struct notice_templates templates;
+static struct signer default_key;
+static struct {
+    char authority[64];
+    struct signer key;
+    bool present;
+} keys[MAX_KEYS];
+static int nkeys;
+static const char *keys_dir, *smtp_url, *smtp_from;
+static metric_t *m_notices, *m_mail_sent, *m_mail_retry, *m_mail_failed;
 
-/* Stores the notice for (application, kind) once and reports it. */
-static enum handle_rc issue(PGconn *conn, const char *application_id,
-                            const char *iin, const char *kind,
-                            json_t *doc)
+/* The authority's own key when keys_dir holds one, else the default. */
+static const struct signer *key_for(const char *authority)
 {
-    char canonical_sig[128];
+    for (int i = 0; i < nkeys; i++)
+        if (strcmp(keys[i].authority, authority) == 0)
+            return keys[i].present ? &keys[i].key : &default_key;
+    if (nkeys == MAX_KEYS || !keys_dir || strlen(authority) >= 64)
+        return &default_key;
+    char path[1024], err[256];
+    snprintf(path, sizeof(path), "%s/%s.key", keys_dir, authority);
+    snprintf(keys[nkeys].authority, sizeof(keys[nkeys].authority), "%s",
+             authority);
+    keys[nkeys].present = access(path, R_OK) == 0 &&
+                          signer_load(&keys[nkeys].key, path, err,
+                                      sizeof(err));
+    return keys[nkeys++].present ? &keys[nkeys - 1].key : &default_key;
+}
+
+static void authority_name(PGconn *conn, const char *id, char *out,
+                           size_t len)
+{
+    const char *p[1] = {id};
+    PGresult *r = pg_run(conn, "authority_name", 1, p);
+    snprintf(out, len, "%s", r && PQntuples(r) ? PQgetvalue(r, 0, 0) : id);
+    PQclear(r);
+}
+
+static enum handle_rc run(PGconn *conn, const char *stmt, int n,
+                          const char *const *p)
+{
+    PGresult *r = pg_run(conn, stmt, n, p);
+    PQclear(r);
+    return r ? HANDLE_OK : HANDLE_ERROR;
+}
+
+/* Stores the notice for (application, kind) once, in the cabinet, queues
+ * its e-mail when there is an address, and reports it. */
+static enum handle_rc issue(PGconn *conn, const char *application_id,
+                            const char *iin, const char *authority,
+                            const char *kind, json_t *doc)
+{
+    char sig[128];
     int64_t now = now_us();
     char *canonical = notice_canonical(doc);
     if (!canonical)
         return HANDLE_ERROR;
-    notice_sign(&signer, canonical, canonical_sig);
+    const struct signer *key = key_for(authority);
+    notice_sign(key, canonical, sig);
     char id[80], at[32];
     snprintf(id, sizeof(id), "%s-%s", application_id, kind);
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
     const char *p[9] = {id, application_id, iin, kind, at, canonical,
-                        canonical, canonical_sig, signer.key_id};
+                        canonical, sig, key->key_id};
     PGresult *r = pg_run(conn, "notice_put", 9, p);
     free(canonical);
     if (!r)
@@ -62,6 +148,18 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     PQclear(r);
     if (!fresh)
         return HANDLE_OK;
+    const char *cab[3] = {id, "cabinet", "sent"};
+    if (run(conn, "delivery_put", 3, cab) != HANDLE_OK)
+        return HANDLE_ERROR;
+    const char *ap[1] = {application_id};
+    r = pg_run(conn, "contact_get", 1, ap);
+    if (!r)
+        return HANDLE_ERROR;
+    bool email = PQntuples(r) == 1;
+    PQclear(r);
+    const char *em[3] = {id, "email", "pending"};
+    if (email && run(conn, "delivery_put", 3, em) != HANDLE_OK)
+        return HANDLE_ERROR;
     Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
     n.application_id = (char *)application_id;
     n.notice_id = id;
@@ -75,42 +173,63 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     return HANDLE_OK;
 }
 
+static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
+                                  char *why, size_t whylen)
+{
+    Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
+        NULL, ev->payload_len, ev->payload);
+    json_t *app = a ? json_loads(a->application_json, 0, NULL) : NULL;
+    json_t *applicant = json_object_get(app, "applicant");
+    const char *iin = json_string_value(json_object_get(applicant, "iin"));
+    const char *email = json_string_value(json_object_get(applicant,
+                                                          "email"));
+    enum handle_rc rc = HANDLE_OK;
+    if (!a || !iin || strlen(iin) != 12) {
+        snprintf(why, whylen, "undecodable ApplicationAccepted");
+        rc = HANDLE_POISON;
+        goto out;
+    }
+    if (email) {
+        const char *p[2] = {a->application_id, email};
+        rc = run(conn, "contact_put", 2, p);
+    }
+    if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
+        char name[512];
+        authority_name(conn, a->authority_id, name, sizeof(name));
+        json_t *doc = notice_acceptance(&templates, a->application_id, iin,
+            a->authority_id, name, a->accepted_at_us, a->result_due);
+        rc = issue(conn, a->application_id, iin, a->authority_id,
+                   "acceptance_report", doc);
+        json_decref(doc);
+    }
+out:
+    json_decref(app);
+    if (a)
+        kezek__application_accepted__free_unpacked(a, NULL);
+    return rc;
+}
+
 static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
                               char *why, size_t whylen)
 {
     (void)ctx;
     enum handle_rc rc = HANDLE_OK;
-    if (ev->type == KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED) {
-        Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
-            NULL, ev->payload_len, ev->payload);
-        json_t *app = a ? json_loads(a->application_json, 0, NULL) : NULL;
-        const char *iin = json_string_value(json_object_get(
-            json_object_get(app, "applicant"), "iin"));
-        if (!a || !iin || strlen(iin) != 12) {
-            snprintf(why, whylen, "undecodable ApplicationAccepted");
-            rc = HANDLE_POISON;
-        } else if (strcmp(a->channel, "portal") == 0) {
-            json_t *doc = notice_acceptance(a->application_id, iin,
-                a->authority_id, a->accepted_at_us, a->result_due);
-            rc = issue(conn, a->application_id, iin, "acceptance_report",
-                       doc);
-            json_decref(doc);
-        }
-        json_decref(app);
-        if (a)
-            kezek__application_accepted__free_unpacked(a, NULL);
-    } else if (ev->type == KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED) {
+    char name[512];
+    if (ev->type == KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED)
+        return on_accepted(conn, ev, why, whylen);
+    if (ev->type == KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED) {
         Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
             NULL, ev->payload_len, ev->payload);
         if (!q || strlen(q->applicant_iin) != 12) {
             snprintf(why, whylen, "undecodable QueueNumberAssigned");
             rc = HANDLE_POISON;
         } else {
-            json_t *doc = notice_registration(q->application_id,
-                q->applicant_iin, q->authority_id, q->list, q->number,
+            authority_name(conn, q->authority_id, name, sizeof(name));
+            json_t *doc = notice_registration(&templates, q->application_id,
+                q->applicant_iin, q->authority_id, name, q->list, q->number,
                 q->position, q->assigned_at_us);
             rc = issue(conn, q->application_id, q->applicant_iin,
-                       "registration_notice", doc);
+                       q->authority_id, "registration_notice", doc);
             json_decref(doc);
         }
         if (q)
@@ -127,17 +246,148 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
             size_t n = d->n_reasons < 32 ? d->n_reasons : 32;
             for (size_t i = 0; i < n; i++)
                 codes[i] = d->reasons[i]->code;
-            json_t *doc = notice_refusal(d->application_id,
-                d->applicant_iin, d->authority_id, codes, n,
+            authority_name(conn, d->authority_id, name, sizeof(name));
+            json_t *doc = notice_refusal(&templates, d->application_id,
+                d->applicant_iin, d->authority_id, name, codes, n,
                 d->decided_at_us);
-            rc = issue(conn, d->application_id, d->applicant_iin, "refusal",
-                       doc);
+            rc = issue(conn, d->application_id, d->applicant_iin,
+                       d->authority_id, "refusal", doc);
             json_decref(doc);
         }
         if (d)
             kezek__decision_made__free_unpacked(d, NULL);
     }
     return rc;
+}
+
+/* Records a delivery state; delay_s schedules the next attempt. */
+static bool mail_state(PGconn *c, const char *id, const char *state,
+                       const char *err, const char *msgid, double delay_s)
+{
+    char delay[32];
+    snprintf(delay, sizeof(delay), "%.3f", delay_s);
+    const char *p[6] = {id, "email", state, err, msgid, delay};
+    PGresult *r = pg_run(c, "mail_state", 6, p);
+    PQclear(r);
+    return r != NULL;
+}
+
+/* One pending e-mail: claimed (committed as "sending"), sent, recorded
+ * with its NoticeDelivered event. False when there was none. */
+static bool mail_one(PGconn *c)
+{
+    if (!pg_exec(c, "BEGIN"))
+        return false;
+    PGresult *r = pg_run(c, "mail_next", 0, NULL);
+    if (!r || PQntuples(r) == 0) {
+        PQclear(r);
+        if (!pg_exec(c, "ROLLBACK"))
+            log_error("mail.rollback", "rollback failed");
+        return false;
+    }
+    char id[80], app[64], kind[40], msgid[128];
+    snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+    snprintf(app, sizeof(app), "%s", PQgetvalue(r, 0, 8));
+    snprintf(kind, sizeof(kind), "%s", PQgetvalue(r, 0, 4));
+    snprintf(msgid, sizeof(msgid), "%s@kezek.kz", id);
+    int attempts = atoi(PQgetvalue(r, 0, 9));
+    json_t *doc = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
+    json_t *att = json_pack("{s:o, s:s, s:s}", "document", doc, "signature",
+                            PQgetvalue(r, 0, 2), "key_id",
+                            PQgetvalue(r, 0, 3));
+    char *att_s = json_dumps(att, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(att);
+    size_t tl = strlen(PQgetvalue(r, 0, 6)) + strlen(PQgetvalue(r, 0, 7));
+    char *text = malloc(tl + 64);
+    char subject[256], file[128], to[320];
+    snprintf(text, tl + 64, "%s\n\n%s\n", PQgetvalue(r, 0, 6),
+             PQgetvalue(r, 0, 7));
+    snprintf(subject, sizeof(subject),
+             "Тұрғын үй кезегі / Очередь на жильё: %s", kind);
+    snprintf(file, sizeof(file), "%s.json", id);
+    snprintf(to, sizeof(to), "%s", PQgetvalue(r, 0, 5));
+    PQclear(r);
+    if (!mail_state(c, id, "sending", NULL, msgid, 0) ||
+        !pg_exec(c, "COMMIT")) {
+        free(text);
+        free(att_s);
+        return false;
+    }
+    struct mail m = {to, smtp_from, msgid, subject, text, att_s, file};
+    char err[256] = "";
+    enum mail_rc rc = mail_send(smtp_url, &m, err, sizeof(err));
+    free(text);
+    free(att_s);
+    bool ok = pg_exec(c, "BEGIN");
+    if (rc == MAIL_SENT) {
+        Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
+        n.application_id = app;
+        n.notice_id = id;
+        n.kind = kind;
+        n.channel = "email";
+        n.delivered_at_us = now_us();
+        ok = ok && mail_state(c, id, "sent", NULL, msgid, 0) &&
+             outbox_add_msg(c, PRODUCER,
+                            KEZEK__EVENT_TYPE__NOTICE_DELIVERED, app,
+                            &n.base);
+        metric_inc(m_mail_sent);
+    } else if (rc == MAIL_RETRY && attempts < 12) {
+        /* 2, 4, 8 … s, at most an hour */
+        double delay = 1 << (attempts + 1 < 12 ? attempts + 1 : 11);
+        ok = ok && mail_state(c, id, "pending", err, NULL,
+                              delay > 3600 ? 3600 : delay);
+        metric_inc(m_mail_retry);
+        log_warn("mail.retry", "notice %s: %s; retry in %.0f s", id, err,
+                 delay);
+    } else {
+        ok = ok && mail_state(c, id, "failed", err, NULL, 0);
+        metric_inc(m_mail_failed);
+        log_error("mail.failed", "notice %s: %s", id, err);
+    }
+    if (ok)
+        ok = pg_exec(c, "COMMIT");
+    else if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+        log_error("mail.rollback", "rollback failed");
+    return ok;
+}
+
+static void *sender(void *arg)
+{
+    (void)arg;
+    PGconn *c = NULL;
+    int tick = 0;
+    while (!service_stop) {
+        if (pg_lost(c)) {
+            if (c)
+                PQfinish(c);
+            c = pg_connect_retry(svc.conninfo, notify_stmts, &service_stop);
+            if (!c)
+                break;
+            PGresult *r = pg_run(c, "mail_in_doubt", 0, NULL);
+            if (r && atoi(PQcmdTuples(r)) > 0)
+                log_warn("mail.in_doubt", "%s e-mails were interrupted "
+                         "mid-send; not resent (kezek email resend)",
+                         PQcmdTuples(r));
+            PQclear(r);
+        }
+        if (mail_one(c))
+            continue;
+        if (++tick % 50 == 0) {
+            PGresult *r = pg_run(c, "mail_counts", 0, NULL);
+            for (int i = 0; r && i < PQntuples(r); i++) {
+                char l[64];
+                snprintf(l, sizeof(l), "state=\"%s\"", PQgetvalue(r, i, 0));
+                metric_set(metrics_gauge("kezek_email_deliveries",
+                    "E-mail deliveries by state", l),
+                    atof(PQgetvalue(r, i, 1)));
+            }
+            PQclear(r);
+        }
+        usleep(100000);
+    }
+    if (c)
+        PQfinish(c);
+    return NULL;
 }
 
 /* A decimal query parameter, or def when absent; false if malformed. */
@@ -229,23 +479,46 @@ static const struct http_route routes[] = {
 int main(int argc, char **argv)
 {
     int rc = service_init(&svc, "notify", argc, argv,
-        "Issues signed registration notices and refusals to the personal\n"
-        "cabinet and reports NoticeDelivered.\n"
-        "  signing_key / KEZEK_SIGNING_KEY  the key file written by\n"
-        "                                   kezek keys generate\n");
+        "Issues signed notices to the personal cabinet and by e-mail and\n"
+        "reports NoticeDelivered.\n"
+        "  signing_key / KEZEK_SIGNING_KEY   default key file (kezek keys\n"
+        "                                    generate)\n"
+        "  keys_dir / KEZEK_KEYS_DIR         <authority_id>.key per\n"
+        "                                    authority (optional)\n"
+        "  templates_dir                     notice templates (templates)\n"
+        "  smtp_url / KEZEK_SMTP_URL         relay, smtp://host:port\n"
+        "  smtp_from                         sender address\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     const char *key_path = config_str(svc.cfg, "signing_key", NULL);
-    char err[256];
-    if (!key_path || !signer_load(&signer, key_path, err, sizeof(err))) {
+    char err[512];
+    if (!key_path || !signer_load(&default_key, key_path, err,
+                                  sizeof(err))) {
         log_error("notify.key", "%s", key_path ? err
                   : "signing_key is not set (kezek keys generate)");
         service_fini(&svc);
         return 1;
     }
+    keys_dir = config_str(svc.cfg, "keys_dir", NULL);
+    if (!notice_templates_load(&templates, config_str(svc.cfg,
+                               "templates_dir", "templates"), err,
+                               sizeof(err))) {
+        log_error("notify.templates", "%s", err);
+        service_fini(&svc);
+        return 1;
+    }
+    smtp_url = config_str(svc.cfg, "smtp_url", "smtp://127.0.0.1:25");
+    smtp_from = config_str(svc.cfg, "smtp_from", "noreply@kezek.kz");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     m_notices = metrics_counter("kezek_notices_delivered_total",
                                 "Notices placed in the personal cabinet",
                                 "channel=\"cabinet\"");
+    m_mail_sent = metrics_counter("kezek_email_total", "E-mail attempts",
+                                  "result=\"sent\"");
+    m_mail_retry = metrics_counter("kezek_email_total", "E-mail attempts",
+                                   "result=\"retry\"");
+    m_mail_failed = metrics_counter("kezek_email_total", "E-mail attempts",
+                                    "result=\"failed\"");
     long threads;
     if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
         return 1;
@@ -254,13 +527,20 @@ int main(int argc, char **argv)
         service_fini(&svc);
         return 1;
     }
+    pthread_t mailer;
+    pthread_create(&mailer, NULL, sender, NULL);
     struct consumer_cfg cc = {
         .name = "notify", .conninfo = svc.conninfo, .stmts = notify_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
         .idle_poll_ms = 250, .handle = deliver,
     };
     rc = consumer_run(&cc, &service_stop);
-    sodium_memzero(&signer, sizeof(signer));
+    service_stop = 1;
+    pthread_join(mailer, NULL);
+    notice_templates_free(&templates);
+    sodium_memzero(&default_key, sizeof(default_key));
+    sodium_memzero(keys, sizeof(keys));
+    curl_global_cleanup();
     service_fini(&svc);
     return rc == 0 ? 0 : 1;
 }
