@@ -59,15 +59,7 @@ static void setup(void)
 {
     tk_env_init(&env);
     snprintf(maildir, sizeof(maildir), "%s/mail", env.dir);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    socklen_t len = sizeof(sa);
-    getsockname(fd, (struct sockaddr *)&sa, &len);
-    close(fd);
-    sink_port = ntohs(sa.sin_port);
+    sink_port = tk_free_port();
     snprintf(env.smtp_url, sizeof(env.smtp_url), "smtp://127.0.0.1:%d",
              sink_port);
     tk_people(&env, 1, 40, "s-01-02");

@@ -42,6 +42,9 @@ void tk_start(tk_env_t *env, int i);
 /* Sends sig; for SIGTERM waits for exit and returns the exit status. */
 int tk_signal(tk_env_t *env, int i, int sig);
 
+/* A free loopback port outside the ephemeral range. */
+int tk_free_port(void);
+
 PGconn *tk_db(const tk_env_t *env);
 /* The first column of the first row of sql, as a long (-1 on error). */
 long tk_scalar(PGconn *c, const char *sql);
