@@ -93,6 +93,21 @@ Test(e2e, accepted_decided_numbered_delivered, .init = setup,
     const char *sig = json_string_value(json_object_get(m, "signature"));
     json_t *doc = json_object_get(m, "document");
     cr_assert(notice_verify(doc, sig, PQgetvalue(r, 0, 0)));
+    /* kezek verify-document checks a saved message offline; one byte
+     * changed and it names the fault */
+    char saved[300], cmd[1200];
+    snprintf(saved, sizeof(saved), "%s/saved.json", env.dir);
+    cr_assert_eq(json_dump_file(m, saved, JSON_COMPACT), 0);
+    setenv("KEZEK_PG", env.conninfo, 1);
+    snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null 2>&1",
+             getenv("KEZEK_BIN_DIR"), saved);
+    cr_assert_eq(system(cmd), 0, "the saved document verifies");
+    snprintf(cmd, sizeof(cmd), "sed -i 's/\"number\":1/\"number\":7/' %s"
+             " && %s/kezek verify-document %s >/dev/null 2>&1", saved,
+             getenv("KEZEK_BIN_DIR"), saved);
+    int vst = system(cmd);
+    cr_assert(WIFEXITED(vst) && WEXITSTATUS(vst) == 1,
+              "one changed byte fails verification");
     /* a tampered document fails */
     json_object_set_new(json_object_get(doc, "queue"), "number",
                         json_integer(2));

@@ -16,15 +16,15 @@
 
 static tk_env_t env;
 
-/* A decision as eligibility would emit it, accepted at seq. */
-static void decide(PGconn *c, int n, uint64_t accepted_seq,
-                   const char *list)
+/* A decision as eligibility would emit it for application id of the
+ * person tk_iin(n), accepted at seq. */
+static void decide_app(PGconn *c, int n, const char *id,
+                       uint64_t accepted_seq, const char *list)
 {
-    char iin[13], id[40];
+    char iin[13];
     tk_iin(n, iin);
-    snprintf(id, sizeof(id), "app-%d", n);
     Kezek__DecisionMade m = KEZEK__DECISION_MADE__INIT;
-    m.application_id = id;
+    m.application_id = (char *)id;
     m.registered = true;
     m.outcome = "registered";
     m.decided_at_us = now_us();
@@ -36,6 +36,14 @@ static void decide(PGconn *c, int n, uint64_t accepted_seq,
     cr_assert(outbox_add_msg(c, "test", KEZEK__EVENT_TYPE__DECISION_MADE, id,
                              &m.base));
     cr_assert(pg_exec(c, "COMMIT"));
+}
+
+static void decide(PGconn *c, int n, uint64_t accepted_seq,
+                   const char *list)
+{
+    char id[40];
+    snprintf(id, sizeof(id), "app-%d", n);
+    decide_app(c, n, id, accepted_seq, list);
 }
 
 static json_t *entry(int n, const char *suffix, long *st)
@@ -237,5 +245,27 @@ Test(queue, redis_down_answers_from_postgres_and_is_repaired,
     PQfinish(c);
     snprintf(cmd, sizeof(cmd), "kill $(cat %s/pid)", dir);
     cr_assert_eq(system(cmd), 0);
+    tk_env_fini(&env);
+}
+
+/* p.5: a citizen holds one place per list; a second registration of the
+ * same person keeps their number. */
+Test(queue, one_place_per_person_and_list, .timeout = 60)
+{
+    tk_env_init(&env);
+    tk_start(&env, TK_QUEUE);
+    PGconn *c = spine();
+    decide_app(c, 7, "first", 10, "wwii");
+    decide_app(c, 8, "other", 20, "wwii");
+    decide_app(c, 7, "second", 30, "wwii");
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM event_log"
+                             " WHERE type = 3", 3, 5000));
+    PGconn *q = tk_db(&env);
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM queue_entry"), 2);
+    cr_assert_eq(tk_scalar(q, "SELECT max(last_number) FROM queue_list"), 2,
+                 "no number is spent on the repeat");
+    cr_assert_eq(position_of(7, NULL), 1);
+    PQfinish(q);
+    PQfinish(c);
     tk_env_fini(&env);
 }

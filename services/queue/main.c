@@ -28,6 +28,9 @@
 static const struct pg_stmt queue_stmts[] = {
     {"entry_by_app",
      "SELECT number FROM queue_entry WHERE application_id = $1"},
+    {"entry_active_by_iin",
+     "SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $1"
+     " AND list = $2 AND applicant_iin = $3 AND status = 'active'"},
     {"list_next",
      "INSERT INTO queue_list (authority_id, list, last_number)"
      " VALUES ($1, $2, 1) ON CONFLICT (authority_id, list)"
@@ -80,6 +83,31 @@ static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
     *m_drift;
 
+/* Emits QueueNumberAssigned for an existing entry of the person. */
+static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
+                               const char *number, const char *seq)
+{
+    const char *p[3] = {d->authority_id, d->list, seq};
+    PGresult *r = pg_run(conn, "entry_position", 3, p);
+    if (!r)
+        return HANDLE_ERROR;
+    Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
+    q.application_id = d->application_id;
+    q.authority_id = d->authority_id;
+    q.list = d->list;
+    q.number = strtoull(number, NULL, 10);
+    q.position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    q.accepted_seq = strtoull(seq, NULL, 10);
+    q.applicant_iin = d->applicant_iin;
+    q.assigned_at_us = now_us();
+    PQclear(r);
+    return outbox_add_msg(conn, PRODUCER,
+                          KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
+                          d->application_id, &q.base)
+               ? HANDLE_OK
+               : HANDLE_ERROR;
+}
+
 static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen)
 {
@@ -112,6 +140,25 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
     PQclear(r);
     if (numbered) /* replayed after a crash: the number stands */
         goto out;
+    /* a person holds one place per list: a second registration of the
+     * same citizen keeps the number they have */
+    const char *pa[3] = {d->authority_id, d->list, d->applicant_iin};
+    r = pg_run(conn, "entry_active_by_iin", 3, pa);
+    if (!r) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    bool holds = PQntuples(r) > 0;
+    char held_number[24] = "", held_seq[24] = "";
+    if (holds) {
+        snprintf(held_number, sizeof(held_number), "%s", PQgetvalue(r, 0, 0));
+        snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 1));
+    }
+    PQclear(r);
+    if (holds) {
+        rc = announce(conn, d, held_number, held_seq);
+        goto out;
+    }
     const char *p2[2] = {d->authority_id, d->list};
     r = pg_run(conn, "list_next", 2, p2);
     if (!r) {
