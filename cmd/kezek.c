@@ -43,11 +43,12 @@ static void usage(void)
         "  queue remove AUTHORITY LIST IIN --reason R --date D\n"
         "                                   take an entry off its list\n"
         "  keys generate FILE [--authority ID]\n"
+        "                                   new Ed25519 signing key\n"
         "  keys generate-authorities DIR    a key per authority\n"
         "  email resend NOTICE_ID           requeue an in-doubt/failed\n"
         "                                   e-mail (same Message-ID)\n"
-        "                                   new Ed25519 signing key\n"
-        "  verify-document FILE             check a saved cabinet message\n",
+        "  verify-document FILE             check a saved cabinet message\n"
+        "                                   or a printed QR payload\n",
         stderr);
 }
 
@@ -830,8 +831,59 @@ static int cmd_keys(int argc, char **argv)
 
 /* Checks a saved cabinet message ({"document", "signature", "key_id"})
  * against the public keys of the deployment. */
+/* A printed document's QR payload "KEZEK1|<notice id>|<key id>|<sig>":
+ * the signature must match the document this deployment holds. */
+static int verify_qr(const char *path, const char *payload)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", payload);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    char *save = NULL, *tag = strtok_r(buf, "|", &save);
+    char *id = strtok_r(NULL, "|", &save), *key = strtok_r(NULL, "|", &save);
+    char *sig = strtok_r(NULL, "|", &save);
+    if (!tag || strcmp(tag, "KEZEK1") != 0 || !id || !key || !sig) {
+        fprintf(stderr, "%s: FAIL: not a Kezek QR payload\n", path);
+        return 1;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    const char *p[2] = {id, key};
+    PGresult *r = PQexecParams(c, "SELECT n.canonical, k.public_key FROM"
+                               " notice n JOIN signing_key k ON k.key_id = $2"
+                               " WHERE n.id = $1", 2, NULL, p, NULL, NULL, 0);
+    int rc = 1;
+    json_t *doc = NULL;
+    if (!pg_check(r) || PQntuples(r) != 1) {
+        fprintf(stderr, "%s: FAIL: no document %s signed with key %s\n",
+                path, id, key);
+    } else if (!(doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL)) ||
+               !notice_verify(doc, sig, PQgetvalue(r, 0, 1))) {
+        fprintf(stderr, "%s: FAIL: the signature does not match document "
+                        "%s\n", path, id);
+    } else {
+        printf("%s: OK, document %s signed by %s\n", path, id, key);
+        rc = 0;
+    }
+    json_decref(doc);
+    PQclear(r);
+    PQfinish(c);
+    return rc;
+}
+
 static int cmd_verify(const char *path)
 {
+    char head[600] = "";
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    size_t n = fread(head, 1, sizeof(head) - 1, f);
+    head[n] = '\0';
+    fclose(f);
+    if (strncmp(head, "KEZEK1|", 7) == 0)
+        return verify_qr(path, head);
     json_error_t je;
     json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!m) {

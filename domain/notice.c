@@ -101,11 +101,13 @@ bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64)
 }
 
 static const char *const kind_names[NOTICE_KINDS] = {
-    "registration_notice", "refusal", "acceptance_report"};
+    "registration_notice", "refusal", "acceptance_report",
+    "complaint_ticket", "complaint_answer"};
 static const char *const langs[2] = {"kk", "ru"};
 static const char *const placeholders[] = {
     "authority_name", "list_name", "number", "position", "reasons",
-    "accepted_at", "result_due", NULL};
+    "accepted_at", "result_due", "answer_due", "answer_place",
+    "answer_text", NULL};
 
 const char *notice_kind_name(enum notice_kind k)
 {
@@ -337,6 +339,34 @@ json_t *notice_acceptance(const struct notice_templates *t,
                           authority_name, "accepted_at", at, "result_due",
                           result_due);
     add_texts(t, NOTICE_ACCEPTANCE, doc, v, v);
+    json_decref(v);
+    return doc;
+}
+
+json_t *notice_complaint(const struct notice_templates *t,
+                         enum notice_kind kind, const char *iin,
+                         const char *authority_id, json_t *fields,
+                         int64_t at_us)
+{
+    char at[26];
+    almaty_timestamp(at_us / 1000000, at);
+    json_t *doc = json_deep_copy(fields);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        doc = json_object();
+    }
+    json_object_set_new(doc, "kind", json_string(kind_names[kind]));
+    json_object_set_new(doc, "applicant_iin", json_string(iin));
+    json_object_set_new(doc, "authority_id", json_string(authority_id));
+    json_object_set_new(doc, "issued_at", json_string(at));
+    /* nested objects stay in the document; texts use the strings */
+    json_t *v = json_object();
+    const char *key;
+    json_t *val;
+    json_object_foreach(fields, key, val)
+        if (json_is_string(val))
+            json_object_set(v, key, val);
+    add_texts(t, kind, doc, v, v);
     json_decref(v);
     return doc;
 }

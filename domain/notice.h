@@ -39,6 +39,7 @@ bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64);
 /* The notice texts: one template per kind and language, read from
  * data files (templates/), never from C literals. */
 enum notice_kind { NOTICE_REGISTRATION, NOTICE_REFUSAL, NOTICE_ACCEPTANCE,
+                   NOTICE_COMPLAINT_TICKET, NOTICE_COMPLAINT_ANSWER,
                    NOTICE_KINDS };
 
 struct notice_templates {
@@ -73,5 +74,13 @@ json_t *notice_acceptance(const struct notice_templates *t,
                           const char *authority_id,
                           const char *authority_name,
                           int64_t accepted_at_us, const char *result_due);
+
+/* p.25 / p.20: the complaint's ticket or its answer, in the cabinet;
+ * fields is the ticket (number, answer_due, answer_place, …) or the
+ * answer (number, answer_text). */
+json_t *notice_complaint(const struct notice_templates *t,
+                         enum notice_kind kind, const char *iin,
+                         const char *authority_id, json_t *fields,
+                         int64_t at_us);
 
 #endif

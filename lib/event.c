@@ -27,6 +27,10 @@ const char *event_type_name(int type)
         return "queue_number_assigned";
     case KEZEK__EVENT_TYPE__NOTICE_DELIVERED:
         return "notice_delivered";
+    case KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED:
+        return "complaint_received";
+    case KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED:
+        return "complaint_answered";
     default:
         return "unknown";
     }
@@ -53,7 +57,7 @@ enum event_rc event_validate(const event_t *ev)
         ev->producer[0] == '\0' || ev->occurred_at_us <= 0)
         return EVENT_INVALID;
     if (ev->type < KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED ||
-        ev->type > KEZEK__EVENT_TYPE__NOTICE_DELIVERED)
+        ev->type > KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED)
         return EVENT_INVALID;
     return EVENT_OK;
 }

@@ -34,6 +34,12 @@ const char *http_header(const http_req_t *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_purpose(const http_req_t *req, const char *def)
+{
+    const char *p = http_header(req, "X-Purpose");
+    return p && *p && strlen(p) < 64 ? p : def;
+}
+
 const char *http_query(const http_req_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
@@ -47,6 +53,14 @@ void http_reply_text(http_resp_t *resp, int status, const char *ctype,
     resp->status = status;
     resp->content_type = ctype;
     resp->body = body_owned;
+    resp->body_len = 0;
+}
+
+void http_reply_bytes(http_resp_t *resp, int status, const char *ctype,
+                      char *body_owned, size_t len)
+{
+    http_reply_text(resp, status, ctype, body_owned);
+    resp->body_len = len;
 }
 
 void http_reply_json(http_resp_t *resp, int status, json_t *json)
@@ -229,7 +243,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
     const char *body = resp.body ? resp.body : "";
     struct MHD_Response *mr = MHD_create_response_from_buffer(
-        strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+        resp.body_len ? resp.body_len : strlen(body), (void *)body,
+        MHD_RESPMEM_MUST_COPY);
     MHD_add_response_header(mr, "Content-Type",
                             resp.content_type ? resp.content_type
                                               : "application/json");

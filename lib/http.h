@@ -28,6 +28,7 @@ typedef struct http_req {
 typedef struct http_resp {
     int status;
     char *body;              /* owned */
+    size_t body_len;         /* 0: body is a C string */
     const char *content_type;
     char header_name[32];
     char header_value[128];
@@ -59,12 +60,19 @@ void http_stop(http_server_t **self_p);
 const char *http_header(const http_req_t *req, const char *name);
 const char *http_query(const http_req_t *req, const char *name);
 
+/* The purpose of a read for the audit: X-Purpose, else def. */
+const char *http_purpose(const http_req_t *req, const char *def);
+
 /* Reply helpers; json is stolen. */
 void http_reply_json(http_resp_t *resp, int status, json_t *json);
 void http_reply_error(http_resp_t *resp, int status, const char *code,
                       const char *message, json_t *details);
 void http_reply_text(http_resp_t *resp, int status, const char *ctype,
                      char *body_owned);
+
+/* A binary reply (PDF, CSV): len bytes of body_owned. */
+void http_reply_bytes(http_resp_t *resp, int status, const char *ctype,
+                      char *body_owned, size_t len);
 
 /* Parses req's JSON body, replying 415/400 itself on failure. */
 json_t *http_json_body(const http_req_t *req, http_resp_t *resp);

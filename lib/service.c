@@ -1,5 +1,6 @@
 #include "service.h"
 
+#include "audit.h"
 #include "log.h"
 
 #include <sodium.h>
@@ -99,6 +100,7 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
             return -1;
         }
     }
+    audit_start(svc->conninfo, &service_stop);
     log_info("service.start", "kezek-%s starting", name);
     return 0;
 }
@@ -146,6 +148,7 @@ void service_fini(service_t *svc)
     service_stop = 1;
     http_stop(&svc->http);
     relay_destroy(&svc->relay);
+    audit_stop();
     pgpool_destroy(&svc->pool);
     log_info("service.stop", "kezek-%s stopped", svc->name);
     config_destroy(&svc->cfg);

@@ -6,6 +6,7 @@
  * subsistence minimum for its year, p.6) is parked, reported with
  * outcome "review", and re-decided by a sweep as soon as what it waits
  * for exists — never guessed. */
+#include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
 #include "elig.h"
@@ -32,8 +33,27 @@ static const struct pg_stmt elig_stmts[] = {
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
-     " accepted_seq, payload) VALUES ($1, $2, $3, $4, $5)"
+     " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"
      " ON CONFLICT DO NOTHING"},
+    {"worklist",
+     "SELECT application_id, reason, due_date::text,"
+     " extract(epoch FROM parked_at)::bigint,"
+     " due_date - (now() AT TIME ZONE 'UTC' + interval '5 hours')::date"
+     " FROM parked_application WHERE authority_id = $1"
+     " ORDER BY due_date, accepted_seq"},
+    {"parked_one", /* read in binary: the payload is bytea */
+     "SELECT authority_id, accepted_seq::text, payload"
+     " FROM parked_application WHERE application_id = $1 FOR UPDATE"},
+    {"decision_manual",
+     "INSERT INTO decision (application_id, registered, outcome, reasons,"
+     " facts, rules_version, decision_date, decided_by, note)"
+     " VALUES ($1, $2, $3, $4, '{}', 'manual', (now() AT TIME ZONE 'UTC'"
+     " + interval '5 hours')::date, $5, $6) ON CONFLICT DO NOTHING"},
+    {"deadline_gauges",
+     "SELECT authority_id, count(*) FILTER (WHERE due_date >= d AND"
+     " due_date <= d + 3), count(*) FILTER (WHERE due_date < d)"
+     " FROM parked_application, (SELECT (now() AT TIME ZONE 'UTC'"
+     " + interval '5 hours')::date AS d) t GROUP BY authority_id"},
     {"unpark", "DELETE FROM parked_application WHERE application_id = $1"},
     {"parked_next",
      "SELECT accepted_seq, payload FROM parked_application"
@@ -141,11 +161,20 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
         *parked = true;
         char seq_s[24];
         snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
-        const char *p[5] = {a->application_id, a->authority_id,
+        /* p.7: the authority's own term, a day early for a centre */
+        kdate_t due = day;
+        char due_s[11];
+        if (!kdate_parse(a->result_due, &due))
+            due = result_due(day);
+        if (strcmp(a->channel, "centre") == 0)
+            due = kdate_add(due, -1);
+        kdate_format(due, due_s);
+        const char *p[6] = {a->application_id, a->authority_id,
                             d.review_reason ? d.review_reason : "review",
-                            seq_s, (const char *)payload};
-        int lens[5] = {0, 0, 0, 0, (int)len}, fmts[5] = {0, 0, 0, 0, 1};
-        PGresult *r = PQexecPrepared(conn, "park", 5, p, lens, fmts, 0);
+                            seq_s, (const char *)payload, due_s};
+        int lens[6] = {0, 0, 0, 0, (int)len, 0};
+        int fmts[6] = {0, 0, 0, 0, 1, 0};
+        PGresult *r = PQexecPrepared(conn, "park", 6, p, lens, fmts, 0);
         bool ok = pg_check(r);
         bool fresh = ok && strcmp(PQcmdTuples(r), "1") == 0;
         PQclear(r);
@@ -208,6 +237,18 @@ static void *sweep(void *arg)
             if (!c)
                 break;
         }
+        PGresult *g = pg_run(c, "deadline_gauges", 0, NULL);
+        for (int i = 0; g && i < PQntuples(g); i++) {
+            char l[96];
+            snprintf(l, sizeof(l), "authority=\"%s\"", PQgetvalue(g, i, 0));
+            metric_set(metrics_gauge("kezek_review_due_soon",
+                "Parked applications within 3 days of their due date (p.7)",
+                l), atof(PQgetvalue(g, i, 1)));
+            metric_set(metrics_gauge("kezek_review_overdue",
+                "Parked applications past their due date (p.7)", l),
+                atof(PQgetvalue(g, i, 2)));
+        }
+        PQclear(g);
         PGresult *r = pg_run(c, "parked_count", 0, NULL);
         long total = 0;
         for (int i = 0; r && i < PQntuples(r); i++) {
@@ -264,7 +305,199 @@ static bool health(void *ctx, char *detail, size_t len)
     return service_pg_ok(&svc, detail, len);
 }
 
-static const struct http_route routes[] = {{NULL, NULL, NULL}};
+/* The office of the authority (or an operator, read-only); NULL after
+ * replying. */
+static PGconn *review_request(const http_req_t *req, http_resp_t *resp,
+                              principal_t *who)
+{
+    int auth = auth_check(svc.pool, http_header(req, "Authorization"), who);
+    char err[256];
+    PGconn *c = auth > 0 ? pgpool_acquire(svc.pool, err, sizeof(err))
+                         : NULL;
+    if (auth == 0)
+        http_reply_error(resp, 401, "unauthorized",
+                         "a valid bearer token is required", NULL);
+    else if (!c)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    else if (who->kind != PRINCIPAL_OFFICE && who->kind != PRINCIPAL_OPS)
+        http_reply_error(resp, 403, "forbidden",
+                         "the work list belongs to the authority's office",
+                         NULL);
+    if (resp->status && c) {
+        pgpool_release(svc.pool, c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* GET /v1/review/{authority_id} — parked applications by due date. */
+static void get_worklist(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = review_request(req, resp, &who);
+    if (!c)
+        return;
+    if (who.kind == PRINCIPAL_OFFICE && strcmp(who.id, req->params[0])) {
+        http_reply_error(resp, 403, "forbidden",
+                         "an office sees only its own work list", NULL);
+        pgpool_release(svc.pool, c);
+        return;
+    }
+    const char *p[1] = {req->params[0]};
+    PGresult *r = pg_run(c, "worklist", 1, p);
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        json_t *items = json_array();
+        for (int i = 0; i < PQntuples(r); i++) {
+            char at[26];
+            almaty_timestamp(atoll(PQgetvalue(r, i, 3)), at);
+            long left = atol(PQgetvalue(r, i, 4));
+            json_array_append_new(items, json_pack(
+                "{s:s, s:s, s:s, s:s, s:i, s:s}", "application_id",
+                PQgetvalue(r, i, 0), "reason", PQgetvalue(r, i, 1),
+                "due_date", PQgetvalue(r, i, 2), "parked_at", at,
+                "days_left", (int)left, "urgency",
+                left < 0 ? "overdue" : left <= 3 ? "due_soon" : "on_time"));
+        }
+        http_reply_json(resp, 200, json_pack("{s:s, s:o}", "authority_id",
+                                             req->params[0], "items",
+                                             items));
+    }
+    PQclear(r);
+    pgpool_release(svc.pool, c);
+}
+
+/* POST /v1/review/{application_id}/decision — an employee's decision
+ * on a parked application, through the same event path as the rules'
+ * and recorded with who took it. */
+static void post_decision(void *ctx, const http_req_t *req,
+                          http_resp_t *resp)
+{
+    (void)ctx;
+    principal_t who;
+    PGconn *c = review_request(req, resp, &who);
+    if (!c)
+        return;
+    json_t *body = http_json_body(req, resp);
+    const char *outcome = json_string_value(json_object_get(body,
+                                                            "outcome"));
+    const char *note = json_string_value(json_object_get(body, "note"));
+    json_t *codes = json_object_get(body, "reasons");
+    struct elig_decision d = {0};
+    bool bad = false;
+    size_t i;
+    json_t *v;
+    if (body && outcome && strcmp(outcome, "refused") == 0) {
+        d.outcome = ELIG_REFUSED;
+        json_array_foreach(codes, i, v) {
+            const struct reason *rs = reason_find(json_string_value(v)
+                                                  ? json_string_value(v)
+                                                  : "");
+            if (!rs || d.nreasons == ELIG_MAX_REASONS)
+                bad = true;
+            else
+                d.reasons[d.nreasons++] = rs->code;
+        }
+        bad = bad || d.nreasons == 0;
+    } else if (body && outcome && strcmp(outcome, "registered") == 0) {
+        d.outcome = ELIG_REGISTERED;
+        bad = json_array_size(codes) > 0;
+    } else {
+        bad = true;
+    }
+    if (!body) {
+        /* replied */
+    } else if (who.kind != PRINCIPAL_OFFICE) {
+        http_reply_error(resp, 403, "forbidden",
+                         "decisions are taken by the authority's office",
+                         NULL);
+    } else if (bad || !note || !*note || strlen(note) > 2000) {
+        http_reply_error(resp, 400, "invalid_field",
+                         "outcome registered (no reasons) or refused with "
+                         "the reason codes of p.6/p.16; note required",
+                         NULL);
+    } else if (!pg_exec(c, "BEGIN")) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        const char *p[1] = {req->params[0]};
+        PGresult *r = PQexecPrepared(c, "parked_one", 1, p, NULL, NULL, 1);
+        if (!pg_check(r)) {
+            PQclear(r);
+            r = NULL;
+        }
+        Kezek__ApplicationAccepted *a = r && PQntuples(r) == 1
+            ? kezek__application_accepted__unpack(NULL,
+                  (size_t)PQgetlength(r, 0, 2),
+                  (const uint8_t *)PQgetvalue(r, 0, 2))
+            : NULL;
+        json_t *app = a ? json_loads(a->application_json, 0, NULL) : NULL;
+        json_t *applicant = json_object_get(app, "applicant");
+        const char *iin = json_string_value(json_object_get(applicant,
+                                                            "iin"));
+        const char *email = json_string_value(json_object_get(applicant,
+                                                              "email"));
+        bool ok = false;
+        if (!r) {
+            http_reply_error(resp, 503, "unavailable",
+                             "database unavailable", NULL);
+        } else if (!a || !iin) {
+            http_reply_error(resp, 404, "not_found",
+                             "no such application on a work list", NULL);
+        } else if (strcmp(a->authority_id, who.id) != 0) {
+            http_reply_error(resp, 403, "forbidden",
+                             "not this office's application", NULL);
+        } else {
+            json_t *arr = json_array();
+            for (int k = 0; k < d.nreasons; k++)
+                json_array_append_new(arr, json_string(d.reasons[k]));
+            char *codes_s = json_dumps(arr, JSON_COMPACT);
+            json_decref(arr);
+            const char *dp[6] = {a->application_id,
+                                 d.outcome == ELIG_REGISTERED ? "t" : "f",
+                                 elig_outcome_str(d.outcome), codes_s,
+                                 who.text, note};
+            PGresult *w = pg_run(c, "decision_manual", 6, dp);
+            PGresult *u = w ? pg_run(c, "unpark", 1, p) : NULL;
+            ok = u && emit(c, a, strtoull(PQgetvalue(r, 0, 1), NULL, 10),
+                           iin, email, &d) && pg_exec(c, "COMMIT");
+            PQclear(w);
+            PQclear(u);
+            free(codes_s);
+            if (ok) {
+                metric_inc(d.outcome == ELIG_REGISTERED ? m_registered
+                                                        : m_refused);
+                log_info("review.decided", "application %s decided by %s",
+                         a->application_id, who.text);
+                http_reply_json(resp, 200, json_pack(
+                    "{s:s, s:s, s:s}", "application_id", a->application_id,
+                    "outcome", elig_outcome_str(d.outcome), "decided_by",
+                    who.text));
+            } else {
+                http_reply_error(resp, 503, "unavailable",
+                                 "the decision was not recorded", NULL);
+            }
+        }
+        if (!ok && !pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+            log_error("review.rollback", "rollback failed");
+        json_decref(app);
+        if (a)
+            kezek__application_accepted__free_unpacked(a, NULL);
+        PQclear(r);
+    }
+    json_decref(body);
+    pgpool_release(svc.pool, c);
+}
+
+static const struct http_route routes[] = {
+    {"GET", "/v1/review/*", get_worklist},
+    {"POST", "/v1/review/*/decision", post_decision},
+    {NULL, NULL, NULL},
+};
 
 int main(int argc, char **argv)
 {
@@ -281,6 +514,7 @@ int main(int argc, char **argv)
                                 "outcome=\"refused\"");
     m_review = metrics_counter("kezek_decisions_total", "Decisions made",
                                "outcome=\"review\"");
+    svc.pool = pgpool_new(svc.conninfo, 5, elig_stmts);
     if (service_http(&svc, 8081, routes, health, NULL) != 0) {
         service_fini(&svc);
         return 1;

@@ -28,4 +28,24 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen);
 
+/* ops.c: appendix 4 indicators, feedback, the audit query. */
+void ops_init(const char *indicators_file);
+void ops_get_indicators(PGconn *c, const principal_t *who,
+                        const http_req_t *req, http_resp_t *resp);
+void ops_post_feedback(PGconn *c, const principal_t *who,
+                       const http_req_t *req, http_resp_t *resp);
+void ops_get_audit(PGconn *c, const principal_t *who, const http_req_t *req,
+                   http_resp_t *resp);
+void ops_gauges(PGconn *c);
+
+/* complaints.c (p.20–25). */
+void complaints_init(long answer_days);
+void complaints_post(PGconn *c, const principal_t *who,
+                     const http_req_t *req, http_resp_t *resp);
+void complaints_get(PGconn *c, const principal_t *who,
+                    const http_req_t *req, http_resp_t *resp);
+void complaints_progress(PGconn *c, const principal_t *who,
+                         const http_req_t *req, http_resp_t *resp,
+                         bool answer);
+
 #endif

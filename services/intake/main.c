@@ -2,6 +2,7 @@
  * and keeps the status read model current from the bus. */
 #include "intake.h"
 
+#include "audit.h"
 #include "calendar.h"
 #include "log.h"
 #include "metrics.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PRODUCER "intake"
 
@@ -201,6 +203,8 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
         ev.accepted_at_us = now;
         ev.result_due = due;
         ev.application_json = body_s;
+        ev.receipt_json = receipt_s;
+        ev.principal = (char *)who->text;
         ok = outbox_add_msg(c, PRODUCER,
                             KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED, id,
                             &ev.base);
@@ -342,9 +346,109 @@ static void get_application(void *ctx, const http_req_t *req,
             json_object_set_new(out, cols[k], v ? v : json_null());
         }
         http_reply_json(resp, 200, out);
+        char res[80];
+        snprintf(res, sizeof(res), "application/%s", req->params[0]);
+        audit_read(who.text, http_purpose(req, "application_status"), res,
+                   PQgetvalue(r, 0, 8));
     }
     PQclear(r);
     pgpool_release(svc.pool, c);
+}
+
+/* The ops.c endpoints behind the common token check. */
+static void with_principal(const http_req_t *req, http_resp_t *resp,
+                           void (*fn)(PGconn *, const principal_t *,
+                                      const http_req_t *, http_resp_t *))
+{
+    principal_t who;
+    PGconn *c = begin_request(req, resp, &who);
+    if (!c)
+        return;
+    fn(c, &who, req, resp);
+    pgpool_release(svc.pool, c);
+}
+
+static void post_feedback(void *ctx, const http_req_t *req,
+                          http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, ops_post_feedback);
+}
+
+static void get_indicators(void *ctx, const http_req_t *req,
+                           http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, ops_get_indicators);
+}
+
+static void get_audit(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, ops_get_audit);
+}
+
+static void post_complaint(void *ctx, const http_req_t *req,
+                           http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, complaints_post);
+}
+
+static void get_complaint(void *ctx, const http_req_t *req,
+                          http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, complaints_get);
+}
+
+static void review_complaint_fn(PGconn *c, const principal_t *who,
+                                const http_req_t *req, http_resp_t *resp)
+{
+    complaints_progress(c, who, req, resp, false);
+}
+
+static void answer_complaint_fn(PGconn *c, const principal_t *who,
+                                const http_req_t *req, http_resp_t *resp)
+{
+    complaints_progress(c, who, req, resp, true);
+}
+
+static void review_complaint(void *ctx, const http_req_t *req,
+                             http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, review_complaint_fn);
+}
+
+static void answer_complaint(void *ctx, const http_req_t *req,
+                             http_resp_t *resp)
+{
+    (void)ctx;
+    with_principal(req, resp, answer_complaint_fn);
+}
+
+/* Every minute, the indicators of the year into /metrics. */
+static void *gauges(void *arg)
+{
+    (void)arg;
+    PGconn *c = NULL;
+    for (long tick = 0; !service_stop; tick++) {
+        usleep(100000);
+        if (tick % 600 != 50)
+            continue;
+        if (pg_lost(c)) {
+            char err[256];
+            if (c)
+                PQfinish(c);
+            c = pg_connect(svc.conninfo, intake_stmts, err, sizeof(err));
+        }
+        if (c)
+            ops_gauges(c);
+    }
+    if (c)
+        PQfinish(c);
+    return NULL;
 }
 
 /* Reference data (appendices 1, 2, 5) and the notice keys: public. */
@@ -422,6 +526,13 @@ static const struct http_route routes[] = {
     {"GET", "/v1/reference/centres", get_centres},
     {"GET", "/v1/reference/appeal-instances", get_appeal},
     {"GET", "/v1/reference/keys", get_keys},
+    {"POST", "/v1/applications/*/feedback", post_feedback},
+    {"GET", "/v1/ops/indicators", get_indicators},
+    {"GET", "/v1/ops/audit", get_audit},
+    {"POST", "/v1/complaints", post_complaint},
+    {"GET", "/v1/complaints/*", get_complaint},
+    {"POST", "/v1/complaints/*/review", review_complaint},
+    {"POST", "/v1/complaints/*/answer", answer_complaint},
     {NULL, NULL, NULL},
 };
 
@@ -446,6 +557,14 @@ int main(int argc, char **argv)
         service_fini(&svc);
         return 1;
     }
+    ops_init(config_str(svc.cfg, "indicators_file",
+                        "data/indicators.json"));
+    long days;
+    if (!service_int(&svc, "complaint_answer_days", 15, 1, 90, &days))
+        return 1;
+    complaints_init(days);
+    pthread_t gauger;
+    pthread_create(&gauger, NULL, gauges, NULL);
     struct consumer_cfg cc = {
         .name = "intake-status", .conninfo = svc.conninfo,
         .stmts = intake_stmts, .bus_endpoints = svc.bus_endpoints,
@@ -453,6 +572,8 @@ int main(int argc, char **argv)
         .handle = intake_apply,
     };
     rc = consumer_run(&cc, &service_stop);
+    service_stop = 1;
+    pthread_join(gauger, NULL);
     service_fini(&svc);
     return rc == 0 ? 0 : 1;
 }

@@ -52,5 +52,32 @@ const struct pg_stmt intake_stmts[] = {
     {"app_delivered",
      "UPDATE application SET delivered_at = coalesce(delivered_at,"
      " to_timestamp($2::float8)), updated_at = now() WHERE id = $1"},
+    {"feedback_put",
+     "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
+     " r51) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
+    {"audit_by_iin",
+     "SELECT extract(epoch FROM at)::bigint, principal, purpose, resource"
+     " FROM audit_read WHERE subject_iin = $1 ORDER BY at DESC LIMIT 1000"},
+    {"complaint_appeal",
+     "SELECT ap.id, ap.doc FROM appeal_instance ap JOIN authority a"
+     " ON a.region_id = ap.region_id WHERE a.id = $1"
+     " ORDER BY ap.id LIMIT 1"},
+    {"complaint_centre", "SELECT id, doc FROM centre WHERE id = $1"},
+    {"complaint_next", "SELECT nextval('complaint_number_seq')"},
+    {"complaint_put",
+     "INSERT INTO complaint (id, number, application_id, authority_id,"
+     " complainant_iin, about_employee, text, attachments, channel,"
+     " accepted_by, answer_due, routed_kind, routed_id, ticket)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+     " $14)"},
+    {"complaint_get",
+     "SELECT state, authority_id, complainant_iin, ticket, answer_text,"
+     " answered_at::text FROM complaint WHERE id = $1"},
+    {"complaint_state",
+     "UPDATE complaint SET state = $2, answer_text = coalesce($3,"
+     " answer_text), answered_at = CASE WHEN $2 = 'answered' THEN now()"
+     " END WHERE id = $1 AND ((state = 'received' AND $2 = 'in_review')"
+     " OR (state IN ('received', 'in_review') AND $2 = 'answered'))"
+     " RETURNING complainant_iin, authority_id, number"},
     {NULL, NULL},
 };

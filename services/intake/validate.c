@@ -239,7 +239,8 @@ static bool check_documents(json_t *body, const char *category, long group,
     need[0] = true;                                      /* item 1 */
     if (strcmp(category, "vulnerable") == 0) {
         need[7] = true;                                  /* item 8 */
-        need[8] = group != 4 && group != 7;              /* item 9 */
+        /* item 9; group 1 (WWII, p.6 item 1) has no income test */
+        need[8] = group != 1 && group != 4 && group != 7;
     }
     if (strcmp(category, "public_sector") == 0)
         need[9] = true;                                  /* item 10 */

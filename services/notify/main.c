@@ -7,6 +7,7 @@
  * idempotent, so a replayed batch never shows a notice twice. E-mail
  * leaves from a sender thread with a deterministic Message-ID (see
  * migrations/004_notify.sql for the delivery states). */
+#include "audit.h"
 #include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
@@ -15,6 +16,7 @@
 #include "metrics.h"
 #include "notice.h"
 #include "outbox.h"
+#include "paper_api.h"
 #include "reasons.h"
 #include "service.h"
 
@@ -48,7 +50,7 @@ static const struct pg_stmt notify_stmts[] = {
     {"cabinet",
      "SELECT application_id, kind, extract(epoch FROM issued_at)::bigint,"
      " canonical, signature, key_id"
-     " FROM notice WHERE applicant_iin = $1"
+     " FROM notice WHERE applicant_iin = $1 AND kind <> 'receipt'"
      " ORDER BY issued_at DESC, id LIMIT $2 OFFSET $3"},
     {"mail_next",
      "SELECT d.notice_id, n.canonical, n.signature, n.key_id, n.kind,"
@@ -69,6 +71,7 @@ static const struct pg_stmt notify_stmts[] = {
     {"mail_in_doubt",
      "UPDATE notice_delivery SET state = 'in_doubt', updated_at = now()"
      " WHERE channel = 'email' AND state = 'sending'"},
+    PAPER_STMTS,
     {"mail_counts",
      "SELECT state, count(*) FROM notice_delivery WHERE channel = 'email'"
      " GROUP BY state"},
@@ -146,7 +149,8 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
         return HANDLE_ERROR;
     bool fresh = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
-    if (!fresh)
+    /* the receipt is kept for printing (p.14), not delivered */
+    if (!fresh || strcmp(kind, "receipt") == 0)
         return HANDLE_OK;
     const char *cab[3] = {id, "cabinet", "sent"};
     if (run(conn, "delivery_put", 3, cab) != HANDLE_OK)
@@ -193,6 +197,22 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
         const char *p[2] = {a->application_id, email};
         rc = run(conn, "contact_put", 2, p);
     }
+    json_t *receipt = json_loads(a->receipt_json, 0, NULL);
+    if (rc == HANDLE_OK && json_is_object(receipt)) {
+        const char *p[5] = {a->application_id, a->authority_id,
+                            a->principal, iin, a->channel};
+        rc = run(conn, "paper_access_put", 5, p);
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:O}", "kind",
+                                "receipt", "application_id",
+                                a->application_id, "authority_id",
+                                a->authority_id, "paragraph", "14",
+                                "receipt", receipt);
+        if (rc == HANDLE_OK)
+            rc = issue(conn, a->application_id, iin, a->authority_id,
+                       "receipt", doc);
+        json_decref(doc);
+    }
+    json_decref(receipt);
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
         char name[512];
         authority_name(conn, a->authority_id, name, sizeof(name));
@@ -217,6 +237,30 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
     char name[512];
     if (ev->type == KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED)
         return on_accepted(conn, ev, why, whylen);
+    if (ev->type == KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED ||
+        ev->type == KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED) {
+        Kezek__ComplaintEvent *ce = kezek__complaint_event__unpack(
+            NULL, ev->payload_len, ev->payload);
+        json_t *fields = ce ? json_loads(ce->document_json, 0, NULL) : NULL;
+        if (!ce || !fields || strlen(ce->complainant_iin) != 12) {
+            snprintf(why, whylen, "undecodable ComplaintEvent");
+            rc = HANDLE_POISON;
+        } else {
+            bool answer = ev->type == KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED;
+            enum notice_kind k = answer ? NOTICE_COMPLAINT_ANSWER
+                                        : NOTICE_COMPLAINT_TICKET;
+            json_t *doc = notice_complaint(&templates, k,
+                ce->complainant_iin, ce->authority_id, fields, now_us());
+            /* the notice is keyed by the complaint, like an application */
+            rc = issue(conn, ce->complaint_id, ce->complainant_iin,
+                       ce->authority_id, notice_kind_name(k), doc);
+            json_decref(doc);
+        }
+        json_decref(fields);
+        if (ce)
+            kezek__complaint_event__free_unpacked(ce, NULL);
+        return rc;
+    }
     if (ev->type == KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED) {
         Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
             NULL, ev->payload_len, ev->payload);
@@ -373,6 +417,12 @@ static void *sender(void *arg)
         if (mail_one(c))
             continue;
         if (++tick % 50 == 0) {
+            PGresult *w = pg_run(c, "awaiting_pickup", 0, NULL);
+            if (w)
+                metric_set(metrics_gauge("kezek_results_awaiting_pickup",
+                    "Office and centre results not yet handed over "
+                    "(p.15)", NULL), atof(PQgetvalue(w, 0, 0)));
+            PQclear(w);
             PGresult *r = pg_run(c, "mail_counts", 0, NULL);
             for (int i = 0; r && i < PQntuples(r); i++) {
                 char l[64];
@@ -458,6 +508,8 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
             }
             http_reply_json(resp, 200, json_pack("{s:o, s:i}", "messages",
                                                  msgs, "page", (int)page));
+            audit_read(who.text, http_purpose(req, "cabinet"), "cabinet",
+                       iin);
             PQclear(r);
         }
     }
@@ -473,6 +525,10 @@ static bool health(void *ctx, char *detail, size_t len)
 
 static const struct http_route routes[] = {
     {"GET", "/v1/cabinet/*/messages", get_cabinet},
+    {"GET", "/v1/applications/*/receipt.pdf", paper_get_receipt},
+    {"GET", "/v1/applications/*/notice.pdf", paper_get_notice},
+    {"POST", "/v1/applications/*/issuance", paper_post_issuance},
+    {"GET", "/v1/journal/*/*", paper_get_journal},
     {NULL, NULL, NULL},
 };
 
@@ -523,7 +579,7 @@ int main(int argc, char **argv)
     if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
         return 1;
     svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, notify_stmts);
-    if (service_http(&svc, 8083, routes, health, NULL) != 0) {
+    if (service_http(&svc, 8083, routes, health, &svc) != 0) {
         service_fini(&svc);
         return 1;
     }

@@ -5,6 +5,7 @@
  * instances: the number comes from an upsert of the list's row in
  * queue_list, whose row lock is held until the batch commits, so two
  * transactions can never take the same or skip a number. */
+#include "audit.h"
 #include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
@@ -414,6 +415,8 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                          NULL);
         return;
     }
+    audit_read(who.text, http_purpose(req, "queue_position"),
+               "queue_entry", iin);
     http_reply_json(resp, 200,
                     json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "number",
                               (json_int_t)number, "position",
@@ -558,6 +561,8 @@ static void get_history(void *ctx, const http_req_t *req, http_resp_t *resp)
                                     json_string(PQgetvalue(ch, i, 1)));
             json_array_append_new(h, row);
         }
+        audit_read(who.text, http_purpose(req, "queue_history"),
+                   "queue_history", req->params[2]);
         http_reply_json(resp, 200, json_pack(
             "{s:s, s:s, s:I, s:o}", "authority_id", req->params[0], "list",
             req->params[1], "number",

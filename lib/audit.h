@@ -1,0 +1,20 @@
+/* audit — who read whose personal data through the API, and why
+ * (p.17: confidentiality). Rows are queued in memory and written by a
+ * background thread every 100 ms in one multi-row INSERT, so a read
+ * never waits for the audit; a crash can lose at most that interval. */
+#ifndef KEZEK_AUDIT_H
+#define KEZEK_AUDIT_H
+
+#include <signal.h>
+
+/* Starts the writer (conninfo); stop is watched for shutdown, after
+ * which the queue is flushed. */
+void audit_start(const char *conninfo, volatile sig_atomic_t *stop);
+void audit_stop(void);
+
+/* Records one read. purpose: the X-Purpose header or a default naming
+ * the endpoint; subject_iin may be NULL. */
+void audit_read(const char *principal, const char *purpose,
+                const char *resource, const char *subject_iin);
+
+#endif

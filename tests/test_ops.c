@@ -1,0 +1,277 @@
+/* Operations: the p.7 work list and manual decisions, the appendix 4
+ * indicators on a crafted dataset, feedback once, complaints and their
+ * tickets (p.20–25), the audit of personal reads (p.17), and the
+ * Prometheus configuration and every service's live /metrics checked
+ * by promtool. */
+#include "testkit.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static tk_env_t env;
+static char ops[128];
+
+static void setup(void)
+{
+    tk_env_init(&env);
+    setenv("KEZEK_REVIEW_SWEEP_SECONDS", "1", 1);
+    char v[400];
+    snprintf(v, sizeof(v), "%s/data/indicators.json",
+             getenv("KEZEK_SOURCE_DIR"));
+    setenv("KEZEK_INDICATORS_FILE", v, 1);
+    for (int i = 0; i < TK_NSVC; i++)
+        tk_start(&env, i);
+    tk_token(&env, "ops", ops);
+    tk_people(&env, 1, 10, "s-01-02");
+}
+
+static void teardown(void)
+{
+    tk_env_fini(&env);
+}
+
+static const char *err_code(json_t *j)
+{
+    return json_string_value(json_object_get(json_object_get(j, "error"),
+                                             "code"));
+}
+
+/* Appendix 4 on a crafted dataset: 4 applications of a-01-02 in 2026,
+ * 3 delivered within the term, 1 late; 1 portal; feedback 5, 4, 2. */
+Test(ops, indicators_on_a_crafted_dataset, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    PGconn *c = tk_db(&env);
+    static const char *const rows[4][4] = {
+        /* id, channel, delivered, internal_due */
+        {"i1", "office", "2026-03-02 10:00+05", "2026-03-31"},
+        {"i2", "office", "2026-03-05 10:00+05", "2026-03-31"},
+        {"i3", "portal", "2026-03-06 10:00+05", "2026-03-31"},
+        {"i4", "office", "2026-04-05 10:00+05", "2026-03-31"},
+    };
+    for (int i = 0; i < 4; i++) {
+        char sql[900], iin[13];
+        tk_iin(i + 1, iin);
+        snprintf(sql, sizeof(sql),
+                 "INSERT INTO application (id, receipt_number, authority_id,"
+                 " settlement_id, channel, principal, category,"
+                 " applicant_iin, accepted_at, result_due, internal_due,"
+                 " body, receipt, status, delivered_at) VALUES ('%s', 'R%s',"
+                 " 'a-01-02', 's-01-02', '%s', 'x', 'wwii', '%s',"
+                 " '2026-03-01 10:00+05', '%s', '%s', '{}', '{}',"
+                 " 'registered', '%s')", rows[i][0], rows[i][0], rows[i][1],
+                 iin, rows[i][3], rows[i][3], rows[i][2]);
+        cr_assert_eq(PQresultStatus(PQexec(c, sql)), PGRES_COMMAND_OK, "%s",
+                     PQerrorMessage(c));
+    }
+    cr_assert_eq(PQresultStatus(PQexec(c,
+        "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
+        " r51) VALUES ('i1', 'a-01-02', 5, 5, NULL, 5),"
+        " ('i2', 'a-01-02', 4, 2, 5, 4), ('i3', 'a-01-02', 2, 2, 1, 5)")),
+        PGRES_COMMAND_OK);
+    long st;
+    json_t *j = tk_http("GET", env.http_port[TK_INTAKE],
+                        "/v1/ops/indicators?from=2026-01-01&to=2026-12-31"
+                        "&authority_id=a-01-02", ops, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    json_t *ind = json_object_get(j, "indicators");
+    static const struct {
+        const char *name;
+        double want;
+    } want[] = {{"1.1", 75.0}, {"3.2", 25.0}, {"2.1", 200.0 / 3},
+                {"3.1", 100.0 / 3}, {"4.1", 50.0}, {"5.1", 100.0}};
+    for (int i = 0; i < 6; i++) {
+        double v = json_real_value(json_object_get(json_object_get(ind,
+                                   want[i].name), "value"));
+        cr_assert_float_eq(v, want[i].want, 0.01, "indicator %s = %f",
+                           want[i].name, v);
+    }
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(ind,
+                 "1.1"), "normative")), 100, "normative from data/");
+    json_decref(j);
+    j = tk_http("GET", env.http_port[TK_INTAKE], "/v1/ops/indicators?"
+                "from=2026-01-01&to=2026-12-31", env.office, NULL, NULL,
+                &st);
+    cr_assert_eq(st, 403, "indicators are for operators");
+    json_decref(j);
+    PQfinish(c);
+}
+
+Test(ops, feedback_once_and_audit_of_reads, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char iin[13], id[40], path[160];
+    long st;
+    tk_iin(1, iin);
+    cr_assert(tk_submit(&env, iin, "fb-1", id, &st));
+    snprintf(path, sizeof(path), "/v1/applications/%s/feedback", id);
+    const char *body = "{\"ratings\":{\"2.1\":5,\"3.1\":4,\"5.1\":5}}";
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], path, env.office,
+                        NULL, body, &st);
+    cr_assert_eq(st, 201);
+    json_decref(j);
+    j = tk_http("POST", env.http_port[TK_INTAKE], path, env.office, NULL,
+                body, &st);
+    cr_assert_eq(st, 409, "once per application");
+    json_decref(j);
+    j = tk_http("POST", env.http_port[TK_INTAKE], path, env.office, NULL,
+                "{\"ratings\":{\"2.1\":6,\"3.1\":4,\"5.1\":5}}", &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+    /* p.17: the read is recorded with principal and purpose */
+    snprintf(path, sizeof(path), "/v1/applications/%s", id);
+    j = tk_http("GET", env.http_port[TK_INTAKE], path, env.office,
+                "X-Purpose: consultation", NULL, &st);
+    cr_assert_eq(st, 200);
+    json_decref(j);
+    char q[300];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM audit_read WHERE"
+             " subject_iin = '%s' AND principal = 'office:a-01-02' AND"
+             " purpose = 'consultation' AND resource = 'application/%s'",
+             iin, id);
+    cr_assert(tk_wait_scalar(&env, q, 1, 5000));
+    snprintf(path, sizeof(path), "/v1/ops/audit?iin=%s", iin);
+    j = tk_http("GET", env.http_port[TK_INTAKE], path, ops, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_geq(json_array_size(json_object_get(j, "reads")), 1);
+    json_decref(j);
+}
+
+/* p.25: every field of the ticket; routing by region (appendix 5). */
+Test(ops, complaints_ticket_routing_and_answer, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char iin[13], id[40], body[600], other[128];
+    long st;
+    tk_iin(2, iin);
+    cr_assert(tk_submit(&env, iin, "c-1", id, &st));
+    snprintf(body, sizeof(body),
+             "{\"complainant_iin\":\"%s\",\"application_id\":\"%s\","
+             "\"text\":\"Қызметкер сыпайы болмады.\","
+             "\"about_employee\":\"Operator 3\","
+             "\"attachments\":[{\"name\":\"скриншот.png\"}]}", iin, id);
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
+                        env.office, NULL, body, &st);
+    cr_assert_eq(st, 201);
+    json_t *t = json_object_get(j, "ticket");
+    static const char *const fields[] = {"number", "accepted_at",
+        "documents", "documents_count", "answer_due", "answer_place",
+        "accepted_by", "contact_official"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        cr_assert(json_object_get(t, fields[i]), "ticket field %s",
+                  fields[i]);
+    cr_assert_eq(json_integer_value(json_object_get(t, "documents_count")),
+                 1);
+    const char *routed = json_string_value(json_object_get(
+        json_object_get(t, "routed_to"), "id"));
+    PGconn *c = tk_db(&env);
+    char q[300];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM appeal_instance WHERE"
+             " id = '%s' AND region_id = (SELECT region_id FROM authority"
+             " WHERE id = 'a-01-02')", routed);
+    cr_assert_eq(tk_scalar(c, q), 1, "routed to the region's instance");
+    const char *cid = json_string_value(json_object_get(j, "complaint_id"));
+    char cpath[120], apath[140];
+    snprintf(cpath, sizeof(cpath), "/v1/complaints/%s", cid);
+    snprintf(apath, sizeof(apath), "/v1/complaints/%s/answer", cid);
+    /* another office may not read it; the complainant may */
+    tk_token(&env, "office:a-05-01", other);
+    json_t *g = tk_http("GET", env.http_port[TK_INTAKE], cpath, other, NULL,
+                        NULL, &st);
+    cr_assert_eq(st, 403);
+    json_decref(g);
+    g = tk_http("POST", env.http_port[TK_INTAKE], apath, ops, NULL,
+                "{\"text\":\"Тексерілді, қызметкерге ескерту жасалды.\"}",
+                &st);
+    cr_assert_eq(st, 200);
+    json_decref(g);
+    g = tk_http("POST", env.http_port[TK_INTAKE], apath, ops, NULL,
+                "{\"text\":\"again\"}", &st);
+    cr_assert_eq(st, 409, "%s", err_code(g));
+    json_decref(g);
+    /* the ticket and the answer reach the complainant's cabinet */
+    snprintf(q, sizeof(q), "SELECT count(*) FROM notice WHERE"
+             " application_id = '%s' AND kind IN ('complaint_ticket',"
+             " 'complaint_answer')", cid);
+    cr_assert(tk_wait_scalar(&env, q, 2, 10000));
+    json_decref(j);
+    PQfinish(c);
+}
+
+/* p.7: parked applications form the office's work list by due date;
+ * an employee's decision takes the same path as the rules'. */
+Test(ops, work_list_and_manual_decision, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    char iin[13], id[40], body[900], path[160];
+    long st;
+    tk_iin(3, iin);
+    /* group 6 needs the income test; no minimum for this year: parked */
+    PGconn *c = tk_db(&env);
+    PQclear(PQexec(c, "DELETE FROM subsistence_minimum WHERE year >="
+                      " extract(year FROM now())::int"));
+    snprintf(body, sizeof(body),
+        "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"T\","
+        "\"given_name\":\"T\"},\"settlement_id\":\"s-01-02\","
+        "\"authority_id\":\"a-01-02\",\"fund\":\"communal\","
+        "\"category\":\"vulnerable\",\"vulnerable_group\":6,"
+        "\"need_grounds\":[1],\"income\":{\"monthly_family_totals_tenge\":"
+        "[1,1,1,1,1,1,1,1,1,1,1,1],\"members\":1},\"documents\":["
+        "{\"code\":\"application_form\"},{\"code\":"
+        "\"vulnerable_status_document\"},{\"code\":\"income_certificate\"}"
+        "]}", iin);
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, "Idempotency-Key: wl-1", body, &st);
+    cr_assert_eq(st, 202);
+    strcpy(id, json_string_value(json_object_get(j, "application_id")));
+    json_decref(j);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM"
+                             " parked_application", 1, 10000));
+    /* a second one, due yesterday: overdue */
+    PQclear(PQexec(c, "INSERT INTO parked_application (application_id,"
+                      " authority_id, reason, accepted_seq, payload,"
+                      " due_date) VALUES ('late', 'a-01-02', 'x', 1, 'x',"
+                      " current_date - 1)"));
+    j = tk_http("GET", env.http_port[TK_ELIGIBILITY], "/v1/review/a-01-02",
+                env.office, NULL, NULL, &st);
+    cr_assert_eq(st, 200, "work list: %ld %s", st, err_code(j));
+    json_t *items = json_object_get(j, "items");
+    cr_assert_eq(json_array_size(items), 2);
+    cr_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(items, 0), "urgency")), "overdue",
+                     "ordered by due date");
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/review/%s/decision", id);
+    j = tk_http("POST", env.http_port[TK_ELIGIBILITY], path, env.office,
+                NULL, "{\"outcome\":\"refused\",\"reasons\":[\"p6.income\"],"
+                "\"note\":\"income certificate checked by hand\"}", &st);
+    cr_assert_eq(st, 200, "decision: %ld %s", st, err_code(j));
+    json_decref(j);
+    char q[200];
+    snprintf(q, sizeof(q), "SELECT count(*) FROM application WHERE id ="
+             " '%s' AND status = 'refused'", id);
+    cr_assert(tk_wait_scalar(&env, q, 1, 10000), "the same event path");
+    snprintf(q, sizeof(q), "SELECT count(*) FROM decision WHERE"
+             " application_id = '%s' AND decided_by = 'office:a-01-02'",
+             id);
+    cr_assert_eq(tk_scalar(c, q), 1, "the decision names who took it");
+    PQfinish(c);
+}
+
+Test(ops, prometheus_config_rules_and_live_metrics, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    char cmd[800];
+    const char *src = getenv("KEZEK_SOURCE_DIR");
+    snprintf(cmd, sizeof(cmd), "promtool check config %s/deploy/prometheus/"
+             "prometheus.yml >/dev/null", src);
+    cr_assert_eq(system(cmd), 0);
+    for (int i = 0; i < TK_NSVC; i++) {
+        snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%d/metrics |"
+                 " promtool check metrics", env.http_port[i]);
+        cr_assert_eq(system(cmd), 0, "%s /metrics", tk_svc_names[i]);
+    }
+}
