@@ -48,7 +48,8 @@ static void usage(void)
         "  email resend NOTICE_ID           requeue an in-doubt/failed\n"
         "                                   e-mail (same Message-ID)\n"
         "  verify-document FILE             check a saved cabinet message\n"
-        "                                   or a printed QR payload\n",
+        "                                   or a printed document (PDF,\n"
+        "                                   PNG, or its QR payload)\n",
         stderr);
 }
 
@@ -884,6 +885,33 @@ static int cmd_verify(const char *path)
     fclose(f);
     if (strncmp(head, "KEZEK1|", 7) == 0)
         return verify_qr(path, head);
+    if (strncmp(head, "%PDF", 4) == 0 || strncmp(head, "\x89PNG", 4) == 0) {
+        /* a printed document: read its QR code (poppler, zbar) */
+        char dir[] = "/tmp/kezek-verify-XXXXXX", cmd[2048];
+        if (!mkdtemp(dir))
+            return 1;
+        if (head[0] == '%')
+            snprintf(cmd, sizeof(cmd), "pdftoppm -r 150 -png -singlefile"
+                     " '%s' %s/page && zbarimg --nodbus --raw -q"
+                     " %s/page.png", path, dir, dir);
+        else
+            snprintf(cmd, sizeof(cmd), "zbarimg --nodbus --raw -q '%s'",
+                     path);
+        FILE *q = strchr(path, '\'') ? NULL : popen(cmd, "r");
+        char payload[600] = "";
+        size_t got = q ? fread(payload, 1, sizeof(payload) - 1, q) : 0;
+        payload[got] = '\0';
+        if (q)
+            pclose(q);
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "kezek: could not remove %s\n", dir);
+        if (strncmp(payload, "KEZEK1|", 7) != 0) {
+            fprintf(stderr, "%s: FAIL: no Kezek QR code found\n", path);
+            return 1;
+        }
+        return verify_qr(path, payload);
+    }
     json_error_t je;
     json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!m) {

@@ -197,7 +197,34 @@ Test(ops, complaints_ticket_routing_and_answer, .init = setup,
              " application_id = '%s' AND kind IN ('complaint_ticket',"
              " 'complaint_answer')", cid);
     cr_assert(tk_wait_scalar(&env, q, 2, 10000));
+    /* the ticket prints (p.25), for the office that accepted it */
+    char tpath[160];
+    snprintf(tpath, sizeof(tpath), "/v1/complaints/%s/ticket.pdf", cid);
+    json_t *pdf = tk_http("GET", env.http_port[TK_NOTIFY], tpath,
+                          env.office, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    json_decref(pdf);
     json_decref(j);
+    /* appendix 5: each region's complaints go to that region's instance */
+    static const char *const auths[] = {"a-03-01", "a-10-02", "a-15-01"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(body, sizeof(body),
+                 "{\"complainant_iin\":\"%s\",\"authority_id\":\"%s\","
+                 "\"text\":\"Жауап берілмеді.\"}", iin, auths[k]);
+        char hdr[64];
+        snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s", iin);
+        j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
+                    env.portal, hdr, body, &st);
+        cr_assert_eq(st, 201, "%s", auths[k]);
+        routed = json_string_value(json_object_get(json_object_get(
+            json_object_get(j, "ticket"), "routed_to"), "id"));
+        snprintf(q, sizeof(q), "SELECT count(*) FROM appeal_instance WHERE"
+                 " id = '%s' AND region_id = (SELECT region_id FROM"
+                 " authority WHERE id = '%s')", routed, auths[k]);
+        cr_assert_eq(tk_scalar(c, q), 1, "%s routed to %s", auths[k],
+                     routed);
+        json_decref(j);
+    }
     PQfinish(c);
 }
 

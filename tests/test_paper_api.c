@@ -116,6 +116,10 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     cr_assert_eq(system(cmd), 0, "the QR code decodes");
     snprintf(cmd, sizeof(cmd), "grep -qxF '%s' %s/decoded.txt", qr, env.dir);
     cr_assert_eq(system(cmd), 0, "the printed QR carries the signature");
+    /* and kezek verify-document reads the PDF itself */
+    snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null"
+             " 2>&1", getenv("KEZEK_BIN_DIR"), pdf);
+    cr_assert_eq(system(cmd), 0, "the printed PDF verifies");
 
     /* p.15: the hand-over, once */
     snprintf(path, sizeof(path), "/v1/applications/%s/issuance", id);

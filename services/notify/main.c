@@ -251,9 +251,18 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
                                         : NOTICE_COMPLAINT_TICKET;
             json_t *doc = notice_complaint(&templates, k,
                 ce->complainant_iin, ce->authority_id, fields, now_us());
-            /* the notice is keyed by the complaint, like an application */
-            rc = issue(conn, ce->complaint_id, ce->complainant_iin,
-                       ce->authority_id, notice_kind_name(k), doc);
+            /* the notice is keyed by the complaint, like an application;
+             * the ticket can be printed by whoever accepted it (p.25) */
+            const char *by = json_string_value(json_object_get(fields,
+                                                               "accepted_by"));
+            const char *pa[5] = {ce->complaint_id, ce->authority_id,
+                                 by ? by : "portal", ce->complainant_iin,
+                                 by && strncmp(by, "office:", 7) == 0
+                                     ? "office" : "portal"};
+            rc = answer ? HANDLE_OK : run(conn, "paper_access_put", 5, pa);
+            if (rc == HANDLE_OK)
+                rc = issue(conn, ce->complaint_id, ce->complainant_iin,
+                           ce->authority_id, notice_kind_name(k), doc);
             json_decref(doc);
         }
         json_decref(fields);
@@ -529,6 +538,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/applications/*/notice.pdf", paper_get_notice},
     {"POST", "/v1/applications/*/issuance", paper_post_issuance},
     {"GET", "/v1/journal/*/*", paper_get_journal},
+    {"GET", "/v1/complaints/*/ticket.pdf", paper_get_ticket},
     {NULL, NULL, NULL},
 };
 

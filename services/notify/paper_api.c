@@ -100,6 +100,8 @@ static void render(service_t *svc, const http_req_t *req, http_resp_t *resp,
                                  ? PAPER_RECEIPT
                              : strcmp(kind, "refusal") == 0
                                  ? PAPER_REFUSAL
+                             : strcmp(kind, "complaint_ticket") == 0
+                                 ? PAPER_COMPLAINT_TICKET
                                  : PAPER_REGISTRATION_NOTICE;
         char qr[512], name[512], err[256];
         paper_qr_payload(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3),
@@ -136,6 +138,12 @@ void paper_get_receipt(void *ctx, const http_req_t *req, http_resp_t *resp)
 void paper_get_notice(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     render(ctx, req, resp, "registration_notice,refusal");
+}
+
+/* GET /v1/complaints/{id}/ticket.pdf — p.25 */
+void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    render(ctx, req, resp, "complaint_ticket");
 }
 
 /* POST /v1/applications/{id}/issuance — p.15: the result handed over

@@ -42,6 +42,7 @@
 /* The handlers; ctx is the notify service's service_t. */
 void paper_get_receipt(void *ctx, const http_req_t *req, http_resp_t *resp);
 void paper_get_notice(void *ctx, const http_req_t *req, http_resp_t *resp);
+void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp);
 void paper_post_issuance(void *ctx, const http_req_t *req,
                          http_resp_t *resp);
 void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp);
