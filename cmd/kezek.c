@@ -26,7 +26,8 @@ static void usage(void)
     fputs(
         "usage: kezek [--config FILE] COMMAND [ARGS]\n\n"
         "  migrate                          apply schema migrations\n"
-        "  tokens add PRINCIPAL             new token for office:<id>,\n"
+        "  tokens add PRINCIPAL [--employee NAME]\n"
+        "                                   new token for office:<id>,\n"
         "                                   centre:<id>, portal or ops\n"
         "  tokens revoke TOKEN_ID           revoke a token\n"
         "  import-reference [DIR]           load reference/*.jsonl\n"
@@ -90,14 +91,21 @@ static int cmd_tokens(int argc, char **argv)
                             "centre:<id>, portal or ops\n");
             return 2;
         }
+        const char *employee = NULL;
+        if (argc >= 4 && strcmp(argv[2], "--employee") == 0)
+            employee = argv[3];
+        if (employee && (strlen(employee) == 0 || strlen(employee) > 120)) {
+            fprintf(stderr, "kezek: --employee NAME, 1–120 bytes\n");
+            return 2;
+        }
         char token[96], id[17], hash[65];
         auth_new_token(token, id, hash);
         if (!(c = db()))
             return 1;
-        const char *params[3] = {id, p.text, hash};
+        const char *params[4] = {id, p.text, hash, employee};
         PGresult *r = PQexecParams(c,
-            "INSERT INTO api_token (id, principal, token_hash)"
-            " VALUES ($1, $2, $3)", 3, NULL, params, NULL, NULL, 0);
+            "INSERT INTO api_token (id, principal, token_hash, employee)"
+            " VALUES ($1, $2, $3, $4)", 4, NULL, params, NULL, NULL, 0);
         bool ok = pg_check(r);
         if (!ok)
             fprintf(stderr, "kezek: %s", PQerrorMessage(c));

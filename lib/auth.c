@@ -77,6 +77,9 @@ int auth_resolve(PGconn *conn, const char *authorization, principal_t *out)
     }
     int rc = PQntuples(r) == 1 &&
              principal_parse(PQgetvalue(r, 0, 0), out) ? 1 : 0;
+    if (rc == 1)
+        snprintf(out->employee, sizeof(out->employee), "%s",
+                 PQgetvalue(r, 0, 1));
     PQclear(r);
     return rc;
 }

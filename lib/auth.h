@@ -16,6 +16,7 @@ typedef struct principal {
     enum principal_kind kind;
     char id[64];        /* authority or centre id; empty otherwise */
     char text[80];      /* "office:a-01-02" */
+    char employee[128]; /* the employee's full name, or empty */
 } principal_t;
 
 /* Parses "office:<id>", "centre:<id>", "portal", "ops". */

@@ -44,7 +44,8 @@ const struct pg_stmt spine_stmts[] = {
      " ON CONFLICT (consumer, seq) DO NOTHING"},
     {"head_seq", "SELECT coalesce(max(seq), 0) FROM event_log"},
     {"auth_token",
-     "SELECT principal FROM api_token WHERE token_hash = $1"
+     "SELECT principal, coalesce(employee, '') FROM api_token"
+     " WHERE token_hash = $1"
      " AND revoked_at IS NULL"},
     {NULL, NULL},
 };

@@ -172,7 +172,8 @@ void complaints_post(PGconn *c, const principal_t *who,
         "number", number, "accepted_at", at, "complaint_id", id,
         "documents_count", (int)json_array_size(docs), "documents", docs,
         "answer_due", due, "answer_place", iname ? iname : routed,
-        "accepted_by", who->text, "contact_official", "name", iname,
+        "accepted_by", who->employee[0] ? who->employee : who->text,
+        "contact_official", "name", iname,
         "phone", json_string_value(json_object_get(instance, "phone")
                                    ? json_object_get(instance, "phone")
                                    : json_object_get(instance, "phones")),

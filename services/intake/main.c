@@ -104,9 +104,12 @@ static json_t *build_receipt(const struct application *app,
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "number",
         number, "accepted_at", accepted, "service",
-        "Registration of citizens in need of housing from the state "
-        "housing fund and their queue", "documents", docs, "result_due",
-        due_s, "result_place", place, "accepted_by", who->text,
+        "Мемлекеттік тұрғын үй қорынан тұрғын үйге мұқтаж азаматтарды "
+        "есепке қою және олардың кезегі / Постановка на учёт и очередность "
+        "граждан, нуждающихся в жилище из государственного жилищного "
+        "фонда", "documents", docs, "result_due",
+        due_s, "result_place", place, "accepted_by",
+        who->employee[0] ? who->employee : who->text,
         "applicant_name", name, "representative_name",
         rep_name[0] ? json_string(rep_name) : json_null(), "phones", phones);
 }
