@@ -33,6 +33,44 @@ struct client {
     bool busy;
 };
 
+/* Registry fixtures for the first n applicants of a run (CONTRACT
+ * "Registry fixtures"): most live in the settlement and are citizens;
+ * every 10th is not a citizen, every 10th+5 lives elsewhere, every 7th
+ * sold a fit dwelling two years ago — so every kind of outcome occurs. */
+static int write_registry(const char *path, long n, int seed,
+                          const char *settlement)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    for (long i = 0; i < n; i++) {
+        char iin[13];
+        long id = (long)seed * 1000000 + i;
+        bench_iin(id, iin);
+        char birth[11];
+        snprintf(birth, sizeof(birth), "19%c%c-%c%c-%c%c", iin[0], iin[1],
+                 iin[2], iin[3], iin[4], iin[5]);
+        fprintf(f, "{\"kind\":\"person\",\"iin\":\"%s\",\"surname\":"
+                "\"Bench\",\"given_name\":\"Load\",\"birth_date\":\"%s\","
+                "\"citizen\":%s,\"settlement_id\":\"%s\","
+                "\"registered_since\":\"2001-01-01\","
+                "\"disability_group\":null}\n", iin, birth,
+                i % 10 == 0 ? "false" : "true",
+                i % 10 == 5 ? "s-01-03" : settlement);
+        if (i % 7 == 3)
+            fprintf(f, "{\"kind\":\"property\",\"owner_iin\":\"%s\","
+                    "\"dwelling_id\":\"d-%ld\",\"settlement_id\":\"%s\","
+                    "\"acquired\":\"2010-01-01\",\"alienated\":"
+                    "\"2024-06-01\",\"alienation\":\"sale\",\"fit\":true,"
+                    "\"emergency\":false,\"damaged_on\":null}\n", iin, id,
+                    settlement);
+    }
+    fclose(f);
+    return 0;
+}
+
 static size_t discard(char *p, size_t s, size_t n, void *u)
 {
     (void)p;
@@ -45,6 +83,8 @@ int main(int argc, char **argv)
     const char *url = "http://127.0.0.1:8080", *token = NULL;
     const char *authority = "a-01-02", *settlement = "s-01-02";
     int clients = 16, duration = 10, seed = 1;
+    long registry_n = 0;
+    const char *registry_file = NULL;
     double rate = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--url")) url = argv[i + 1];
@@ -55,11 +95,18 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--authority")) authority = argv[i + 1];
         else if (!strcmp(argv[i], "--settlement")) settlement = argv[i + 1];
         else if (!strcmp(argv[i], "--seed")) seed = atoi(argv[i + 1]);
+        else if (!strcmp(argv[i], "--write-registry") && i + 2 < argc) {
+            registry_n = atol(argv[i + 1]);
+            registry_file = argv[i + 2];
+            i++;
+        }
         else {
             fprintf(stderr, "bench-loadgen: unknown option %s\n", argv[i]);
             return 2;
         }
     }
+    if (registry_file)
+        return write_registry(registry_file, registry_n, seed, settlement);
     if (!token || clients < 1 || clients > MAX_CLIENTS || duration < 1) {
         fprintf(stderr, "usage: bench-loadgen --token TOKEN [--url U] "
                         "[--clients 1-512] [--duration S] [--rate R]\n");

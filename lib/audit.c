@@ -49,7 +49,7 @@ void audit_read(const char *principal, const char *purpose,
 static bool flush(PGconn *c, struct row *rows, int n)
 {
     const char **p = malloc(sizeof(char *) * (size_t)n * 4);
-    size_t cap = 200 + (size_t)n * 40, len = 0;
+    size_t cap = 200 + (size_t)n * 64, len = 0; /* ≤ 48 a row */
     char *sql = malloc(cap);
     len += (size_t)snprintf(sql, cap, "INSERT INTO audit_read (principal,"
                             " purpose, resource, subject_iin) VALUES ");

@@ -1,5 +1,6 @@
 /* lib/http, lib/log, lib/auth, lib/redis: the boundary helpers every
  * service shares (CONTRACT "Errors", "Authentication"). */
+#include "audit.h"
 #include "auth.h"
 #include "http.h"
 #include "log.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 
 static void echo(void *ctx, const http_req_t *req, http_resp_t *resp)
@@ -138,4 +140,25 @@ Test(redis, selects_database_and_survives_bad_address)
     cr_assert_null(kredis_cmd(bad, "PING"));
     cr_assert_null(kredis_ctx(bad), "retries are throttled");
     kredis_destroy(&bad);
+}
+
+/* lib/audit (p.17): every recorded read reaches audit_read, also when
+ * thousands arrive between two flushes. */
+Test(audit, many_reads_are_all_written)
+{
+    tk_env_t env;
+    tk_env_init(&env);
+    volatile sig_atomic_t stop = 0;
+    audit_start(env.conninfo, &stop);
+    for (int i = 0; i < 4500; i++)
+        audit_read("office:a-01-02", "test", "application/x",
+                   i % 2 ? "791028302728" : NULL);
+    stop = 1;
+    audit_stop();
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM audit_read"), 4500);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM audit_read"
+                              " WHERE subject_iin IS NULL"), 2250);
+    PQfinish(c);
+    tk_env_fini(&env);
 }
