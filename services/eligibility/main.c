@@ -27,10 +27,12 @@
 
 static const struct pg_stmt elig_stmts[] = {
     REGISTRY_STMTS,
-    {"decision_put",
-     "INSERT INTO decision (application_id, registered, outcome, reasons,"
-     " facts, rules_version, decision_date, application)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"},
+    {"decision_put", /* and off the work list, in one round trip */
+     "WITH d AS (INSERT INTO decision (application_id, registered,"
+     " outcome, reasons, facts, rules_version, decision_date, application)"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
+     " RETURNING 1), u AS (DELETE FROM parked_application"
+     " WHERE application_id = $1) SELECT count(*) FROM d"},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
      " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -50,17 +52,23 @@ static const struct pg_stmt elig_stmts[] = {
      " VALUES ($1, $2, $3, $4, '{}', 'manual', (now() AT TIME ZONE 'UTC'"
      " + interval '5 hours')::date, $5, $6) ON CONFLICT DO NOTHING"},
     {"deadline_gauges",
-     "SELECT authority_id, count(*) FILTER (WHERE due_date >= d AND"
-     " due_date <= d + 3), count(*) FILTER (WHERE due_date < d)"
-     " FROM parked_application, (SELECT (now() AT TIME ZONE 'UTC'"
-     " + interval '5 hours')::date AS d) t GROUP BY authority_id"},
+     /* every authority, 0 included, so that a gauge falls back */
+     "SELECT a.id, count(p.*) FILTER (WHERE p.due_date >= d AND"
+     " p.due_date <= d + 3), count(p.*) FILTER (WHERE p.due_date < d)"
+     " FROM authority a CROSS JOIN (SELECT (now() AT TIME ZONE 'UTC'"
+     " + interval '5 hours')::date AS d) t LEFT JOIN parked_application p"
+     " ON p.authority_id = a.id GROUP BY a.id"},
     {"unpark", "DELETE FROM parked_application WHERE application_id = $1"},
     {"parked_next",
      "SELECT accepted_seq, payload FROM parked_application"
      " WHERE parked_at < now() - interval '1 second'"
      " ORDER BY accepted_seq LIMIT 1 OFFSET $1 FOR UPDATE SKIP LOCKED"},
-    {"parked_count",
-     "SELECT reason, count(*) FROM parked_application GROUP BY reason"},
+    {"parked_count", /* known reasons with 0, so gauges fall back */
+     "SELECT r.reason, count(p.*) FROM (SELECT DISTINCT reason FROM"
+     " (VALUES ('subsistence_minimum_missing'),"
+     " ('application_date_invalid')) v (reason) UNION SELECT reason FROM"
+     " parked_application) r LEFT JOIN parked_application p"
+     " ON p.reason = r.reason GROUP BY r.reason"},
     {NULL, NULL},
 };
 
@@ -83,7 +91,7 @@ static bool put_decision(PGconn *conn, const char *id,
                         elig_outcome_str(d->outcome), codes_s, facts_s,
                         ELIG_RULES_VERSION, date, app_s};
     PGresult *r = pg_run(conn, "decision_put", 8, p);
-    *fresh = r && strcmp(PQcmdTuples(r), "1") == 0;
+    *fresh = r && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
     PQclear(r);
     free(codes_s);
     free(facts_s);
@@ -189,11 +197,6 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
     if (!put_decision(conn, a->application_id, &d, facts, date, app,
                       &fresh))
         goto out;
-    const char *up[1] = {a->application_id};
-    PGresult *r = pg_run(conn, "unpark", 1, up);
-    if (!r)
-        goto out;
-    PQclear(r);
     /* a replay after a crash finds the decision made: nothing to emit */
     if (fresh && !emit(conn, a, seq, iin, email, &d))
         goto out;
@@ -457,10 +460,14 @@ static void post_decision(void *ctx, const http_req_t *req,
                 json_array_append_new(arr, json_string(d.reasons[k]));
             char *codes_s = json_dumps(arr, JSON_COMPACT);
             json_decref(arr);
+            char by[220];
+            snprintf(by, sizeof(by), "%s%s%s%s", who.text,
+                     who.employee[0] ? " (" : "", who.employee,
+                     who.employee[0] ? ")" : "");
             const char *dp[6] = {a->application_id,
                                  d.outcome == ELIG_REGISTERED ? "t" : "f",
-                                 elig_outcome_str(d.outcome), codes_s,
-                                 who.text, note};
+                                 elig_outcome_str(d.outcome), codes_s, by,
+                                 note};
             PGresult *w = pg_run(c, "decision_manual", 6, dp);
             PGresult *u = w ? pg_run(c, "unpark", 1, p) : NULL;
             ok = u && emit(c, a, strtoull(PQgetvalue(r, 0, 1), NULL, 10),

@@ -179,6 +179,8 @@ void complaints_post(PGconn *c, const principal_t *who,
                                    : json_object_get(instance, "phones")),
         "email", json_string_value(json_object_get(instance, "email")),
         "routed_to", "kind", kind, "id", routed, "paragraph", "25");
+    /* who may print the ticket: the principal that accepted it */
+    json_object_set_new(ticket, "accepted_via", json_string(who->text));
     if (iaddr)
         json_object_set_new(ticket, "answer_address", json_string(iaddr));
     char *ticket_s = json_dumps(ticket, JSON_COMPACT);
@@ -225,7 +227,10 @@ void complaints_get(PGconn *c, const principal_t *who,
     PGresult *r = strlen(req->params[0]) == 32
                       ? pg_run(c, "complaint_get", 1, p) : NULL;
     const char *citizen = http_header(req, "X-Citizen-IIN");
-    if (!r || PQntuples(r) == 0) {
+    if (!r && strlen(req->params[0]) == 32) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!r || PQntuples(r) == 0) {
         http_reply_error(resp, 404, "not_found", "no such complaint", NULL);
     } else if (!(who->kind == PRINCIPAL_OPS ||
                  (who->kind == PRINCIPAL_OFFICE &&
@@ -240,10 +245,13 @@ void complaints_get(PGconn *c, const principal_t *who,
         json_t *out = json_pack("{s:s, s:s, s:o}", "complaint_id",
                                 req->params[0], "state", PQgetvalue(r, 0, 0),
                                 "ticket", ticket ? ticket : json_null());
-        if (!PQgetisnull(r, 0, 4))
+        if (!PQgetisnull(r, 0, 4)) {
+            char at[26];
+            almaty_timestamp(atoll(PQgetvalue(r, 0, 5)), at);
             json_object_set_new(out, "answer", json_pack("{s:s, s:s}",
                                 "text", PQgetvalue(r, 0, 4), "answered_at",
-                                PQgetvalue(r, 0, 5)));
+                                at));
+        }
         audit_read(who->text, http_purpose(req, "complaint"), "complaint",
                    PQgetvalue(r, 0, 2));
         http_reply_json(resp, 200, out);

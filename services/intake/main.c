@@ -57,7 +57,8 @@ static PGconn *begin_request(const http_req_t *req, http_resp_t *resp,
 static json_t *build_receipt(const struct application *app,
                              const principal_t *who, const char *number,
                              int64_t now_s, const char *authority_name,
-                             char *due_s, char *internal_s)
+                             const char *centre_name, char *due_s,
+                             char *internal_s)
 {
     char accepted[26];
     almaty_timestamp(now_s, accepted);
@@ -98,8 +99,13 @@ static json_t *build_receipt(const struct application *app,
     const char *phone = json_string_value(json_object_get(a, "phone"));
     if (phone)
         json_array_append_new(phones, json_string(phone));
+    /* p.15: the result is handed where it was asked for */
     const char *place = who->kind == PRINCIPAL_PORTAL
-                            ? "personal cabinet on the e-government portal"
+                            ? "Электрондық үкімет порталындағы жеке кабинет"
+                              " / Личный кабинет на портале электронного "
+                              "правительства"
+                        : who->kind == PRINCIPAL_CENTRE && centre_name
+                            ? centre_name
                             : authority_name;
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "number",
@@ -176,8 +182,19 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
     snprintf(number, sizeof(number), "%04d-%s-%08lld", today.year,
              app->authority_id, atoll(PQgetvalue(r, 0, 0)));
     PQclear(r);
+    char centre_name[512] = "";
+    if (who->kind == PRINCIPAL_CENTRE) {
+        const char *cp[1] = {who->id};
+        PGresult *cr = pg_run(c, "centre_name", 1, cp);
+        if (cr && PQntuples(cr) == 1 && !PQgetisnull(cr, 0, 0))
+            snprintf(centre_name, sizeof(centre_name), "%s",
+                     PQgetvalue(cr, 0, 0));
+        PQclear(cr);
+    }
     json_t *receipt = build_receipt(app, who, number, now / 1000000,
-                                    authority_name, due, internal);
+                                    authority_name,
+                                    centre_name[0] ? centre_name : NULL,
+                                    due, internal);
     char *receipt_s = json_dumps(receipt, JSON_COMPACT);
     char *body_s = json_dumps(app->body, JSON_COMPACT);
     const char *channel = who->kind == PRINCIPAL_OFFICE   ? "office"

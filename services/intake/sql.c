@@ -6,6 +6,7 @@ const struct pg_stmt intake_stmts[] = {
      "SELECT s.authority_id, a.name FROM settlement s"
      " JOIN authority a ON a.id = s.authority_id WHERE s.id = $1"},
     {"authority_name", "SELECT name FROM authority WHERE id = $1"},
+    {"centre_name", "SELECT doc ->> 'name' FROM centre WHERE id = $1"},
     {"idem_get",
      "SELECT k.body_sha256, a.id, a.receipt FROM idempotency_key k"
      " JOIN application a ON a.id = k.application_id"
@@ -72,7 +73,8 @@ const struct pg_stmt intake_stmts[] = {
      " $14)"},
     {"complaint_get",
      "SELECT state, authority_id, complainant_iin, ticket, answer_text,"
-     " answered_at::text FROM complaint WHERE id = $1"},
+     " extract(epoch FROM answered_at)::bigint FROM complaint"
+     " WHERE id = $1"},
     {"complaint_state",
      "UPDATE complaint SET state = $2, answer_text = coalesce($3,"
      " answer_text), answered_at = CASE WHEN $2 = 'answered' THEN now()"

@@ -32,20 +32,23 @@
 #define MAX_KEYS 256
 
 static const struct pg_stmt notify_stmts[] = {
-    {"notice_put",
-     "INSERT INTO notice (id, application_id, applicant_iin, kind,"
-     " issued_at, document, canonical, signature, key_id)"
+    {"notice_put", /* the notice and, for results, its deliveries:
+                      cabinet done, e-mail pending when there is an
+                      address — one round trip */
+     "WITH n AS (INSERT INTO notice (id, application_id, applicant_iin,"
+     " kind, issued_at, document, canonical, signature, key_id)"
      " VALUES ($1, $2, $3, $4, to_timestamp($5::float8), $6, $7, $8, $9)"
-     " ON CONFLICT (application_id, kind) DO NOTHING"},
-    {"delivery_put",
-     "INSERT INTO notice_delivery (notice_id, channel, state, sent_at)"
-     " VALUES ($1, $2, $3, CASE WHEN $3 = 'sent' THEN now() END)"
-     " ON CONFLICT DO NOTHING"},
+     " ON CONFLICT (application_id, kind) DO NOTHING RETURNING id),"
+     " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
+     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n"
+     " WHERE $4 <> 'receipt'),"
+     " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
+     " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
+     " ON k.application_id = $2 WHERE $4 <> 'receipt')"
+     " SELECT count(*) FROM n"},
     {"contact_put",
      "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
      " ON CONFLICT DO NOTHING"},
-    {"contact_get",
-     "SELECT email FROM notify_contact WHERE application_id = $1"},
     {"authority_name", "SELECT name FROM authority WHERE id = $1"},
     {"cabinet",
      "SELECT application_id, kind, extract(epoch FROM issued_at)::bigint,"
@@ -72,9 +75,11 @@ static const struct pg_stmt notify_stmts[] = {
      "UPDATE notice_delivery SET state = 'in_doubt', updated_at = now()"
      " WHERE channel = 'email' AND state = 'sending'"},
     PAPER_STMTS,
-    {"mail_counts",
-     "SELECT state, count(*) FROM notice_delivery WHERE channel = 'email'"
-     " GROUP BY state"},
+    {"mail_counts", /* every state, 0 included, so gauges fall back */
+     "SELECT s.state, count(d.notice_id) FROM (VALUES ('pending'),"
+     " ('sending'), ('sent'), ('failed'), ('in_doubt')) s (state)"
+     " LEFT JOIN notice_delivery d ON d.state = s.state"
+     " AND d.channel = 'email' GROUP BY s.state"},
     {NULL, NULL},
 };
 
@@ -108,13 +113,32 @@ static const struct signer *key_for(const char *authority)
     return keys[nkeys++].present ? &keys[nkeys - 1].key : &default_key;
 }
 
+/* The authority's name (appendix 1), remembered: the consumer thread
+ * asks for it for every notice. */
 static void authority_name(PGconn *conn, const char *id, char *out,
                            size_t len)
 {
+    static struct {
+        char id[64];
+        char name[512];
+    } cache[256];
+    static int ncache;
+    for (int i = 0; i < ncache; i++) {
+        if (strcmp(cache[i].id, id) == 0) {
+            snprintf(out, len, "%s", cache[i].name);
+            return;
+        }
+    }
     const char *p[1] = {id};
     PGresult *r = pg_run(conn, "authority_name", 1, p);
-    snprintf(out, len, "%s", r && PQntuples(r) ? PQgetvalue(r, 0, 0) : id);
+    bool found = r && PQntuples(r) == 1;
+    snprintf(out, len, "%s", found ? PQgetvalue(r, 0, 0) : id);
     PQclear(r);
+    if (found && ncache < 256 && strlen(id) < sizeof(cache[0].id)) {
+        snprintf(cache[ncache].id, sizeof(cache[0].id), "%s", id);
+        snprintf(cache[ncache].name, sizeof(cache[0].name), "%s", out);
+        ncache++;
+    }
 }
 
 static enum handle_rc run(PGconn *conn, const char *stmt, int n,
@@ -147,23 +171,11 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     free(canonical);
     if (!r)
         return HANDLE_ERROR;
-    bool fresh = strcmp(PQcmdTuples(r), "1") == 0;
+    bool fresh = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
     PQclear(r);
     /* the receipt is kept for printing (p.14), not delivered */
     if (!fresh || strcmp(kind, "receipt") == 0)
         return HANDLE_OK;
-    const char *cab[3] = {id, "cabinet", "sent"};
-    if (run(conn, "delivery_put", 3, cab) != HANDLE_OK)
-        return HANDLE_ERROR;
-    const char *ap[1] = {application_id};
-    r = pg_run(conn, "contact_get", 1, ap);
-    if (!r)
-        return HANDLE_ERROR;
-    bool email = PQntuples(r) == 1;
-    PQclear(r);
-    const char *em[3] = {id, "email", "pending"};
-    if (email && run(conn, "delivery_put", 3, em) != HANDLE_OK)
-        return HANDLE_ERROR;
     Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
     n.application_id = (char *)application_id;
     n.notice_id = id;
@@ -254,11 +266,13 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
             /* the notice is keyed by the complaint, like an application;
              * the ticket can be printed by whoever accepted it (p.25) */
             const char *by = json_string_value(json_object_get(fields,
-                                                               "accepted_by"));
+                                                               "accepted_via"));
             const char *pa[5] = {ce->complaint_id, ce->authority_id,
                                  by ? by : "portal", ce->complainant_iin,
-                                 by && strncmp(by, "office:", 7) == 0
-                                     ? "office" : "portal"};
+                                 !by ? "portal"
+                                 : strncmp(by, "office:", 7) == 0 ? "office"
+                                 : strncmp(by, "centre:", 7) == 0 ? "centre"
+                                 : "portal"};
             rc = answer ? HANDLE_OK : run(conn, "paper_access_put", 5, pa);
             if (rc == HANDLE_OK)
                 rc = issue(conn, ce->complaint_id, ce->complainant_iin,

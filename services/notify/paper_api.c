@@ -294,6 +294,8 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
         }
         http_reply_bytes(resp, 200, "text/csv; charset=utf-8", out,
                          strlen(out));
+        audit_read(who.text, http_purpose(req, "journal"), "journal",
+                   NULL);
     } else {
         json_t *rows = json_array();
         for (int i = 0; i < PQntuples(r); i++) {
@@ -310,6 +312,8 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
         http_reply_json(resp, 200, json_pack("{s:s, s:s, s:o}",
                         "authority_id", req->params[0], "date", date,
                         "issued", rows));
+        audit_read(who.text, http_purpose(req, "journal"), "journal",
+                   NULL);
     }
     PQclear(r);
     if (c)
