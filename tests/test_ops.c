@@ -133,6 +133,25 @@ Test(ops, feedback_once_and_audit_of_reads, .init = setup,
              " purpose = 'consultation' AND resource = 'application/%s'",
              iin, id);
     cr_assert(tk_wait_scalar(&env, q, 1, 5000));
+    /* the cabinet and the queue position are personal reads too */
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 1,
+                             10000));
+    char hdr[64];
+    snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s", iin);
+    snprintf(path, sizeof(path), "/v1/cabinet/%s/messages", iin);
+    j = tk_http("GET", env.http_port[TK_NOTIFY], path, env.portal, hdr,
+                NULL, &st);
+    cr_assert_eq(st, 200);
+    json_decref(j);
+    snprintf(path, sizeof(path), "/v1/queue/a-01-02/wwii/entries/%s", iin);
+    j = tk_http("GET", env.http_port[TK_QUEUE], path, env.office, NULL,
+                NULL, &st);
+    cr_assert_eq(st, 200);
+    json_decref(j);
+    snprintf(q, sizeof(q), "SELECT count(DISTINCT resource) FROM audit_read"
+             " WHERE subject_iin = '%s' AND resource IN ('cabinet',"
+             " 'queue_entry')", iin);
+    cr_assert(tk_wait_scalar(&env, q, 2, 5000), "cabinet and queue reads");
     snprintf(path, sizeof(path), "/v1/ops/audit?iin=%s", iin);
     j = tk_http("GET", env.http_port[TK_INTAKE], path, ops, NULL, NULL, &st);
     cr_assert_eq(st, 200);
@@ -295,6 +314,10 @@ Test(ops, prometheus_config_rules_and_live_metrics, .init = setup,
     const char *src = getenv("KEZEK_SOURCE_DIR");
     snprintf(cmd, sizeof(cmd), "promtool check config %s/deploy/prometheus/"
              "prometheus.yml >/dev/null", src);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "promtool check rules %s/deploy/prometheus/"
+             "rules.yml %s/deploy/prometheus/alerts.yml >/dev/null", src,
+             src);
     cr_assert_eq(system(cmd), 0);
     for (int i = 0; i < TK_NSVC; i++) {
         snprintf(cmd, sizeof(cmd), "curl -sf http://127.0.0.1:%d/metrics |"
