@@ -160,24 +160,64 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
     return ok;
 }
 
+/* Applies the list changes logged after mark (ids > mark) to the view:
+ * what committed while a rebuild was reading its snapshot. */
+static bool replay_changes(PGconn *pg, kredis_t *r, const char *authority,
+                           const char *mark)
+{
+    const char *p[2] = {mark, authority};
+    PGresult *res = PQexecParams(pg,
+        "SELECT c.kind, c.authority_id, c.list, e.applicant_iin, e.number,"
+        " e.accepted_seq FROM queue_change c JOIN queue_entry e"
+        " ON e.application_id = c.application_id WHERE c.id > $1::bigint"
+        " AND ($2::text IS NULL OR c.authority_id = $2) ORDER BY c.id",
+        2, NULL, p, NULL, NULL, 0);
+    bool ok = pg_check(res);
+    for (int i = 0; ok && i < PQntuples(res); i++) {
+        struct queue_view_entry e = {0};
+        snprintf(e.authority_id, sizeof(e.authority_id), "%s",
+                 PQgetvalue(res, i, 1));
+        snprintf(e.list, sizeof(e.list), "%s", PQgetvalue(res, i, 2));
+        snprintf(e.iin, sizeof(e.iin), "%s", PQgetvalue(res, i, 3));
+        e.number = strtoull(PQgetvalue(res, i, 4), NULL, 10);
+        e.accepted_seq = strtoull(PQgetvalue(res, i, 5), NULL, 10);
+        ok = strcmp(PQgetvalue(res, i, 0), "removed") == 0
+                 ? queue_view_remove(r, &e)
+                 : queue_view_put(r, &e, 1);
+    }
+    PQclear(res);
+    return ok;
+}
+
 bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
                         bool verify, struct queue_view_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
+    /* one snapshot for every list; what commits meanwhile is replayed
+     * from the change log after the swap, so nothing is undone */
+    if (!pg_exec(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+        return false;
+    PGresult *m = PQexec(pg, "SELECT coalesce(max(id), 0) FROM"
+                             " queue_change");
+    char mark[32] = "0";
+    bool ok = pg_check(m);
+    if (ok)
+        snprintf(mark, sizeof(mark), "%s", PQgetvalue(m, 0, 0));
+    PQclear(m);
     const char *p[1] = {authority};
-    PGresult *res = PQexecParams(pg,
+    PGresult *res = ok ? PQexecParams(pg,
         "SELECT authority_id, list FROM queue_list"
         " WHERE $1::text IS NULL OR authority_id = $1"
-        " ORDER BY 1, 2", 1, NULL, p, NULL, NULL, 0);
-    if (!pg_check(res)) {
-        PQclear(res);
-        return false;
-    }
-    bool ok = true;
+        " ORDER BY 1, 2", 1, NULL, p, NULL, NULL, 0) : NULL;
+    ok = ok && pg_check(res);
     for (int i = 0; ok && i < PQntuples(res); i++)
         ok = one_list(pg, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                       verify, rep);
     PQclear(res);
+    if (!pg_exec(pg, ok ? "COMMIT" : "ROLLBACK"))
+        ok = false;
+    if (ok && !verify)
+        ok = replay_changes(pg, r, authority, mark);
     if (ok && !verify && !authority) {
         /* stamp the freshly rebuilt view */
         redisReply *k = kredis_cmd(r, "SET kezek:q:as_of %lld",

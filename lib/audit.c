@@ -91,7 +91,16 @@ static void *write_loop(void *arg)
                     PQfinish(c);
                 c = pg_connect_plain(conninfo, err, sizeof(err));
             }
-            if (c && flush(c, batch, n)) {
+            bool ok = c && flush(c, batch, n);
+            if (!ok && c && !pg_lost(c) && !pg_transient_failure()) {
+                /* one row the server refuses must not stop the trail:
+                 * write row by row and drop (count) only the bad ones */
+                ok = true;
+                for (int i = 0; i < n; i++)
+                    if (!flush(c, &batch[i], 1))
+                        metric_inc(m_dropped);
+            }
+            if (ok) {
                 pthread_mutex_lock(&lock);
                 memmove(queue, queue + n,
                         sizeof(*queue) * (size_t)(nqueued - n));
@@ -104,9 +113,11 @@ static void *write_loop(void *arg)
         if (last)
             break;
     }
+    pthread_mutex_lock(&lock);
     if (nqueued)
         log_error("audit.lost", "%d audit rows could not be written",
                   nqueued);
+    pthread_mutex_unlock(&lock);
     free(batch);
     if (c)
         PQfinish(c);

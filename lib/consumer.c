@@ -136,6 +136,7 @@ static int process(struct consumer *c, const event_t *evs, int n)
         enum event_rc vrc = event_validate(ev);
         enum handle_rc rc;
         why[0] = '\0';
+        pg_clear_state();
         if (vrc != EVENT_OK) {
             snprintf(why, sizeof(why), "envelope %s", event_rc_str(vrc));
             rc = HANDLE_POISON;
@@ -160,8 +161,9 @@ static int process(struct consumer *c, const event_t *evs, int n)
             return done;
         }
         if (rc == HANDLE_ERROR)
-            snprintf(why, sizeof(why), "handler failed: %.200s",
-                     PQerrorMessage(c->conn));
+            snprintf(why, sizeof(why), "handler failed: %s",
+                     pg_last_error()[0] ? pg_last_error()
+                                        : "not an SQL error");
         return dead_letter(c, ev, why[0] ? why : "rejected by handler");
     }
     if (!set_offset_params(c, c->offset + (uint64_t)n, "offset_set") ||
@@ -254,13 +256,18 @@ int consumer_run(const struct consumer_cfg *cfg,
     c.cap = batch * 4;
     c.pending = calloc((size_t)c.cap, sizeof(event_t));
     c.fetched = calloc((size_t)batch, sizeof(event_t));
-    if (!c.pending || !c.fetched)
+    if (!c.pending || !c.fetched) {
+        free(c.pending);
+        free(c.fetched);
         return -1;
+    }
     init_metrics(&c);
     if (cfg->bus_endpoints && *cfg->bus_endpoints) {
         c.bus = bus_sub_new(cfg->bus_endpoints, err, sizeof(err));
         if (!c.bus) {
             log_error("consumer.bus", "%s", err);
+            free(c.pending);
+            free(c.fetched);
             return -1;
         }
     }

@@ -37,7 +37,12 @@ const char *http_header(const http_req_t *req, const char *name)
 const char *http_purpose(const http_req_t *req, const char *def)
 {
     const char *p = http_header(req, "X-Purpose");
-    return p && *p && strlen(p) < 64 ? p : def;
+    if (!p || !*p || strlen(p) >= 64)
+        return def;
+    for (const char *c = p; *c; c++) /* printable ASCII only */
+        if (*c < 0x20 || *c > 0x7e)
+            return def;
+    return p;
 }
 
 const char *http_query(const http_req_t *req, const char *name)
@@ -245,6 +250,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     struct MHD_Response *mr = MHD_create_response_from_buffer(
         resp.body_len ? resp.body_len : strlen(body), (void *)body,
         MHD_RESPMEM_MUST_COPY);
+    if (!mr) {
+        free(resp.body);
+        return MHD_NO;
+    }
     MHD_add_response_header(mr, "Content-Type",
                             resp.content_type ? resp.content_type
                                               : "application/json");

@@ -65,9 +65,9 @@ bool outbox_add(PGconn *conn, const char *producer, int type,
     if (!payload)
         p[6] = "";
     PGresult *r = PQexecPrepared(conn, "outbox_add", 7, p, lens, fmts, 0);
-    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    bool ok = pg_check(r);
     if (!ok)
-        log_error("outbox.add", "%s", PQresultErrorMessage(r));
+        log_error("outbox.add", "%s", pg_last_error());
     PQclear(r);
     return ok;
 }
@@ -110,7 +110,7 @@ static void copy_field(char *dst, size_t cap, const PGresult *r, int row,
     dst[n] = '\0';
 }
 
-void outbox_row_event(const PGresult *r, int row, event_t *ev)
+bool outbox_row_event(const PGresult *r, int row, event_t *ev)
 {
     memset(ev, 0, sizeof(*ev));
     ev->seq = be64(PQgetvalue(r, row, 0));
@@ -122,10 +122,11 @@ void outbox_row_event(const PGresult *r, int row, event_t *ev)
     ev->occurred_at_us = (int64_t)be64(PQgetvalue(r, row, 6));
     int n = PQgetlength(r, row, 7);
     ev->payload = malloc(n ? (size_t)n : 1);
-    if (ev->payload) {
-        memcpy(ev->payload, PQgetvalue(r, row, 7), (size_t)n);
-        ev->payload_len = (size_t)n;
-    }
+    if (!ev->payload)
+        return false; /* out of memory: retry, never dead-letter */
+    memcpy(ev->payload, PQgetvalue(r, row, 7), (size_t)n);
+    ev->payload_len = (size_t)n;
+    return true;
 }
 
 int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs)
@@ -141,8 +142,14 @@ int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs)
         return -1;
     }
     int n = PQntuples(r);
+    bool ok = true;
     for (int i = 0; i < n; i++)
-        outbox_row_event(r, i, &evs[i]);
+        ok = outbox_row_event(r, i, &evs[i]) && ok;
     PQclear(r);
+    if (!ok) {
+        for (int i = 0; i < n; i++)
+            event_clear(&evs[i]);
+        return -1;
+    }
     return n;
 }

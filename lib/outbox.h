@@ -31,7 +31,9 @@ bool outbox_add_msg(PGconn *conn, const char *producer, int type,
 int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs);
 
 /* Converts one binary-format row (seq, event_id, type, key, producer,
- * schema_version, occurred_at_us, payload) into ev. */
-void outbox_row_event(const PGresult *r, int row, event_t *ev);
+ * schema_version, occurred_at_us, payload) into ev; false when out of
+ * memory. */
+bool outbox_row_event(const PGresult *r, int row, event_t *ev)
+    __attribute__((warn_unused_result));
 
 #endif

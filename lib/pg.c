@@ -28,6 +28,9 @@ static PGconn *connect_prepared(const char *conninfo, bool spine,
         PQfinish(c);
         return NULL;
     }
+    /* no DETAIL ("Failing row contains …") in messages: they would carry
+     * personal data into logs and dead letters */
+    PQsetErrorVerbosity(c, PQERRORS_TERSE);
     const struct pg_stmt *tables[2] = {spine ? spine_stmts : NULL, stmts};
     for (int t = 0; t < 2; t++)
     for (const struct pg_stmt *s = tables[t]; s && s->name; s++) {
@@ -73,11 +76,30 @@ PGconn *pg_connect_retry(const char *conninfo, const struct pg_stmt *stmts,
 }
 
 static _Thread_local char last_sqlstate[6];
+static _Thread_local char last_message[200];
 
+/* Keeps the first failure of a transaction: a later 25P02 ("current
+ * transaction is aborted") says nothing about the cause. */
 static void remember_state(const PGresult *r)
 {
     const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (st && strcmp(st, "25P02") == 0 && last_sqlstate[0])
+        return;
     snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", st ? st : "08000");
+    const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    snprintf(last_message, sizeof(last_message), "%s %s", last_sqlstate,
+             m ? m : "no connection");
+}
+
+void pg_clear_state(void)
+{
+    last_sqlstate[0] = '\0';
+    last_message[0] = '\0';
+}
+
+const char *pg_last_error(void)
+{
+    return last_message;
 }
 
 bool pg_check(const PGresult *r)
@@ -91,6 +113,8 @@ bool pg_check(const PGresult *r)
 
 bool pg_transient_failure(void)
 {
+    if (!last_sqlstate[0])
+        return false;
     /* 08 connection, 40 rollback (deadlock, serialization), 53
      * resources, 57 operator intervention (shutdown) */
     return strncmp(last_sqlstate, "08", 2) == 0 ||

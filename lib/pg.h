@@ -50,6 +50,11 @@ PGresult *pg_run(PGconn *conn, const char *stmt, int n,
 /* True when the last failed pg_run/pg_exec/pg_check of this thread
  * failed for a reason worth retrying (connection, deadlock, shutdown). */
 bool pg_transient_failure(void);
+/* Forgets this thread's last failure (call before a unit of work). */
+void pg_clear_state(void);
+/* "SQLSTATE primary message" of this thread's first failure since
+ * pg_clear_state; never DETAIL (no row data, no personal data). */
+const char *pg_last_error(void);
 /* Records r's failure for pg_transient_failure; true when r is OK. */
 bool pg_check(const PGresult *r);
 /* True when the connection is gone (reconnect rather than retry). */

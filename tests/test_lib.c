@@ -29,16 +29,10 @@ static const struct http_route routes[] = {
     {NULL, NULL, NULL},
 };
 
-static int port_of(void)
-{
-    static int base;
-    return 20000 + (getpid() % 20000) + base++;
-}
-
 Test(http, routes_errors_and_limits)
 {
     char err[256];
-    int port = port_of();
+    int port = tk_free_port();
     http_server_t *s = http_start("127.0.0.1", port, 2, 100, routes, NULL,
                                   NULL, err, sizeof(err));
     cr_assert(s, "%s", err);

@@ -173,8 +173,17 @@ Test(ops, complaints_ticket_routing_and_answer, .init = setup,
              "\"about_employee\":\"Operator 3\","
              "\"attachments\":[{\"name\":\"скриншот.png\"}]}", iin, id);
     json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
-                        env.office, NULL, body, &st);
+                        env.office, "Idempotency-Key: cmp-1", body, &st);
     cr_assert_eq(st, 201);
+    /* a client retry is the same complaint, not a second one */
+    json_t *again = tk_http("POST", env.http_port[TK_INTAKE],
+                            "/v1/complaints", env.office,
+                            "Idempotency-Key: cmp-1", body, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_str_eq(json_string_value(json_object_get(again,
+                                                       "complaint_id")),
+                     json_string_value(json_object_get(j, "complaint_id")));
+    json_decref(again);
     json_t *t = json_object_get(j, "ticket");
     static const char *const fields[] = {"number", "accepted_at",
         "documents", "documents_count", "answer_due", "answer_place",
@@ -230,8 +239,9 @@ Test(ops, complaints_ticket_routing_and_answer, .init = setup,
         snprintf(body, sizeof(body),
                  "{\"complainant_iin\":\"%s\",\"authority_id\":\"%s\","
                  "\"text\":\"Жауап берілмеді.\"}", iin, auths[k]);
-        char hdr[64];
-        snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s", iin);
+        char hdr[96];
+        snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s\nIdempotency-Key: r%d",
+                 iin, k);
         j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
                     env.portal, hdr, body, &st);
         cr_assert_eq(st, 201, "%s", auths[k]);

@@ -271,8 +271,13 @@ json_t *tk_http(const char *method, int port, const char *path,
     }
     if (body && !(extra && strncasecmp(extra, "Content-Type:", 13) == 0))
         h = curl_slist_append(h, "Content-Type: application/json");
-    if (extra)
-        h = curl_slist_append(h, extra);
+    /* extra: one header, or several separated by newlines */
+    char more[1024];
+    snprintf(more, sizeof(more), "%s", extra ? extra : "");
+    char *save = NULL;
+    for (char *line = strtok_r(more, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        h = curl_slist_append(h, line);
     struct buf b = {NULL, 0};
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

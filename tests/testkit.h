@@ -53,7 +53,7 @@ long tk_scalar(PGconn *c, const char *sql);
 void tk_token(const tk_env_t *env, const char *principal, char *out);
 
 /* HTTP to 127.0.0.1:port; returns the parsed JSON reply (or NULL) and
- * the status. extra: NULL or "Name: value". */
+ * the status. extra: NULL or "Name: value", several separated by '\n'. */
 json_t *tk_http(const char *method, int port, const char *path,
                 const char *token, const char *extra, const char *body,
                 long *status);

@@ -469,6 +469,14 @@ static void post_decision(void *ctx, const http_req_t *req,
                                  elig_outcome_str(d.outcome), codes_s, by,
                                  note};
             PGresult *w = pg_run(c, "decision_manual", 6, dp);
+            if (w && strcmp(PQcmdTuples(w), "1") != 0) {
+                /* decided meanwhile (the sweep or another employee) */
+                PQclear(w);
+                w = NULL;
+                http_reply_error(resp, 409, "already_decided",
+                                 "this application was decided meanwhile",
+                                 NULL);
+            }
             PGresult *u = w ? pg_run(c, "unpark", 1, p) : NULL;
             ok = u && emit(c, a, strtoull(PQgetvalue(r, 0, 1), NULL, 10),
                            iin, email, &d) && pg_exec(c, "COMMIT");
@@ -484,7 +492,7 @@ static void post_decision(void *ctx, const http_req_t *req,
                     "{s:s, s:s, s:s}", "application_id", a->application_id,
                     "outcome", elig_outcome_str(d.outcome), "decided_by",
                     who.text));
-            } else {
+            } else if (!resp->status) {
                 http_reply_error(resp, 503, "unavailable",
                                  "the decision was not recorded", NULL);
             }

@@ -10,6 +10,7 @@
 #include "log.h"
 #include "outbox.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,13 +57,60 @@ static bool route(PGconn *c, const char *authority, const char *centre,
     return ok && *doc;
 }
 
-/* POST /v1/complaints */
+/* A repeat of (principal, Idempotency-Key): 1 replied (200 or 409),
+ * 0 new, -1 database error. */
+static int complaint_replay(PGconn *c, const principal_t *who,
+                            const char *key, const char *sha,
+                            http_resp_t *resp)
+{
+    const char *p[2] = {who->text, key};
+    PGresult *r = pg_run(c, "complaint_idem", 2, p);
+    if (!r)
+        return -1;
+    int rc = PQntuples(r) == 1;
+    if (rc && strcmp(PQgetvalue(r, 0, 1), sha) != 0)
+        http_reply_error(resp, 409, "idempotency_conflict",
+                         "this Idempotency-Key was used with another body",
+                         NULL);
+    else if (rc)
+        http_reply_json(resp, 200, json_pack("{s:s, s:s, s:o}",
+                        "complaint_id", PQgetvalue(r, 0, 0), "state",
+                        PQgetvalue(r, 0, 3), "ticket",
+                        json_loads(PQgetvalue(r, 0, 2), 0, NULL)));
+    PQclear(r);
+    return rc;
+}
+
+/* POST /v1/complaints (Idempotency-Key required, as for applications) */
 void complaints_post(PGconn *c, const principal_t *who,
                      const http_req_t *req, http_resp_t *resp)
 {
+    const char *key = http_header(req, "Idempotency-Key");
+    if (!key || !*key || strlen(key) > 64) {
+        http_reply_error(resp, 400, "invalid_idempotency_key",
+                         "header Idempotency-Key of 1–64 characters is "
+                         "required", NULL);
+        return;
+    }
     json_t *body = http_json_body(req, resp);
     if (!body)
         return;
+    char sha[65];
+    {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+        crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
+        free(canon);
+        sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
+    }
+    int seen = complaint_replay(c, who, key, sha, resp);
+    if (seen != 0) {
+        if (seen < 0)
+            http_reply_error(resp, 503, "unavailable",
+                             "database unavailable", NULL);
+        json_decref(body);
+        return;
+    }
     const char *iin = json_string_value(json_object_get(body,
                                                         "complainant_iin"));
     const char *app = json_string_value(json_object_get(body,
@@ -188,11 +236,22 @@ void complaints_post(PGconn *c, const principal_t *who,
     const char *channel = who->kind == PRINCIPAL_PORTAL ? "portal"
                           : who->kind == PRINCIPAL_CENTRE ? "centre"
                                                           : "office";
-    const char *p[14] = {id, number, app, authority, iin, emp, text, att_s,
-                         channel, who->text, due, kind, routed, ticket_s};
-    r = pg_run(c, "complaint_put", 14, p);
+    const char *p[17] = {id, number, app, authority, iin, emp, text, att_s,
+                         channel, who->text, due, kind, routed, ticket_s,
+                         who->text, key, sha};
+    r = pg_run(c, "complaint_put", 17, p);
     bool ok = r != NULL;
+    bool raced = r && strcmp(PQcmdTuples(r), "0") == 0;
     PQclear(r);
+    if (raced) { /* the same key committed meanwhile: answer as a repeat */
+        free(ticket_s);
+        free(att_s);
+        json_decref(ticket);
+        if (!pg_exec(c, "ROLLBACK") ||
+            complaint_replay(c, who, key, sha, resp) <= 0)
+            goto fail;
+        goto out;
+    }
     ok = ok && emit(c, KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED, id, iin,
                     authority, ticket) && pg_exec(c, "COMMIT");
     free(ticket_s);
@@ -210,8 +269,9 @@ rollback:
     if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
         log_error("complaint.rollback", "rollback failed");
 fail:
-    http_reply_error(resp, 503, "unavailable", "the complaint could not be "
-                     "stored; nothing was accepted", NULL);
+    if (!resp->status)
+        http_reply_error(resp, 503, "unavailable", "the complaint could not "
+                         "be stored; nothing was accepted", NULL);
 out:
     json_decref(instance);
     json_decref(docs);

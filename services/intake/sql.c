@@ -68,9 +68,14 @@ const struct pg_stmt intake_stmts[] = {
     {"complaint_put",
      "INSERT INTO complaint (id, number, application_id, authority_id,"
      " complainant_iin, about_employee, text, attachments, channel,"
-     " accepted_by, answer_due, routed_kind, routed_id, ticket)"
+     " accepted_by, answer_due, routed_kind, routed_id, ticket,"
+     " idem_principal, idem_key, body_sha256)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-     " $14)"},
+     " $14, $15, $16, $17) ON CONFLICT (idem_principal, idem_key)"
+     " DO NOTHING"},
+    {"complaint_idem",
+     "SELECT id, body_sha256, ticket, state FROM complaint"
+     " WHERE idem_principal = $1 AND idem_key = $2"},
     {"complaint_get",
      "SELECT state, authority_id, complainant_iin, ticket, answer_text,"
      " extract(epoch FROM answered_at)::bigint FROM complaint"

@@ -134,8 +134,12 @@ static bool check_person(json_t *p, const char *field, bool applicant,
                            "must be + and 7–19 digits");
         if (!check_str(p, "email", "applicant.email", 254, false, &s, resp))
             return false;
-        if (s && (!strchr(s, '@') || strchr(s, ' ') || strchr(s, '\r') ||
-                  strchr(s, '\n')))
+        /* a plain addr-spec: it goes into SMTP envelopes and headers */
+        if (s && (strspn(s, "abcdefghijklmnopqrstuvwxyz"
+                            "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                            ".!#$%&'*+/=?^_`{|}~-@") != strlen(s) ||
+                  !strchr(s, '@') || strchr(s, '@') != strrchr(s, '@') ||
+                  s[0] == '@' || !strchr(strchr(s, '@'), '.')))
             return invalid(resp, "applicant.email", "is not an address");
     } else {
         snprintf(f, sizeof(f), "%s.power_of_attorney", field);

@@ -11,6 +11,7 @@
 #include "auth.h"
 #include "calendar.h"
 #include "consumer.h"
+#include "iin.h"
 #include "log.h"
 #include "mail.h"
 #include "metrics.h"
@@ -114,8 +115,9 @@ static const struct signer *key_for(const char *authority)
 }
 
 /* The authority's name (appendix 1), remembered: the consumer thread
- * asks for it for every notice. */
-static void authority_name(PGconn *conn, const char *id, char *out,
+ * asks for it for every notice. False when Postgres failed (the
+ * transaction is then aborted: the caller returns HANDLE_ERROR). */
+static bool authority_name(PGconn *conn, const char *id, char *out,
                            size_t len)
 {
     static struct {
@@ -126,12 +128,14 @@ static void authority_name(PGconn *conn, const char *id, char *out,
     for (int i = 0; i < ncache; i++) {
         if (strcmp(cache[i].id, id) == 0) {
             snprintf(out, len, "%s", cache[i].name);
-            return;
+            return true;
         }
     }
     const char *p[1] = {id};
     PGresult *r = pg_run(conn, "authority_name", 1, p);
-    bool found = r && PQntuples(r) == 1;
+    if (!r)
+        return false;
+    bool found = PQntuples(r) == 1;
     snprintf(out, len, "%s", found ? PQgetvalue(r, 0, 0) : id);
     PQclear(r);
     if (found && ncache < 256 && strlen(id) < sizeof(cache[0].id)) {
@@ -139,6 +143,7 @@ static void authority_name(PGconn *conn, const char *id, char *out,
         snprintf(cache[ncache].name, sizeof(cache[0].name), "%s", out);
         ncache++;
     }
+    return true;
 }
 
 static enum handle_rc run(PGconn *conn, const char *stmt, int n,
@@ -227,7 +232,10 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
     json_decref(receipt);
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
         char name[512];
-        authority_name(conn, a->authority_id, name, sizeof(name));
+        if (!authority_name(conn, a->authority_id, name, sizeof(name))) {
+            rc = HANDLE_ERROR;
+            goto out;
+        }
         json_t *doc = notice_acceptance(&templates, a->application_id, iin,
             a->authority_id, name, a->accepted_at_us, a->result_due);
         rc = issue(conn, a->application_id, iin, a->authority_id,
@@ -290,8 +298,10 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
         if (!q || strlen(q->applicant_iin) != 12) {
             snprintf(why, whylen, "undecodable QueueNumberAssigned");
             rc = HANDLE_POISON;
+        } else if (!authority_name(conn, q->authority_id, name,
+                                   sizeof(name))) {
+            rc = HANDLE_ERROR;
         } else {
-            authority_name(conn, q->authority_id, name, sizeof(name));
             json_t *doc = notice_registration(&templates, q->application_id,
                 q->applicant_iin, q->authority_id, name, q->list, q->number,
                 q->position, q->assigned_at_us);
@@ -313,7 +323,11 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
             size_t n = d->n_reasons < 32 ? d->n_reasons : 32;
             for (size_t i = 0; i < n; i++)
                 codes[i] = d->reasons[i]->code;
-            authority_name(conn, d->authority_id, name, sizeof(name));
+            if (!authority_name(conn, d->authority_id, name,
+                                sizeof(name))) {
+                kezek__decision_made__free_unpacked(d, NULL);
+                return HANDLE_ERROR;
+            }
             json_t *doc = notice_refusal(&templates, d->application_id,
                 d->applicant_iin, d->authority_id, name, codes, n,
                 d->decided_at_us);
@@ -339,10 +353,49 @@ static bool mail_state(PGconn *c, const char *id, const char *state,
     return r != NULL;
 }
 
+/* Records a sent e-mail and its NoticeDelivered event; retries with a
+ * fresh connection until it commits or the service stops. */
+static bool mail_record_sent(PGconn **cp, const char *id, const char *app,
+                             const char *kind, const char *msgid)
+{
+    for (int attempt = 0; !service_stop; attempt++) {
+        if (attempt) {
+            sleep(1);
+            if (pg_lost(*cp) || !pg_exec(*cp, "SELECT 1")) {
+                PQfinish(*cp);
+                *cp = pg_connect_retry(svc.conninfo, notify_stmts,
+                                       &service_stop);
+                if (!*cp)
+                    return false;
+            }
+        }
+        PGconn *c = *cp;
+        Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
+        n.application_id = (char *)app;
+        n.notice_id = (char *)id;
+        n.kind = (char *)kind;
+        n.channel = "email";
+        n.delivered_at_us = now_us();
+        if (pg_exec(c, "BEGIN") && mail_state(c, id, "sent", NULL, msgid, 0) &&
+            outbox_add_msg(c, PRODUCER, KEZEK__EVENT_TYPE__NOTICE_DELIVERED,
+                           app, &n.base) &&
+            pg_exec(c, "COMMIT")) {
+            metric_inc(m_mail_sent);
+            return true;
+        }
+        if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+            log_error("mail.rollback", "rollback failed");
+        log_warn("mail.record", "notice %s sent but not yet recorded; "
+                 "retrying", id);
+    }
+    return false;
+}
+
 /* One pending e-mail: claimed (committed as "sending"), sent, recorded
  * with its NoticeDelivered event. False when there was none. */
-static bool mail_one(PGconn *c)
+static bool mail_one(PGconn **cp)
 {
+    PGconn *c = *cp;
     if (!pg_exec(c, "BEGIN"))
         return false;
     PGresult *r = pg_run(c, "mail_next", 0, NULL);
@@ -366,6 +419,14 @@ static bool mail_one(PGconn *c)
     json_decref(att);
     size_t tl = strlen(PQgetvalue(r, 0, 6)) + strlen(PQgetvalue(r, 0, 7));
     char *text = malloc(tl + 64);
+    if (!text || !att_s) {
+        free(text);
+        free(att_s);
+        PQclear(r);
+        if (!pg_exec(c, "ROLLBACK"))
+            log_error("mail.rollback", "rollback failed");
+        return false;
+    }
     char subject[256], file[128], to[320];
     snprintf(text, tl + 64, "%s\n\n%s\n", PQgetvalue(r, 0, 6),
              PQgetvalue(r, 0, 7));
@@ -385,20 +446,12 @@ static bool mail_one(PGconn *c)
     enum mail_rc rc = mail_send(smtp_url, &m, err, sizeof(err));
     free(text);
     free(att_s);
+    /* the message left: record it, retrying until it is recorded (or
+     * we stop — then it becomes in_doubt at the next start) */
+    if (rc == MAIL_SENT)
+        return mail_record_sent(cp, id, app, kind, msgid);
     bool ok = pg_exec(c, "BEGIN");
-    if (rc == MAIL_SENT) {
-        Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
-        n.application_id = app;
-        n.notice_id = id;
-        n.kind = kind;
-        n.channel = "email";
-        n.delivered_at_us = now_us();
-        ok = ok && mail_state(c, id, "sent", NULL, msgid, 0) &&
-             outbox_add_msg(c, PRODUCER,
-                            KEZEK__EVENT_TYPE__NOTICE_DELIVERED, app,
-                            &n.base);
-        metric_inc(m_mail_sent);
-    } else if (rc == MAIL_RETRY && attempts < 12) {
+    if (rc == MAIL_RETRY && attempts < 12) {
         /* 2, 4, 8 … s, at most an hour */
         double delay = 1 << (attempts + 1 < 12 ? attempts + 1 : 11);
         ok = ok && mail_state(c, id, "pending", err, NULL,
@@ -437,8 +490,10 @@ static void *sender(void *arg)
                          PQcmdTuples(r));
             PQclear(r);
         }
-        if (mail_one(c))
+        if (mail_one(&c))
             continue;
+        if (!c)
+            break;
         if (++tick % 50 == 0) {
             PGresult *w = pg_run(c, "awaiting_pickup", 0, NULL);
             if (w)
@@ -500,7 +555,8 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
     } else if (who.kind != PRINCIPAL_PORTAL) {
         http_reply_error(resp, 403, "forbidden",
                          "the cabinet is served to the portal only", NULL);
-    } else if (!citizen || strcmp(citizen, iin) != 0) {
+    } else if (!citizen || strcmp(citizen, iin) != 0 ||
+               !iin_valid(iin, NULL)) {
         http_reply_error(resp, 403, "forbidden",
                          "a citizen sees only their own messages "
                          "(X-Citizen-IIN)", NULL);

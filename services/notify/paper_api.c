@@ -222,13 +222,18 @@ void paper_post_issuance(void *ctx, const http_req_t *req,
     pgpool_release(svc->pool, c);
 }
 
-/* Appends s to a CSV line, quoted (RFC 4180). */
+/* Appends s to a CSV line, quoted (RFC 4180); a cell that a spreadsheet
+ * would run as a formula (= + - @) gets a leading '. Truncates, never
+ * overflows (cap >= 8). */
 static void csv_field(char *line, size_t cap, const char *s, bool last)
 {
     size_t n = strlen(line);
-    if (n + 2 < cap)
-        line[n++] = '"';
-    for (; *s && n + 3 < cap; s++) {
+    if (n + 5 > cap)
+        return;
+    line[n++] = '"';
+    if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+        line[n++] = '\'';
+    for (; *s && n + 5 < cap; s++) {
         if (*s == '"')
             line[n++] = '"';
         line[n++] = *s;

@@ -239,18 +239,18 @@ static void committed(void *ctx)
         metric_inc(m_view_fail);
     }
     npending = 0;
-    if (view_dirty && kredis_ctx(redis_writer)) {
-        char err[256];
-        PGconn *c = pg_connect(svc.conninfo, NULL, err, sizeof(err));
-        struct queue_view_report rep;
-        if (c && queue_view_rebuild(c, redis_writer, NULL, false, &rep)) {
-            view_dirty = false;
-            log_info("queue.view_rebuilt", "%ld lists, %ld entries",
-                     rep.lists, rep.entries);
-        }
-        if (c)
-            PQfinish(c);
-    }
+    /* a dirty view is rebuilt by the watcher alone (one rebuilder) */
+}
+
+/* Rebuilds the whole view from Postgres; true when done. */
+static bool rebuild_view(PGconn *c, kredis_t *r)
+{
+    struct queue_view_report rep;
+    if (!queue_view_rebuild(c, r, NULL, false, &rep))
+        return false;
+    log_info("queue.view_rebuilt", "%ld lists, %ld entries", rep.lists,
+             rep.entries);
+    return true;
 }
 
 static void rolled_back(void *ctx)
@@ -606,15 +606,16 @@ static void *watch(void *arg)
         }
         PQclear(res);
         struct queue_view_report rep;
-        bool dirty = view_dirty;
-        if (queue_view_rebuild(c, r, NULL, !dirty, &rep)) {
-            if (dirty) {
-                view_dirty = false;
-                log_info("queue.view_repaired", "%ld lists rebuilt",
-                         rep.lists);
-            } else {
-                metric_set(m_drift, (double)rep.drift);
-            }
+        if (view_dirty) {
+            /* cleared first: a write failing during the rebuild sets it
+             * again and the next tick repairs that too */
+            view_dirty = false;
+            if (!rebuild_view(c, r))
+                view_dirty = true;
+        } else if (queue_view_rebuild(c, r, NULL, true, &rep)) {
+            metric_set(m_drift, (double)rep.drift);
+            if (rep.drift > 0)
+                view_dirty = true;
         }
     }
     kredis_destroy(&r);
@@ -663,7 +664,14 @@ int main(int argc, char **argv)
         service_fini(&svc);
         return 1;
     }
-    committed(NULL); /* rebuild the view at start */
+    { /* the view is rebuilt at start, before anything reads it */
+        char err[256];
+        PGconn *c = pg_connect(svc.conninfo, NULL, err, sizeof(err));
+        if (c && kredis_ctx(redis_writer) && rebuild_view(c, redis_writer))
+            view_dirty = false;
+        if (c)
+            PQfinish(c);
+    }
     pthread_t watcher;
     pthread_create(&watcher, NULL, watch, NULL);
     struct consumer_cfg cc = {
