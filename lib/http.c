@@ -17,6 +17,7 @@ struct http_server {
     struct MHD_Daemon *d;
     const struct http_route *routes;
     http_health_fn health;
+    void *health_ctx;
     void *ctx;
     int max_inflight;
     _Atomic int inflight;
@@ -147,7 +148,7 @@ static void serve(http_server_t *self, http_req_t *req, http_resp_t *resp)
     if (strcmp(req->path, "/healthz") == 0 &&
         strcmp(req->method, "GET") == 0) {
         char detail[256] = "ok";
-        bool ok = !self->health || self->health(self->ctx, detail,
+        bool ok = !self->health || self->health(self->health_ctx, detail,
                                                  sizeof(detail));
         http_reply_json(resp, ok ? 200 : 503,
                         json_pack("{s:s, s:s}", "status",
@@ -292,14 +293,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 
 http_server_t *http_start(const char *bind_addr, int port, int threads,
                           int max_inflight, const struct http_route *routes,
-                          http_health_fn health, void *ctx, char *err,
-                          size_t errlen)
+                          http_health_fn health, void *health_ctx,
+                          void *ctx, char *err, size_t errlen)
 {
     http_server_t *self = calloc(1, sizeof(*self));
     if (!self)
         return NULL;
     self->routes = routes;
     self->health = health;
+    self->health_ctx = health_ctx;
     self->ctx = ctx;
     self->max_inflight = max_inflight;
     self->m_overload = metrics_counter("kezek_http_overload_total",

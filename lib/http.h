@@ -49,11 +49,12 @@ struct http_route {
 typedef struct http_server http_server_t;
 
 /* Starts listening on 127.0.0.1:port (or bind_addr) with a pool of
- * threads. routes must outlive the server. NULL and err on failure. */
+ * threads. routes must outlive the server; health (may be NULL) gets
+ * health_ctx, handlers get ctx. NULL and err on failure. */
 http_server_t *http_start(const char *bind_addr, int port, int threads,
                           int max_inflight, const struct http_route *routes,
-                          http_health_fn health, void *ctx, char *err,
-                          size_t errlen);
+                          http_health_fn health, void *health_ctx,
+                          void *ctx, char *err, size_t errlen);
 void http_stop(http_server_t **self_p);
 
 /* Request helpers. */

@@ -105,31 +105,10 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     return 0;
 }
 
-int service_http(service_t *svc, int default_port,
-                 const struct http_route *routes, http_health_fn health,
-                 void *ctx)
+/* healthz: Postgres reachable through the pool. */
+static bool pg_health(void *ctx, char *detail, size_t len)
 {
-    long port, threads, inflight;
-    if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
-        !service_int(svc, "http_threads", 4, 1, 256, &threads) ||
-        !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
-        return -1;
-    if (!svc->pool)
-        svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, NULL);
-    char err[256];
-    svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
-                           (int)port, (int)threads, (int)inflight, routes,
-                           health, ctx, err, sizeof(err));
-    if (!svc->http) {
-        log_error("http.start", "%s", err);
-        return -1;
-    }
-    log_info("http.listen", "listening on port %ld", port);
-    return 0;
-}
-
-bool service_pg_ok(service_t *svc, char *detail, size_t len)
-{
+    service_t *svc = ctx;
     char err[256];
     PGconn *c = pgpool_acquire(svc->pool, err, sizeof(err));
     if (!c) {
@@ -141,6 +120,28 @@ bool service_pg_ok(service_t *svc, char *detail, size_t len)
     if (!ok)
         snprintf(detail, len, "postgres not answering");
     return ok;
+}
+
+int service_http(service_t *svc, int default_port,
+                 const struct pg_stmt *stmts,
+                 const struct http_route *routes, void *ctx)
+{
+    long port, threads, inflight;
+    if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
+        !service_int(svc, "http_threads", 4, 1, 256, &threads) ||
+        !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
+        return -1;
+    svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, stmts);
+    char err[256];
+    svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
+                           (int)port, (int)threads, (int)inflight, routes,
+                           pg_health, svc, ctx, err, sizeof(err));
+    if (!svc->http) {
+        log_error("http.start", "%s", err);
+        return -1;
+    }
+    log_info("http.listen", "listening on port %ld", port);
+    return 0;
 }
 
 void service_fini(service_t *svc)

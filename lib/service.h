@@ -31,13 +31,13 @@ extern volatile sig_atomic_t service_stop;
 int service_init(service_t *svc, const char *name, int argc, char **argv,
                  const char *usage);
 
-/* Starts the HTTP server on the configured port (default_port). */
+/* Creates the Postgres pool (http_threads + 1 connections, each with
+ * stmts prepared) and starts the HTTP server on the configured port
+ * (default_port). /healthz reports Postgres reachable through the pool.
+ * ctx is passed to every handler. */
 int service_http(service_t *svc, int default_port,
-                 const struct http_route *routes, http_health_fn health,
-                 void *ctx);
-
-/* healthz helper: Postgres reachable through the pool. */
-bool service_pg_ok(service_t *svc, char *detail, size_t len);
+                 const struct pg_stmt *stmts,
+                 const struct http_route *routes, void *ctx);
 
 /* Stops HTTP and the relay, frees everything. */
 void service_fini(service_t *svc);

@@ -34,7 +34,7 @@ Test(http, routes_errors_and_limits)
     char err[256];
     int port = tk_free_port();
     http_server_t *s = http_start("127.0.0.1", port, 2, 100, routes, NULL,
-                                  NULL, err, sizeof(err));
+                                  NULL, NULL, err, sizeof(err));
     cr_assert(s, "%s", err);
     long st;
     json_t *j = tk_http("POST", port, "/v1/things/abc", NULL, NULL,

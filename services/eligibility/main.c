@@ -302,12 +302,6 @@ static void *sweep(void *arg)
     return NULL;
 }
 
-static bool health(void *ctx, char *detail, size_t len)
-{
-    (void)ctx;
-    return service_pg_ok(&svc, detail, len);
-}
-
 /* The office of the authority (or an operator, read-only); NULL after
  * replying. */
 static PGconn *review_request(const http_req_t *req, http_resp_t *resp,
@@ -529,8 +523,7 @@ int main(int argc, char **argv)
                                 "outcome=\"refused\"");
     m_review = metrics_counter("kezek_decisions_total", "Decisions made",
                                "outcome=\"review\"");
-    svc.pool = pgpool_new(svc.conninfo, 5, elig_stmts);
-    if (service_http(&svc, 8081, routes, health, NULL) != 0) {
+    if (service_http(&svc, 8081, elig_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }

@@ -532,12 +532,6 @@ static void get_keys(void *ctx, const http_req_t *req, http_resp_t *resp)
     reference(req, resp, "ref_keys", "keys");
 }
 
-static bool health(void *ctx, char *detail, size_t len)
-{
-    (void)ctx;
-    return service_pg_ok(&svc, detail, len);
-}
-
 static const struct http_route routes[] = {
     {"POST", "/v1/applications", post_application},
     {"GET", "/v1/applications/*", get_application},
@@ -569,11 +563,7 @@ int main(int argc, char **argv)
     m_replayed = metrics_counter("kezek_idempotent_replays_total",
                                  "Repeated submissions answered from the "
                                  "stored Idempotency-Key", NULL);
-    long threads;
-    if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
-        return 1;
-    svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, intake_stmts);
-    if (service_http(&svc, 8080, routes, health, NULL) != 0) {
+    if (service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }

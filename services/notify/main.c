@@ -596,12 +596,6 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
         pgpool_release(svc.pool, c);
 }
 
-static bool health(void *ctx, char *detail, size_t len)
-{
-    (void)ctx;
-    return service_pg_ok(&svc, detail, len);
-}
-
 static const struct http_route routes[] = {
     {"GET", "/v1/cabinet/*/messages", get_cabinet},
     {"GET", "/v1/applications/*/receipt.pdf", paper_get_receipt},
@@ -655,11 +649,7 @@ int main(int argc, char **argv)
                                    "result=\"retry\"");
     m_mail_failed = metrics_counter("kezek_email_total", "E-mail attempts",
                                     "result=\"failed\"");
-    long threads;
-    if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
-        return 1;
-    svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, notify_stmts);
-    if (service_http(&svc, 8083, routes, health, &svc) != 0) {
+    if (service_http(&svc, 8083, notify_stmts, routes, &svc) != 0) {
         service_fini(&svc);
         return 1;
     }

@@ -624,12 +624,6 @@ static void *watch(void *arg)
     return NULL;
 }
 
-static bool health(void *ctx, char *detail, size_t len)
-{
-    (void)ctx;
-    return service_pg_ok(&svc, detail, len);
-}
-
 static const struct http_route routes[] = {
     {"GET", "/v1/queue/*/*/entries/*", get_entry},
     {"POST", "/v1/queue/*/*/entries/*/removal", post_removal},
@@ -656,11 +650,7 @@ int main(int argc, char **argv)
         "Lists whose Redis view differed from Postgres at the last verify",
         NULL);
     redis_writer = kredis_new(svc.redis_addr);
-    long threads;
-    if (!service_int(&svc, "http_threads", 4, 1, 256, &threads))
-        return 1;
-    svc.pool = pgpool_new(svc.conninfo, (int)threads + 1, queue_stmts);
-    if (service_http(&svc, 8082, routes, health, NULL) != 0) {
+    if (service_http(&svc, 8082, queue_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }
