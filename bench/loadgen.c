@@ -24,14 +24,6 @@
 
 #define MAX_CLIENTS 512
 
-struct client {
-    CURL *h;
-    struct curl_slist *hdr;
-    char body[1024];
-    char key_hdr[96];
-    double started;
-    bool busy;
-};
 
 /* Registry fixtures for the first n applicants of a run (CONTRACT
  * "Registry fixtures"): most live in the settlement and are citizens;
@@ -71,11 +63,40 @@ static int write_registry(const char *path, long n, int seed,
     return 0;
 }
 
-static size_t discard(char *p, size_t s, size_t n, void *u)
+struct submit {
+    const char *auth, *endpoint, *authority, *settlement;
+    int seed;
+    long next_id;
+    struct client {
+        struct curl_slist *hdr;
+        char body[1024];
+        char key_hdr[96];
+    } cl[MAX_CLIENTS];
+};
+
+/* The next application, with a fresh IIN and Idempotency-Key. */
+static void prepare(void *ctx, int i, CURL *h)
 {
-    (void)p;
-    (void)u;
-    return s * n;
+    struct submit *s = ctx;
+    struct client *c = &s->cl[i];
+    char iin[13];
+    bench_iin(s->next_id++, iin);
+    snprintf(c->body, sizeof(c->body),
+        "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"Bench\","
+        "\"given_name\":\"Load\"},\"settlement_id\":\"%s\","
+        "\"authority_id\":\"%s\",\"fund\":\"communal\","
+        "\"category\":\"wwii\",\"need_grounds\":[1],"
+        "\"documents\":[{\"code\":\"application_form\"}]}",
+        iin, s->settlement, s->authority);
+    snprintf(c->key_hdr, sizeof(c->key_hdr),
+             "Idempotency-Key: bench-%d-%ld", s->seed, s->next_id);
+    curl_slist_free_all(c->hdr);
+    c->hdr = curl_slist_append(NULL, s->auth);
+    c->hdr = curl_slist_append(c->hdr, "Content-Type: application/json");
+    c->hdr = curl_slist_append(c->hdr, c->key_hdr);
+    curl_easy_setopt(h, CURLOPT_URL, s->endpoint);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
 }
 
 int main(int argc, char **argv)
@@ -113,91 +134,28 @@ int main(int argc, char **argv)
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURLM *m = curl_multi_init();
     char endpoint[256], auth[300];
     snprintf(endpoint, sizeof(endpoint), "%s/v1/applications", url);
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-    static struct client cl[MAX_CLIENTS];
-    size_t cap = 1 << 20, nlat = 0;
-    double *lat = malloc(cap * sizeof(double));
-    long sent = 0, accepted = 0, errors = 0, next_id = (long)seed * 1000000;
-    double t0 = bench_now(), end = t0 + duration, next_due = t0;
-    for (int i = 0; i < clients; i++) {
-        cl[i].h = curl_easy_init();
-        curl_easy_setopt(cl[i].h, CURLOPT_URL, endpoint);
-        curl_easy_setopt(cl[i].h, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(cl[i].h, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(cl[i].h, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(cl[i].h, CURLOPT_PRIVATE, &cl[i]);
-    }
-    for (;;) {
-        double now = bench_now();
-        for (int i = 0; i < clients && now < end; i++) {
-            if (cl[i].busy || (rate > 0 && now < next_due))
-                continue;
-            char iin[13];
-            bench_iin(next_id++, iin);
-            snprintf(cl[i].body, sizeof(cl[i].body),
-                "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"Bench\","
-                "\"given_name\":\"Load\"},\"settlement_id\":\"%s\","
-                "\"authority_id\":\"%s\",\"fund\":\"communal\","
-                "\"category\":\"wwii\",\"need_grounds\":[1],"
-                "\"documents\":[{\"code\":\"application_form\"}]}",
-                iin, settlement, authority);
-            snprintf(cl[i].key_hdr, sizeof(cl[i].key_hdr),
-                     "Idempotency-Key: bench-%d-%ld", seed, next_id);
-            curl_slist_free_all(cl[i].hdr);
-            cl[i].hdr = curl_slist_append(NULL, auth);
-            cl[i].hdr = curl_slist_append(cl[i].hdr,
-                                          "Content-Type: application/json");
-            cl[i].hdr = curl_slist_append(cl[i].hdr, cl[i].key_hdr);
-            curl_easy_setopt(cl[i].h, CURLOPT_HTTPHEADER, cl[i].hdr);
-            curl_easy_setopt(cl[i].h, CURLOPT_POSTFIELDS, cl[i].body);
-            cl[i].started = now;
-            cl[i].busy = true;
-            curl_multi_add_handle(m, cl[i].h);
-            sent++;
-            if (rate > 0)
-                next_due += 1.0 / rate;
-        }
-        int running;
-        curl_multi_perform(m, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(m, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            struct client *c;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            if (msg->data.result == CURLE_OK && code == 202) {
-                accepted++;
-                if (nlat < cap)
-                    lat[nlat++] = (bench_now() - c->started) * 1000;
-            } else {
-                errors++;
-            }
-            curl_multi_remove_handle(m, msg->easy_handle);
-            c->busy = false;
-        }
-        if (bench_now() >= end && running == 0)
-            break;
-        curl_multi_poll(m, NULL, 0, 1, NULL);
-    }
-    double secs = bench_now() - t0;
-    qsort(lat, nlat, sizeof(double), bench_cmp_double);
-#define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] : 0.0)
-    printf("{\"sent\":%ld,\"accepted\":%ld,\"errors\":%ld,\"seconds\":%.2f,"
-           "\"apps_per_s\":%.0f,\"clients\":%d,\"latency_ms\":{\"p50\":%.2f,"
-           "\"p95\":%.2f,\"p99\":%.2f,\"max\":%.2f}}\n",
-           sent, accepted, errors, secs, accepted / secs, clients, PCT(0.5),
-           PCT(0.95), PCT(0.99), nlat ? lat[nlat - 1] : 0.0);
-    for (int i = 0; i < clients; i++) {
-        curl_slist_free_all(cl[i].hdr);
-        curl_easy_cleanup(cl[i].h);
-    }
-    curl_multi_cleanup(m);
-    free(lat);
+    static struct submit sub;
+    sub.auth = auth;
+    sub.endpoint = endpoint;
+    sub.authority = authority;
+    sub.settlement = settlement;
+    sub.seed = seed;
+    sub.next_id = (long)seed * 1000000;
+    struct bench_load b = {.clients = clients, .duration = duration,
+                           .rate = rate, .want_code = 202,
+                           .prepare = prepare, .ctx = &sub};
+    bench_drive(&b);
+    printf("{\"sent\":%ld,\"accepted\":%ld,\"errors\":%ld,"
+           "\"seconds\":%.2f,\"apps_per_s\":%.0f,\"clients\":%d,"
+           "\"latency_ms\":{\"p50\":%.2f,\"p95\":%.2f,\"p99\":%.2f,"
+           "\"max\":%.2f}}\n", b.sent, b.ok, b.errors, b.seconds,
+           b.ok / b.seconds, clients, bench_pct(&b, 0.5), bench_pct(&b, 0.95),
+           bench_pct(&b, 0.99), bench_pct(&b, 1.0));
+    for (int i = 0; i < clients; i++)
+        curl_slist_free_all(sub.cl[i].hdr);
+    free(b.lat);
     return 0;
 }

@@ -52,19 +52,25 @@ static bool populate(PGconn *c, long size)
     return ok && pg_exec(c, "ANALYZE queue_entry");
 }
 
-static size_t discard(char *p, size_t s, size_t n, void *u)
-{
-    (void)p;
-    (void)u;
-    return s * n;
-}
-
-struct client {
-    CURL *h;
-    double started;
-    bool busy;
-    char url[256];
+struct lookup {
+    const char *base;
+    long size;
+    unsigned seed;
+    struct curl_slist *hdr; /* the ops token */
+    char url[256][256];
 };
+
+/* A random entry of the list. */
+static void prepare(void *ctx, int i, CURL *h)
+{
+    struct lookup *l = ctx;
+    char iin[13];
+    bench_iin(rand_r(&l->seed) % l->size + 1, iin);
+    snprintf(l->url[i], sizeof(l->url[i]),
+             "%s/v1/queue/" AUTH "/wwii/entries/%s", l->base, iin);
+    curl_easy_setopt(h, CURLOPT_URL, l->url[i]);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, l->hdr);
+}
 
 int main(int argc, char **argv)
 {
@@ -95,78 +101,26 @@ int main(int argc, char **argv)
     double rebuild_s = bench_now() - t0;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURLM *m = curl_multi_init();
     char auth[300];
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s", argv[4]);
     struct curl_slist *hdr = curl_slist_append(NULL, auth);
-    struct client *cl = calloc((size_t)clients, sizeof(*cl));
-    size_t cap = 1 << 22, nlat = 0;
-    double *lat = malloc(cap * sizeof(double));
-    long ok = 0, bad = 0;
-    unsigned seed = 42;
-    for (int i = 0; i < clients; i++) {
-        cl[i].h = curl_easy_init();
-        curl_easy_setopt(cl[i].h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(cl[i].h, CURLOPT_WRITEFUNCTION, discard);
-        curl_easy_setopt(cl[i].h, CURLOPT_NOPROXY, "*");
-        curl_easy_setopt(cl[i].h, CURLOPT_TCP_NODELAY, 1L);
-        curl_easy_setopt(cl[i].h, CURLOPT_PRIVATE, &cl[i]);
-    }
-    double start = bench_now(), end = start + seconds;
-    for (;;) {
-        double now = bench_now();
-        for (int i = 0; i < clients && now < end; i++) {
-            if (cl[i].busy)
-                continue;
-            char iin[13];
-            bench_iin(rand_r(&seed) % size + 1, iin);
-            snprintf(cl[i].url, sizeof(cl[i].url),
-                     "%s/v1/queue/" AUTH "/wwii/entries/%s", argv[3], iin);
-            curl_easy_setopt(cl[i].h, CURLOPT_URL, cl[i].url);
-            cl[i].started = now;
-            cl[i].busy = true;
-            curl_multi_add_handle(m, cl[i].h);
-        }
-        int running;
-        curl_multi_perform(m, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(m, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
-            struct client *x;
-            long code = 0;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-            if (msg->data.result == CURLE_OK && code == 200) {
-                ok++;
-                if (nlat < cap)
-                    lat[nlat++] = (bench_now() - x->started) * 1000;
-            } else {
-                bad++;
-            }
-            curl_multi_remove_handle(m, msg->easy_handle);
-            x->busy = false;
-        }
-        if (bench_now() >= end && running == 0)
-            break;
-        curl_multi_poll(m, NULL, 0, 1, NULL);
-    }
-    double secs = bench_now() - start;
-    qsort(lat, nlat, sizeof(double), bench_cmp_double);
-#define PCT(p) (nlat ? lat[(size_t)((double)(nlat - 1) * (p))] : 0.0)
+    static struct lookup lk;
+    lk.base = argv[3];
+    lk.size = size;
+    lk.seed = 42;
+    lk.hdr = hdr;
+    struct bench_load b = {.clients = clients, .duration = seconds,
+                           .want_code = 200, .prepare = prepare,
+                           .ctx = &lk};
+    bench_drive(&b);
     printf("{\"entries\":%ld,\"rebuild_s\":%.2f,\"lookups\":%ld,"
            "\"errors\":%ld,\"lookups_per_s\":%.0f,\"clients\":%d,"
            "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-           size, rebuild_s, ok, bad, ok / secs, clients, PCT(0.5),
-           PCT(0.99), nlat ? lat[nlat - 1] : 0.0);
-    for (int i = 0; i < clients; i++)
-        curl_easy_cleanup(cl[i].h);
+           size, rebuild_s, b.ok, b.errors, b.ok / b.seconds, clients,
+           bench_pct(&b, 0.5), bench_pct(&b, 0.99), bench_pct(&b, 1.0));
     curl_slist_free_all(hdr);
-    curl_multi_cleanup(m);
     kredis_destroy(&r);
     PQfinish(c);
-    free(lat);
-    free(cl);
+    free(b.lat);
     return 0;
 }

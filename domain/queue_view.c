@@ -59,6 +59,46 @@ bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e)
     return true;
 }
 
+static int by_pair_field(const void *a, const void *b, void *h)
+{
+    redisReply *r = h;
+    return strcmp(r->element[*(const int *)a]->str,
+                  r->element[*(const int *)b]->str);
+}
+
+static int by_row_iin(const void *a, const void *b, void *res)
+{
+    return strcmp(PQgetvalue(res, *(const int *)a, 0),
+                  PQgetvalue(res, *(const int *)b, 0));
+}
+
+/* True when the hash IIN -> number (an HGETALL reply of n pairs) holds
+ * exactly the n rows of res (applicant_iin, number): both sorted by
+ * IIN, then compared in one pass — O(n log n), so a list of a million
+ * entries verifies in about a second. */
+static bool hash_matches(redisReply *h, PGresult *res, int n)
+{
+    int *pairs = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    int *rows = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    bool same = pairs && rows;
+    for (int i = 0; same && i < n; i++) {
+        pairs[i] = 2 * i;
+        rows[i] = i;
+    }
+    if (same) {
+        qsort_r(pairs, (size_t)n, sizeof(int), by_pair_field, h);
+        qsort_r(rows, (size_t)n, sizeof(int), by_row_iin, res);
+    }
+    for (int i = 0; same && i < n; i++)
+        same = strcmp(h->element[pairs[i]]->str,
+                      PQgetvalue(res, rows[i], 0)) == 0 &&
+               strcmp(h->element[pairs[i] + 1]->str,
+                      PQgetvalue(res, rows[i], 1)) == 0;
+    free(pairs);
+    free(rows);
+    return same;
+}
+
 /* One list: the truth from Postgres, then compare or replace. */
 static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
                      const char *list, bool verify,
@@ -92,15 +132,8 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
                    strtoull(z->element[2 * i + 1]->str, NULL, 10) ==
                        strtoull(PQgetvalue(res, i, 2), NULL, 10);
         }
-        for (size_t i = 0; same && i < h->elements; i += 2) {
-            bool found = false;
-            for (int k = 0; k < n && !found; k++)
-                found = strcmp(h->element[i]->str, PQgetvalue(res, k, 0)) ==
-                            0 &&
-                        strcmp(h->element[i + 1]->str,
-                               PQgetvalue(res, k, 1)) == 0;
-            same = found;
-        }
+        if (same)
+            same = hash_matches(h, res, n);
         if (ok && !same) {
             rep->drift++;
             log_warn("queue_view.drift", "list %s/%s differs from Postgres",

@@ -269,3 +269,33 @@ Test(queue, one_place_per_person_and_list, .timeout = 60)
     PQfinish(c);
     tk_env_fini(&env);
 }
+
+/* The view of a large list rebuilds and verifies in n log n: 100,000
+ * entries (a quadratic check would not finish). */
+Test(queue, large_list_rebuilds_and_verifies, .timeout = 120)
+{
+    tk_env_init(&env);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(PQresultStatus(PQexec(c,
+        "INSERT INTO queue_list VALUES ('a-01-02', 'wwii', 100000);"
+        "INSERT INTO queue_entry (authority_id, list, number,"
+        " application_id, applicant_iin, accepted_seq)"
+        " SELECT 'a-01-02', 'wwii', i, 'big-' || i, lpad(i::text, 12, '0'),"
+        " 100001 - i FROM generate_series(1, 100000) i")),
+        PGRES_COMMAND_OK);
+    kredis_t *r = kredis_new(env.redis);
+    struct queue_view_report rep;
+    cr_assert(queue_view_rebuild(c, r, NULL, false, &rep));
+    cr_assert_eq(rep.entries, 100000);
+    cr_assert(queue_view_rebuild(c, r, NULL, true, &rep));
+    cr_assert_eq(rep.drift, 0);
+    /* one changed number is drift */
+    redisReply *x = kredis_cmd(r, "HSET kezek:qn:a-01-02:wwii %s 7",
+                               "000000050000");
+    freeReplyObject(x);
+    cr_assert(queue_view_rebuild(c, r, NULL, true, &rep));
+    cr_assert_eq(rep.drift, 1);
+    kredis_destroy(&r);
+    PQfinish(c);
+    tk_env_fini(&env);
+}
