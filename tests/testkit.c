@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -169,6 +170,8 @@ void tk_start(tk_env_t *env, int i)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
+        /* a failed test never leaves its services running */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         char v[600];
         setenv("KEZEK_PG", env->conninfo, 1);
         setenv("KEZEK_REDIS", env->redis, 1);
