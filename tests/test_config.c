@@ -1,4 +1,5 @@
-/* lib/config: files, KEZEK_* overrides, bounded integers. */
+/* lib/config: files, KEZEK_* overrides, bounded integers — how every
+ * service of the partially automated service (p.2) is configured. */
 #include "config.h"
 
 #include <criterion/criterion.h>

@@ -1,5 +1,7 @@
 /* lib/event: the envelope decoder rejects oversize, truncated,
- * malformed and wrong-version frames with a counted error. */
+ * malformed and wrong-version frames with a counted error — the events
+ * that carry acceptances (p.14), decisions and numbers (p.5) and
+ * deliveries (p.15). */
 #include "event.h"
 #include "metrics.h"
 

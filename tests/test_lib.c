@@ -1,5 +1,7 @@
-/* lib/http, lib/log, lib/auth, lib/redis: the boundary helpers every
- * service shares (CONTRACT "Errors", "Authentication"). */
+/* lib/http, lib/log, lib/auth, lib/redis, lib/audit: the boundary
+ * helpers every service shares (CONTRACT "Errors", "Authentication");
+ * p.17 (confidentiality): tokens kept as hashes, JSON logs that escape
+ * their content, the audit of reads. */
 #include "audit.h"
 #include "auth.h"
 #include "http.h"

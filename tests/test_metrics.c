@@ -1,4 +1,5 @@
-/* lib/metrics: Prometheus text exposition. */
+/* lib/metrics: Prometheus text exposition — the channel through which
+ * operators watch terms (p.7) and the appendix 4 indicators (p.18). */
 #include "metrics.h"
 
 #include <criterion/criterion.h>
