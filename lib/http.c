@@ -171,6 +171,7 @@ static void serve(http_server_t *self, http_req_t *req, http_resp_t *resp)
         path_known = true;
         if (strcmp(r->method, req->method) != 0)
             continue;
+        req->route_data = r->data;
         r->fn(self->ctx, req, resp);
         return;
     }

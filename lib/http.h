@@ -23,6 +23,7 @@ typedef struct http_req {
     const char *body;        /* NUL-terminated; body_len bytes */
     size_t body_len;
     const char *params[HTTP_MAX_PARAMS]; /* the '*' segments, in order */
+    const void *route_data;  /* the matched route's data */
 } http_req_t;
 
 typedef struct http_resp {
@@ -44,6 +45,7 @@ struct http_route {
     const char *method;
     const char *pattern;
     http_handler_fn fn;
+    const void *data;        /* handed to fn as req->route_data */
 };
 
 typedef struct http_server http_server_t;

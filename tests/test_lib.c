@@ -27,8 +27,8 @@ static void echo(void *ctx, const http_req_t *req, http_resp_t *resp)
 }
 
 static const struct http_route routes[] = {
-    {"POST", "/v1/things/*", echo},
-    {NULL, NULL, NULL},
+    {"POST", "/v1/things/*", echo, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 Test(http, routes_errors_and_limits)

@@ -503,9 +503,9 @@ static void post_decision(void *ctx, const http_req_t *req,
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/v1/review/*", get_worklist},
-    {"POST", "/v1/review/*/decision", post_decision},
-    {NULL, NULL, NULL},
+    {"GET", "/v1/review/*", get_worklist, NULL},
+    {"POST", "/v1/review/*/decision", post_decision, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -375,51 +375,24 @@ static void get_application(void *ctx, const http_req_t *req,
     pgpool_release(svc.pool, c);
 }
 
-/* The ops.c endpoints behind the common token check. */
-static void with_principal(const http_req_t *req, http_resp_t *resp,
-                           void (*fn)(PGconn *, const principal_t *,
-                                      const http_req_t *, http_resp_t *))
+/* The ops.c and complaints.c endpoints: the common token check, then
+ * the function named by the route. */
+struct principal_fn {
+    void (*fn)(PGconn *c, const principal_t *who, const http_req_t *req,
+               http_resp_t *resp);
+};
+
+static void with_principal(void *ctx, const http_req_t *req,
+                           http_resp_t *resp)
 {
+    (void)ctx;
+    const struct principal_fn *f = req->route_data;
     principal_t who;
     PGconn *c = begin_request(req, resp, &who);
     if (!c)
         return;
-    fn(c, &who, req, resp);
+    f->fn(c, &who, req, resp);
     pgpool_release(svc.pool, c);
-}
-
-static void post_feedback(void *ctx, const http_req_t *req,
-                          http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, ops_post_feedback);
-}
-
-static void get_indicators(void *ctx, const http_req_t *req,
-                           http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, ops_get_indicators);
-}
-
-static void get_audit(void *ctx, const http_req_t *req, http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, ops_get_audit);
-}
-
-static void post_complaint(void *ctx, const http_req_t *req,
-                           http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, complaints_post);
-}
-
-static void get_complaint(void *ctx, const http_req_t *req,
-                          http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, complaints_get);
 }
 
 static void review_complaint_fn(PGconn *c, const principal_t *who,
@@ -434,19 +407,11 @@ static void answer_complaint_fn(PGconn *c, const principal_t *who,
     complaints_progress(c, who, req, resp, true);
 }
 
-static void review_complaint(void *ctx, const http_req_t *req,
-                             http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, review_complaint_fn);
-}
-
-static void answer_complaint(void *ctx, const http_req_t *req,
-                             http_resp_t *resp)
-{
-    (void)ctx;
-    with_principal(req, resp, answer_complaint_fn);
-}
+static const struct principal_fn feedback_fn = {ops_post_feedback},
+    indicators_fn = {ops_get_indicators}, audit_fn = {ops_get_audit},
+    complaint_post_fn = {complaints_post}, complaint_get_fn = {complaints_get},
+    complaint_review_fn = {review_complaint_fn},
+    complaint_answer_fn = {answer_complaint_fn};
 
 /* Every minute, the indicators of the year into /metrics. */
 static void *gauges(void *arg)
@@ -533,21 +498,23 @@ static void get_keys(void *ctx, const http_req_t *req, http_resp_t *resp)
 }
 
 static const struct http_route routes[] = {
-    {"POST", "/v1/applications", post_application},
-    {"GET", "/v1/applications/*", get_application},
-    {"GET", "/v1/reference/authorities", get_authorities},
-    {"GET", "/v1/reference/settlements", get_settlements},
-    {"GET", "/v1/reference/centres", get_centres},
-    {"GET", "/v1/reference/appeal-instances", get_appeal},
-    {"GET", "/v1/reference/keys", get_keys},
-    {"POST", "/v1/applications/*/feedback", post_feedback},
-    {"GET", "/v1/ops/indicators", get_indicators},
-    {"GET", "/v1/ops/audit", get_audit},
-    {"POST", "/v1/complaints", post_complaint},
-    {"GET", "/v1/complaints/*", get_complaint},
-    {"POST", "/v1/complaints/*/review", review_complaint},
-    {"POST", "/v1/complaints/*/answer", answer_complaint},
-    {NULL, NULL, NULL},
+    {"POST", "/v1/applications", post_application, NULL},
+    {"GET", "/v1/applications/*", get_application, NULL},
+    {"GET", "/v1/reference/authorities", get_authorities, NULL},
+    {"GET", "/v1/reference/settlements", get_settlements, NULL},
+    {"GET", "/v1/reference/centres", get_centres, NULL},
+    {"GET", "/v1/reference/appeal-instances", get_appeal, NULL},
+    {"GET", "/v1/reference/keys", get_keys, NULL},
+    {"POST", "/v1/applications/*/feedback", with_principal, &feedback_fn},
+    {"GET", "/v1/ops/indicators", with_principal, &indicators_fn},
+    {"GET", "/v1/ops/audit", with_principal, &audit_fn},
+    {"POST", "/v1/complaints", with_principal, &complaint_post_fn},
+    {"GET", "/v1/complaints/*", with_principal, &complaint_get_fn},
+    {"POST", "/v1/complaints/*/review", with_principal,
+     &complaint_review_fn},
+    {"POST", "/v1/complaints/*/answer", with_principal,
+     &complaint_answer_fn},
+    {NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -597,13 +597,13 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/v1/cabinet/*/messages", get_cabinet},
-    {"GET", "/v1/applications/*/receipt.pdf", paper_get_receipt},
-    {"GET", "/v1/applications/*/notice.pdf", paper_get_notice},
-    {"POST", "/v1/applications/*/issuance", paper_post_issuance},
-    {"GET", "/v1/journal/*/*", paper_get_journal},
-    {"GET", "/v1/complaints/*/ticket.pdf", paper_get_ticket},
-    {NULL, NULL, NULL},
+    {"GET", "/v1/cabinet/*/messages", get_cabinet, NULL},
+    {"GET", "/v1/applications/*/receipt.pdf", paper_get_receipt, NULL},
+    {"GET", "/v1/applications/*/notice.pdf", paper_get_notice, NULL},
+    {"POST", "/v1/applications/*/issuance", paper_post_issuance, NULL},
+    {"GET", "/v1/journal/*/*", paper_get_journal, NULL},
+    {"GET", "/v1/complaints/*/ticket.pdf", paper_get_ticket, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -625,10 +625,10 @@ static void *watch(void *arg)
 }
 
 static const struct http_route routes[] = {
-    {"GET", "/v1/queue/*/*/entries/*", get_entry},
-    {"POST", "/v1/queue/*/*/entries/*/removal", post_removal},
-    {"GET", "/v1/queue/*/*/entries/*/history", get_history},
-    {NULL, NULL, NULL},
+    {"GET", "/v1/queue/*/*/entries/*", get_entry, NULL},
+    {"POST", "/v1/queue/*/*/entries/*/removal", post_removal, NULL},
+    {"GET", "/v1/queue/*/*/entries/*/history", get_history, NULL},
+    {NULL, NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)
