@@ -32,15 +32,16 @@ static const char *need_env(const char *name)
 }
 
 /* A port below the kernel's ephemeral range (32768+), so that no client
- * connection can take it between now and the service's bind; random
- * per process so that parallel tests rarely try the same one. */
+ * connection can take it between now and the service's bind. Each test
+ * process (Criterion forks one per test) draws from its own block of
+ * 20 ports chosen by its pid, handing each port out once: parallel
+ * tests and the services of one test never pick the same port. */
 static int free_port(void)
 {
-    static unsigned seed;
-    if (!seed)
-        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)time(NULL);
+    static int next;
     for (;;) {
-        int port = 20000 + (int)(rand_r(&seed) % 12000);
+        int block = (int)(getpid() % 600);
+        int port = 20000 + ((block * 20 + next++) % 12000);
         int fd = socket(AF_INET, SOCK_STREAM, 0);
         struct sockaddr_in sa = {0};
         sa.sin_family = AF_INET;
