@@ -27,25 +27,27 @@
 #define MAX_PENDING 10000
 
 static const struct pg_stmt queue_stmts[] = {
-    {"entry_by_app",
-     "SELECT number FROM queue_entry WHERE application_id = $1"},
-    {"entry_active_by_iin",
-     "SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $1"
-     " AND list = $2 AND applicant_iin = $3 AND status = 'active'"},
+    {"entry_seen",
+     "SELECT EXISTS (SELECT 1 FROM queue_entry WHERE application_id = $1),"
+     " h.number, h.accepted_seq FROM (SELECT 1) one LEFT JOIN"
+     " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $2"
+     " AND list = $3 AND applicant_iin = $4 AND status = 'active'"
+     " LIMIT 1) h ON true"},
     {"list_next",
      "INSERT INTO queue_list (authority_id, list, last_number)"
      " VALUES ($1, $2, 1) ON CONFLICT (authority_id, list)"
      " DO UPDATE SET last_number = queue_list.last_number + 1"
      " RETURNING last_number"},
-    {"entry_put",
+    {"entry_put", /* the entry with its rank, and its change-log row */
      "WITH e AS (INSERT INTO queue_entry (authority_id, list, number,"
-     " application_id, applicant_iin, accepted_seq)"
-     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1)"
-     " INSERT INTO queue_change (authority_id, list, kind, accepted_seq,"
-     " application_id) SELECT $1, $2, 'registered', $6, $4 FROM e"},
-    {"entry_registered_at",
-     "UPDATE queue_entry SET position_at_registration = $2"
-     " WHERE application_id = $1"},
+     " application_id, applicant_iin, accepted_seq,"
+     " position_at_registration) VALUES ($1, $2, $3, $4, $5, $6,"
+     " (SELECT count(*) + 1 FROM queue_entry WHERE authority_id = $1"
+     " AND list = $2 AND status = 'active' AND accepted_seq < $6))"
+     " RETURNING position_at_registration),"
+     " c AS (INSERT INTO queue_change (authority_id, list, kind,"
+     " accepted_seq, application_id) SELECT $1, $2, 'registered', $6, $4"
+     " FROM e) SELECT position_at_registration FROM e"},
     {"entry_remove",
      "SELECT o_number, o_position, o_application_id"
      " FROM queue_remove($1, $2, $3, $4, $5::date, $6)"},
@@ -131,31 +133,26 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         rc = HANDLE_POISON;
         goto out;
     }
-    const char *p1[1] = {d->application_id};
-    PGresult *r = pg_run(conn, "entry_by_app", 1, p1);
+    /* one round trip: numbered already (a replay after a crash: the
+     * number stands)? does the person hold a place in this list (a
+     * second registration keeps the number they have)? */
+    const char *p1[4] = {d->application_id, d->authority_id, d->list,
+                         d->applicant_iin};
+    PGresult *r = pg_run(conn, "entry_seen", 4, p1);
     if (!r) {
         rc = HANDLE_ERROR;
         goto out;
     }
-    bool numbered = PQntuples(r) > 0;
-    PQclear(r);
-    if (numbered) /* replayed after a crash: the number stands */
-        goto out;
-    /* a person holds one place per list: a second registration of the
-     * same citizen keeps the number they have */
-    const char *pa[3] = {d->authority_id, d->list, d->applicant_iin};
-    r = pg_run(conn, "entry_active_by_iin", 3, pa);
-    if (!r) {
-        rc = HANDLE_ERROR;
-        goto out;
-    }
-    bool holds = PQntuples(r) > 0;
+    bool numbered = PQgetvalue(r, 0, 0)[0] == 't';
+    bool holds = !PQgetisnull(r, 0, 1);
     char held_number[24] = "", held_seq[24] = "";
     if (holds) {
-        snprintf(held_number, sizeof(held_number), "%s", PQgetvalue(r, 0, 0));
-        snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 1));
+        snprintf(held_number, sizeof(held_number), "%s", PQgetvalue(r, 0, 1));
+        snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 2));
     }
     PQclear(r);
+    if (numbered)
+        goto out;
     if (holds) {
         rc = announce(conn, d, held_number, held_seq);
         goto out;
@@ -177,24 +174,7 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         rc = HANDLE_ERROR;
         goto out;
     }
-    PQclear(r);
-    const char *p4[3] = {d->authority_id, d->list, seq};
-    r = pg_run(conn, "entry_position", 3, p4);
-    if (!r) {
-        rc = HANDLE_ERROR;
-        goto out;
-    }
     uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    const char *p5[2] = {d->application_id, NULL};
-    char pos_s[24];
-    snprintf(pos_s, sizeof(pos_s), "%llu", (unsigned long long)position);
-    p5[1] = pos_s;
-    r = pg_run(conn, "entry_registered_at", 2, p5);
-    if (!r) {
-        rc = HANDLE_ERROR;
-        goto out;
-    }
     PQclear(r);
 
     Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
