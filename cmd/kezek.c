@@ -657,11 +657,10 @@ static int cmd_queue(int argc, char **argv)
         else if (strcmp(argv[i], "--date") == 0)
             on = argv[i + 1];
     }
-    static const char *const reasons[] = {"housing_provided", "moved_away",
-        "false_documents", "died", "own_request", NULL};
     kdate_t d;
-    if (argc < 4 || strcmp(argv[0], "remove") != 0 || !in_list(reason,
-        reasons) || !kdate_parse(on, &d) || !iin_valid(argv[3], NULL)) {
+    if (argc < 4 || strcmp(argv[0], "remove") != 0 ||
+        !queue_list_known(argv[2]) || !queue_removal_reason_known(reason) ||
+        !kdate_parse(on, &d) || !iin_valid(argv[3], NULL)) {
         fprintf(stderr, "usage: kezek queue remove AUTHORITY LIST IIN "
                         "--reason housing_provided|moved_away|"
                         "false_documents|died|own_request --date "

@@ -7,6 +7,30 @@
 #include <string.h>
 #include <time.h>
 
+static bool in_set(const char *s, const char *const *set)
+{
+    for (; s && *set; set++)
+        if (strcmp(s, *set) == 0)
+            return true;
+    return false;
+}
+
+bool queue_list_known(const char *list)
+{
+    static const char *const lists[] = {"wwii", "vulnerable",
+                                        "public_sector",
+                                        "emergency_dwelling", NULL};
+    return in_set(list, lists);
+}
+
+bool queue_removal_reason_known(const char *reason)
+{
+    static const char *const reasons[] = {"housing_provided", "moved_away",
+                                          "false_documents", "died",
+                                          "own_request", NULL};
+    return in_set(reason, reasons);
+}
+
 static bool pipeline_ok(redisContext *c, int n)
 {
     bool ok = true;

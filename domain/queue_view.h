@@ -13,6 +13,12 @@
 
 #include <stdint.h>
 
+/* The lists of an authority (one per category, p.6) and the reasons an
+ * entry leaves its list (p.5 lifecycle): the queue's vocabulary, shared
+ * by the queue service and the kezek tool. */
+bool queue_list_known(const char *list);
+bool queue_removal_reason_known(const char *reason);
+
 struct queue_view_entry {
     char authority_id[64];
     char list[32];

@@ -247,12 +247,7 @@ static bool entry_request(const http_req_t *req, http_resp_t *resp,
     int auth = auth_check(svc.pool, http_header(req, "Authorization"), who);
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
-    static const char *const lists[] = {"wwii", "vulnerable",
-                                        "public_sector",
-                                        "emergency_dwelling"};
-    bool list_ok = false;
-    for (int i = 0; i < 4; i++)
-        list_ok = list_ok || strcmp(list, lists[i]) == 0;
+    bool list_ok = queue_list_known(list);
     const char *citizen = http_header(req, "X-Citizen-IIN");
     if (auth < 0) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
@@ -405,10 +400,6 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                               "source", source));
 }
 
-static const char *const removal_reasons[] = {
-    "housing_provided", "moved_away", "false_documents", "died",
-    "own_request", NULL};
-
 /* POST /v1/queue/{authority}/{list}/entries/{iin}/removal — the office
  * of the authority removes an entry; those behind move up (p.5). */
 static void post_removal(void *ctx, const http_req_t *req, http_resp_t *resp)
@@ -432,11 +423,8 @@ static void post_removal(void *ctx, const http_req_t *req, http_resp_t *resp)
         goto out;
     const char *reason = json_string_value(json_object_get(body, "reason"));
     const char *on = json_string_value(json_object_get(body, "date"));
-    bool known = false;
-    for (int i = 0; reason && removal_reasons[i]; i++)
-        known = known || strcmp(reason, removal_reasons[i]) == 0;
     kdate_t d;
-    if (!known) {
+    if (!queue_removal_reason_known(reason)) {
         http_reply_error(resp, 400, "invalid_field",
                          "reason: housing_provided, moved_away, "
                          "false_documents, died or own_request",
