@@ -25,9 +25,9 @@ static bool populate(PGconn *c, long size)
     snprintf(sql, sizeof(sql),
              "DELETE FROM queue_entry WHERE authority_id = '" AUTH "';"
              "DELETE FROM queue_list WHERE authority_id = '" AUTH "';"
-             "INSERT INTO queue_list VALUES ('" AUTH "', 'wwii', %ld);"
+             "INSERT INTO queue_list VALUES ('" AUTH "', 'wwii', %ld, %ld);"
              "COPY queue_entry (authority_id, list, number, application_id,"
-             " applicant_iin, accepted_seq) FROM STDIN", size);
+             " applicant_iin, accepted_seq) FROM STDIN", size, size);
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COPY_IN) {
         fprintf(stderr, "populate: %s", PQerrorMessage(c));

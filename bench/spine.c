@@ -30,10 +30,8 @@ static enum handle_rc effect(void *ctx, PGconn *conn, const event_t *ev,
     char seq[24];
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
     const char *p[2] = {seq, ev->key};
-    PGresult *r = PQexecPrepared(conn, "bench_effect", 2, p, NULL, NULL, 0);
-    bool ok = pg_check(r);
-    PQclear(r);
-    return ok ? HANDLE_OK : HANDLE_ERROR;
+    return pg_defer(conn, "bench_effect", 2, p, NULL, NULL) ? HANDLE_OK
+                                                            : HANDLE_ERROR;
 }
 
 static const struct pg_stmt bench_stmts[] = {

@@ -22,15 +22,13 @@ struct consumer {
         *m_batch_secs, *m_e2e, *m_from_db, *m_from_bus, *m_retries;
 };
 
-static bool set_offset_params(struct consumer *c, uint64_t seq,
-                              const char *stmt)
+/* Moves the group's offset (deferred inside a pipeline). */
+static bool set_offset(struct consumer *c, uint64_t seq)
 {
     char seq_s[32];
     snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
     const char *p[2] = {c->cfg->name, seq_s};
-    PGresult *r = pg_run(c->conn, stmt, 2, p);
-    PQclear(r);
-    return r != NULL;
+    return pg_defer(c->conn, "offset_set", 2, p, NULL, NULL);
 }
 
 /* Locks the group's offset row for this transaction; false on error. */
@@ -59,6 +57,8 @@ static bool load_offset(struct consumer *c)
 
 static void rollback(struct consumer *c)
 {
+    bool drained = pg_pipe_end(c->conn); /* reads what is still owed */
+    (void)drained;
     if (!pg_lost(c->conn) && !pg_exec(c->conn, "ROLLBACK"))
         log_error("consumer.rollback", "rollback failed");
     if (c->cfg->rolled_back)
@@ -95,7 +95,7 @@ static int dead_letter(struct consumer *c, const event_t *ev,
                                  0);
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     PQclear(r);
-    if (!ok || !set_offset_params(c, ev->seq, "offset_set") ||
+    if (!ok || !set_offset(c, ev->seq) ||
         !pg_exec(c->conn, "COMMIT")) {
         rollback(c);
         return -1;
@@ -107,17 +107,51 @@ static int dead_letter(struct consumer *c, const event_t *ev,
     return 1;
 }
 
-/* Applies evs[0..n) in one transaction. Returns how many were applied
- * (offset advanced), 0 when the caller must re-read (offset moved or
- * the run is not contiguous), -1 on a lost connection. */
+static int process(struct consumer *c, const event_t *evs, int n);
+
+/* After evs[0..n) failed as one batch (rc, why): a lost connection or a
+ * transient failure is retried by the caller; otherwise the culprit is
+ * found by replaying one event at a time and sent to dead_letter. */
+static int isolate(struct consumer *c, const event_t *evs, int n,
+                   enum handle_rc rc, const char *why)
+{
+    if (pg_lost(c->conn) || (rc == HANDLE_ERROR && pg_transient_failure()))
+        return -1;
+    if (n > 1) {
+        metric_inc(c->m_retries);
+        int done = 0;
+        for (int k = 0; k < n; k++) {
+            int r = process(c, &evs[k], 1);
+            if (r <= 0)
+                return done ? done : r;
+            done += r;
+        }
+        return done;
+    }
+    char msg[256];
+    if (rc == HANDLE_ERROR)
+        snprintf(msg, sizeof(msg), "handler failed: %s",
+                 pg_last_error()[0] ? pg_last_error() : "not an SQL error");
+    else
+        snprintf(msg, sizeof(msg), "%s",
+                 why[0] ? why : "rejected by handler");
+    return dead_letter(c, &evs[0], msg);
+}
+
+/* Applies evs[0..n) in one transaction, pipelined: the handlers' writes
+ * travel with their next read or with the commit, so a batch costs a
+ * round trip per read plus two. Returns how many were applied (offset
+ * advanced), 0 when the caller must re-read (offset moved or the run is
+ * not contiguous), -1 on a lost connection. */
 static int process(struct consumer *c, const event_t *evs, int n)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     uint64_t db_off;
-    if (!pg_exec(c->conn, "BEGIN"))
+    pg_clear_state();
+    if (!pg_pipe_begin(c->conn))
         return -1;
-    if (!lock_offset(c, &db_off)) {
+    if (!pg_defer_exec(c->conn, "BEGIN") || !lock_offset(c, &db_off)) {
         rollback(c);
         return -1;
     }
@@ -146,30 +180,13 @@ static int process(struct consumer *c, const event_t *evs, int n)
         if (rc == HANDLE_OK)
             continue;
         rollback(c);
-        if (pg_lost(c->conn) ||
-            (rc == HANDLE_ERROR && pg_transient_failure()))
-            return -1;
-        if (n > 1) { /* find the culprit one event at a time */
-            metric_inc(c->m_retries);
-            int done = 0;
-            for (int k = 0; k < n; k++) {
-                int r = process(c, &evs[k], 1);
-                if (r <= 0)
-                    return done ? done : r;
-                done += r;
-            }
-            return done;
-        }
-        if (rc == HANDLE_ERROR)
-            snprintf(why, sizeof(why), "handler failed: %s",
-                     pg_last_error()[0] ? pg_last_error()
-                                        : "not an SQL error");
-        return dead_letter(c, ev, why[0] ? why : "rejected by handler");
+        return isolate(c, evs, n, rc, why);
     }
-    if (!set_offset_params(c, c->offset + (uint64_t)n, "offset_set") ||
-        !pg_exec(c->conn, "COMMIT")) {
+    /* a deferred write that failed shows here, as the handler's error */
+    if (!set_offset(c, c->offset + (uint64_t)n) ||
+        !pg_defer_exec(c->conn, "COMMIT") || !pg_pipe_end(c->conn)) {
         rollback(c);
-        return -1;
+        return isolate(c, evs, n, HANDLE_ERROR, "");
     }
     c->offset += (uint64_t)n;
     if (c->cfg->committed)

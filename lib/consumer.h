@@ -27,8 +27,12 @@ struct consumer_cfg {
     const char *bus_endpoints; /* comma-separated; NULL: poll only */
     int batch_size;
     int idle_poll_ms;          /* read event_log when the bus is quiet */
-    /* Writes the effects of ev inside the open transaction. On
-     * HANDLE_POISON, why says what is wrong (no personal data). */
+    /* Writes the effects of ev inside the open transaction. conn is in
+     * pipeline mode (pg.h): use pg_run/pg_run_bin for reads, pg_defer
+     * for writes whose answer is not needed (their failure shows at the
+     * commit and is traced to its event like any other), never the
+     * synchronous PQexec*. On HANDLE_POISON, why says what is wrong (no
+     * personal data). */
     enum handle_rc (*handle)(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen);
     /* After a batch committed (Redis writes etc.), or rolled back. */

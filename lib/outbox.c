@@ -13,10 +13,9 @@
 
 const struct pg_stmt spine_stmts[] = {
     {"outbox_add",
-     "WITH ins AS (INSERT INTO event_outbox (event_id, type, key, producer,"
-     " schema_version, occurred_at_us, payload)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id)"
-     " SELECT pg_notify('kezek_outbox', '') FROM ins"},
+     "WITH ins AS (" OUTBOX_INSERT_FROM("$1, $2, $3, $4, $5, $6, $7",
+                                       "(SELECT 1) one") ")"
+     " " OUTBOX_DOORBELL("ins")},
     {"outbox_fetch",
      "SELECT " EVENT_COLUMNS " FROM event_log WHERE seq > $1"
      " ORDER BY seq LIMIT $2"},
@@ -50,38 +49,58 @@ const struct pg_stmt spine_stmts[] = {
     {NULL, NULL},
 };
 
+/* Fills o's parameters for payload (kept by the caller). */
+static void row_params(struct outbox_row *o, const char *producer, int type,
+                       const char *key, const uint8_t *payload, size_t len)
+{
+    event_new_id(o->id);
+    snprintf(o->type_s, sizeof(o->type_s), "%d", type);
+    snprintf(o->ver_s, sizeof(o->ver_s), "%d", KEZEK_SCHEMA_VERSION);
+    snprintf(o->at_s, sizeof(o->at_s), "%lld", (long long)now_us());
+    const char *p[7] = {o->id, o->type_s, key, producer, o->ver_s, o->at_s,
+                        payload ? (const char *)payload : ""};
+    memcpy(o->params, p, sizeof(p));
+    memset(o->lens, 0, sizeof(o->lens));
+    memset(o->fmts, 0, sizeof(o->fmts));
+    o->lens[6] = (int)len;
+    o->fmts[6] = 1;
+}
+
 bool outbox_add(PGconn *conn, const char *producer, int type,
                 const char *key, const uint8_t *payload, size_t len)
 {
-    char id[33], type_s[16], ver_s[16], at_s[32];
-    event_new_id(id);
-    snprintf(type_s, sizeof(type_s), "%d", type);
-    snprintf(ver_s, sizeof(ver_s), "%d", KEZEK_SCHEMA_VERSION);
-    snprintf(at_s, sizeof(at_s), "%lld", (long long)now_us());
-    const char *p[7] = {id, type_s, key, producer, ver_s, at_s,
-                        (const char *)payload};
-    int lens[7] = {0, 0, 0, 0, 0, 0, (int)len};
-    int fmts[7] = {0, 0, 0, 0, 0, 0, 1};
-    if (!payload)
-        p[6] = "";
-    PGresult *r = PQexecPrepared(conn, "outbox_add", 7, p, lens, fmts, 0);
-    bool ok = pg_check(r);
-    if (!ok)
-        log_error("outbox.add", "%s", pg_last_error());
-    PQclear(r);
-    return ok;
+    struct outbox_row o = {0};
+    row_params(&o, producer, type, key, payload, len);
+    /* in a pipelined unit of work this costs no round trip */
+    return pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+}
+
+bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
+                     const char *key, const ProtobufCMessage *msg)
+{
+    memset(o, 0, sizeof(*o));
+    size_t len = protobuf_c_message_get_packed_size(msg);
+    o->payload = malloc(len ? len : 1);
+    if (!o->payload)
+        return false;
+    protobuf_c_message_pack(msg, o->payload);
+    row_params(o, producer, type, key, o->payload, len);
+    return true;
+}
+
+void outbox_row_free(struct outbox_row *o)
+{
+    free(o->payload);
+    o->payload = NULL;
 }
 
 bool outbox_add_msg(PGconn *conn, const char *producer, int type,
                     const char *key, const ProtobufCMessage *msg)
 {
-    size_t len = protobuf_c_message_get_packed_size(msg);
-    uint8_t *buf = malloc(len ? len : 1);
-    if (!buf)
-        return false;
-    protobuf_c_message_pack(msg, buf);
-    bool ok = outbox_add(conn, producer, type, key, buf, len);
-    free(buf);
+    struct outbox_row o;
+    bool ok = outbox_row_init(&o, producer, type, key, msg) &&
+              pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+    outbox_row_free(&o);
     return ok;
 }
 

@@ -14,10 +14,37 @@
 extern const struct pg_stmt spine_stmts[];
 
 /* Queues an event of type for key with payload; also rings the relay's
- * doorbell (NOTIFY, delivered at commit). False on SQL error. */
+ * doorbell (NOTIFY, delivered at commit). False on SQL error — inside a
+ * pipeline (pg_pipe_begin) the error shows at pg_pipe_end instead. */
 bool outbox_add(PGconn *conn, const char *producer, int type,
                 const char *key, const uint8_t *payload, size_t len)
     __attribute__((warn_unused_result));
+
+/* An outbox row as seven statement parameters, for a statement that
+ * queues its event only when its own write happened (an INSERT … ON
+ * CONFLICT DO NOTHING whose RETURNING feeds OUTBOX_INSERT_FROM), so
+ * that it needs no answer and can be deferred (pg_defer). */
+struct outbox_row {
+    char id[33], type_s[16], ver_s[16], at_s[32];
+    uint8_t *payload;
+    const char *params[7];
+    int lens[7], fmts[7];
+};
+#define OUTBOX_COLUMNS \
+    "event_id, type, key, producer, schema_version, occurred_at_us, payload"
+/* The conditional insert: params are the row's seven placeholders
+ * ("$10, $11, …"), from a CTE or table expression with a row when the
+ * event is due; the relay's doorbell is rung by the caller's statement
+ * (OUTBOX_DOORBELL). */
+#define OUTBOX_INSERT_FROM(params, from) \
+    "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT " params \
+    " FROM " from " RETURNING 1"
+#define OUTBOX_DOORBELL(cte) "SELECT pg_notify('kezek_outbox', '') FROM " cte
+/* false when out of memory; outbox_row_free releases it either way */
+bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
+                     const char *key, const ProtobufCMessage *msg)
+    __attribute__((warn_unused_result));
+void outbox_row_free(struct outbox_row *o);
 
 /* Packs a protobuf-c message and queues it. */
 bool outbox_add_msg(PGconn *conn, const char *producer, int type,

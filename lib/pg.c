@@ -123,8 +123,164 @@ bool pg_transient_failure(void)
            strncmp(last_sqlstate, "57", 2) == 0;
 }
 
+/* The open pipeline of this thread: its connection, how many results
+ * it still owes, and whether one of them failed already. */
+static _Thread_local struct {
+    PGconn *conn;
+    int pending;
+    bool failed;
+} pipe_;
+
+static bool in_pipe(PGconn *conn)
+{
+    return conn && pipe_.conn == conn;
+}
+
+/* Reads one statement's result in a pipeline (and the NULL after it).
+ * Returns it when it succeeded and keep, else clears it; *ok false on
+ * failure (the first failure is remembered and logged). */
+static PGresult *pipe_result(PGconn *conn, const char *what, bool keep,
+                             bool *ok)
+{
+    PGresult *r = PQgetResult(conn);
+    if (!r) { /* out of step with the server: give up the connection */
+        pipe_.failed = true;
+        *ok = false;
+        snprintf(last_sqlstate, sizeof(last_sqlstate), "08000");
+        snprintf(last_message, sizeof(last_message),
+                 "08000 pipeline out of step");
+        return NULL;
+    }
+    ExecStatusType st = PQresultStatus(r);
+    bool good = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!good) {
+        *ok = false;
+        if (st != PGRES_PIPELINE_ABORTED) {
+            remember_state(r);
+            log_error("pg.pipe", "%s: %s", what, PQresultErrorMessage(r));
+        }
+        pipe_.failed = true;
+    }
+    PGresult *end;
+    while ((end = PQgetResult(conn)) != NULL) /* NULL ends each result */
+        PQclear(end);
+    if (good && keep)
+        return r;
+    PQclear(r);
+    return NULL;
+}
+
+/* Flushes the pipeline and reads the results owed before the last
+ * statement sent; false when one of them failed. */
+static bool pipe_catch_up(PGconn *conn, int before_last)
+{
+    bool ok = !pipe_.failed;
+    if (PQsendFlushRequest(conn) != 1 || PQflush(conn) != 0)
+        ok = false;
+    while (pipe_.pending > before_last) {
+        pipe_.pending--;
+        pipe_result(conn, "deferred statement", false, &ok);
+    }
+    return ok;
+}
+
+bool pg_pipe_begin(PGconn *conn)
+{
+    if (PQenterPipelineMode(conn) != 1)
+        return false;
+    pipe_.conn = conn;
+    pipe_.pending = 0;
+    pipe_.failed = false;
+    return true;
+}
+
+bool pg_defer(PGconn *conn, const char *stmt, int n,
+              const char *const *params, const int *lens, const int *fmts)
+{
+    if (!in_pipe(conn)) {
+        PGresult *r = pg_run_bin(conn, stmt, n, params, lens, fmts, 0);
+        PQclear(r);
+        return r != NULL;
+    }
+    if (PQsendQueryPrepared(conn, stmt, n, params, lens, fmts, 0) != 1) {
+        pipe_.failed = true;
+        log_error("pg.defer", "%s: %s", stmt, PQerrorMessage(conn));
+        return false;
+    }
+    pipe_.pending++;
+    return true;
+}
+
+bool pg_defer_exec(PGconn *conn, const char *sql)
+{
+    if (!in_pipe(conn))
+        return pg_exec(conn, sql);
+    if (PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        pipe_.failed = true;
+        log_error("pg.defer", "%.60s: %s", sql, PQerrorMessage(conn));
+        return false;
+    }
+    pipe_.pending++;
+    return true;
+}
+
+/* Sends one more statement in the pipeline and returns its result. */
+static PGresult *pipe_run(PGconn *conn, const char *stmt, const char *sql,
+                          int n, const char *const *params, const int *lens,
+                          const int *fmts, int result_fmt)
+{
+    int sent = stmt ? PQsendQueryPrepared(conn, stmt, n, params, lens, fmts,
+                                          result_fmt)
+                    : PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL,
+                                        NULL, result_fmt);
+    if (sent != 1) {
+        pipe_.failed = true;
+        log_error("pg.pipe", "%s: %s", stmt ? stmt : sql,
+                  PQerrorMessage(conn));
+        return NULL;
+    }
+    pipe_.pending++;
+    bool ok = pipe_catch_up(conn, 1);
+    pipe_.pending--;
+    PGresult *r = pipe_result(conn, stmt ? stmt : sql, true, &ok);
+    if (!ok) {
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+bool pg_pipe_end(PGconn *conn)
+{
+    if (!in_pipe(conn))
+        return true;
+    bool ok = !pipe_.failed;
+    if (PQpipelineSync(conn) != 1)
+        ok = false;
+    while (pipe_.pending > 0) {
+        pipe_.pending--;
+        pipe_result(conn, "deferred statement", false, &ok);
+    }
+    PGresult *r = PQgetResult(conn);
+    if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+        ok = false;
+    PQclear(r);
+    pipe_.conn = NULL;
+    if (PQexitPipelineMode(conn) != 1) {
+        log_error("pg.pipe", "cannot leave pipeline mode: %s",
+                  PQerrorMessage(conn));
+        ok = false;
+    }
+    return ok;
+}
+
 bool pg_exec(PGconn *conn, const char *sql)
 {
+    if (in_pipe(conn)) {
+        PGresult *r = pipe_run(conn, NULL, sql, 0, NULL, NULL, NULL, 0);
+        PQclear(r);
+        return r != NULL;
+    }
     PGresult *r = PQexec(conn, sql);
     ExecStatusType st = PQresultStatus(r);
     bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
@@ -136,10 +292,15 @@ bool pg_exec(PGconn *conn, const char *sql)
     return ok;
 }
 
-PGresult *pg_run(PGconn *conn, const char *stmt, int n,
-                 const char *const *params)
+PGresult *pg_run_bin(PGconn *conn, const char *stmt, int n,
+                     const char *const *params, const int *lens,
+                     const int *fmts, int result_fmt)
 {
-    PGresult *r = PQexecPrepared(conn, stmt, n, params, NULL, NULL, 0);
+    if (in_pipe(conn))
+        return pipe_run(conn, stmt, NULL, n, params, lens, fmts,
+                        result_fmt);
+    PGresult *r = PQexecPrepared(conn, stmt, n, params, lens, fmts,
+                                 result_fmt);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return r;
@@ -147,6 +308,12 @@ PGresult *pg_run(PGconn *conn, const char *stmt, int n,
     log_error("pg.run", "%s: %s", stmt, PQresultErrorMessage(r));
     PQclear(r);
     return NULL;
+}
+
+PGresult *pg_run(PGconn *conn, const char *stmt, int n,
+                 const char *const *params)
+{
+    return pg_run_bin(conn, stmt, n, params, NULL, NULL, 0);
 }
 
 bool pg_lost(PGconn *conn)

@@ -47,6 +47,38 @@ bool pg_exec(PGconn *conn, const char *sql)
 PGresult *pg_run(PGconn *conn, const char *stmt, int n,
                  const char *const *params)
     __attribute__((warn_unused_result));
+/* pg_run with parameter lengths/formats (binary parameters) and the
+ * result format (0 text, 1 binary); lens and fmts may be NULL. */
+PGresult *pg_run_bin(PGconn *conn, const char *stmt, int n,
+                     const char *const *params, const int *lens,
+                     const int *fmts, int result_fmt)
+    __attribute__((warn_unused_result));
+
+/* Pipelining (libpq pipeline mode) for a unit of work of this thread.
+ *
+ * Between pg_pipe_begin and pg_pipe_end, pg_defer only sends (its
+ * result is checked later), while pg_run/pg_exec send, flush and read
+ * every result up to their own, so order is kept and a read sees every
+ * write before it. Statements the caller does not need an answer from
+ * therefore cost no round trip of their own: a unit of work costs one
+ * round trip per read, plus one. Outside a pipeline pg_defer executes
+ * at once. Results stay small (command tags), so the socket buffers
+ * cannot fill up both ways; keep units bounded (a consumer batch). */
+bool pg_pipe_begin(PGconn *conn) __attribute__((warn_unused_result));
+/* Sends a statement whose result only needs to be OK; false when it
+ * could not be sent (or, outside a pipeline, failed). */
+bool pg_defer(PGconn *conn, const char *stmt, int n,
+              const char *const *params, const int *lens, const int *fmts)
+    __attribute__((warn_unused_result));
+/* pg_defer for a statement without parameters (BEGIN, COMMIT). */
+bool pg_defer_exec(PGconn *conn, const char *sql)
+    __attribute__((warn_unused_result));
+/* Syncs, reads every outstanding result and leaves pipeline mode; true
+ * when every statement since pg_pipe_begin succeeded. Without an open
+ * pipeline: true. After false the transaction (if any) is aborted and
+ * needs ROLLBACK. */
+bool pg_pipe_end(PGconn *conn) __attribute__((warn_unused_result));
+
 /* True when the last failed pg_run/pg_exec/pg_check of this thread
  * failed for a reason worth retrying (connection, deadlock, shutdown). */
 bool pg_transient_failure(void);

@@ -277,7 +277,7 @@ Test(queue, large_list_rebuilds_and_verifies, .timeout = 120)
     tk_env_init(&env);
     PGconn *c = tk_db(&env);
     cr_assert_eq(PQresultStatus(PQexec(c,
-        "INSERT INTO queue_list VALUES ('a-01-02', 'wwii', 100000);"
+        "INSERT INTO queue_list VALUES ('a-01-02', 'wwii', 100000, 100000);"
         "INSERT INTO queue_entry (authority_id, list, number,"
         " application_id, applicant_iin, accepted_seq)"
         " SELECT 'a-01-02', 'wwii', i, 'big-' || i, lpad(i::text, 12, '0'),"

@@ -104,14 +104,18 @@ static enum handle_rc record(void *ctx, PGconn *conn, const event_t *ev,
     char seq[24];
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)ev->seq);
     const char *p[2] = {seq, ev->key};
-    PGresult *r = PQexecParams(conn, "INSERT INTO effect VALUES ($1, $2)", 2,
-                               NULL, p, NULL, NULL, 0);
-    bool ok = pg_check(r);
-    PQclear(r);
+    /* deferred: a failure shows at the batch's commit, and the consumer
+     * must still find the culprit */
+    bool ok = pg_defer(conn, "effect_put", 2, p, NULL, NULL);
     if (crash_at && (int)ev->seq == crash_at)
         _exit(9); /* die with the batch open: as kill -9 would */
     return ok ? HANDLE_OK : HANDLE_ERROR;
 }
+
+static const struct pg_stmt test_stmts[] = {
+    {"effect_put", "INSERT INTO effect VALUES ($1, $2)"},
+    {NULL, NULL},
+};
 
 struct runner {
     struct consumer_cfg cfg;
@@ -135,6 +139,7 @@ static void start_consumer(struct runner *r, const char *bus, int batch)
     r->cfg.batch_size = batch;
     r->cfg.idle_poll_ms = 20;
     r->cfg.handle = record;
+    r->cfg.stmts = test_stmts;
     pthread_create(&r->t, NULL, run, r);
 }
 

@@ -182,8 +182,8 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
                             seq_s, (const char *)payload, due_s};
         int lens[6] = {0, 0, 0, 0, (int)len, 0};
         int fmts[6] = {0, 0, 0, 0, 1, 0};
-        PGresult *r = PQexecPrepared(conn, "park", 6, p, lens, fmts, 0);
-        bool ok = pg_check(r);
+        PGresult *r = pg_run_bin(conn, "park", 6, p, lens, fmts, 0);
+        bool ok = r != NULL;
         bool fresh = ok && strcmp(PQcmdTuples(r), "1") == 0;
         PQclear(r);
         if (ok && fresh && !emit(conn, a, seq, iin, email, &d))

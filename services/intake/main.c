@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "refname.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -152,29 +153,27 @@ static int replay_key(PGconn *c, const principal_t *who, const char *key,
 }
 
 /* Stores the application, its key and its event in one transaction.
- * true when committed; false with resp set otherwise. */
+ * true when committed; false with resp set otherwise.
+ *
+ * Two round trips: the receipt number, then the three writes pipelined
+ * in one implicit transaction that the sync commits (all or nothing; a
+ * concurrent request with the same key fails on the key's primary key
+ * and is answered as a replay by the caller). */
 static bool store(PGconn *c, const principal_t *who, const char *key,
                   const char *sha, struct application *app,
                   http_resp_t *resp)
 {
-    const char *ap[1] = {app->authority_id};
-    PGresult *r = pg_run(c, "authority_name", 1, ap);
-    if (!r || PQntuples(r) != 1) {
-        PQclear(r);
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-        return false;
-    }
-    char authority_name[512];
-    snprintf(authority_name, sizeof(authority_name), "%s",
-             PQgetvalue(r, 0, 0));
-    PQclear(r);
-
-    if (!pg_exec(c, "BEGIN"))
+    char authority_name[512], centre_name[512] = "";
+    if (refname_get(c, "authority_name", app->authority_id, authority_name,
+                    sizeof(authority_name)) <= 0 ||
+        (who->kind == PRINCIPAL_CENTRE &&
+         refname_get(c, "centre_name", who->id, centre_name,
+                     sizeof(centre_name)) < 0))
         goto unavailable;
-    r = pg_run(c, "receipt_next", 0, NULL);
+    /* a number skipped by a failed store is a gap, as after a rollback */
+    PGresult *r = pg_run(c, "receipt_next", 0, NULL);
     if (!r)
-        goto rollback;
+        goto unavailable;
     int64_t now = now_us();
     kdate_t today = almaty_date(now / 1000000);
     char id[33], number[96], due[11], internal[11], at[32];
@@ -182,15 +181,6 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
     snprintf(number, sizeof(number), "%04d-%s-%08lld", today.year,
              app->authority_id, atoll(PQgetvalue(r, 0, 0)));
     PQclear(r);
-    char centre_name[512] = "";
-    if (who->kind == PRINCIPAL_CENTRE) {
-        const char *cp[1] = {who->id};
-        PGresult *cr = pg_run(c, "centre_name", 1, cp);
-        if (cr && PQntuples(cr) == 1 && !PQgetisnull(cr, 0, 0))
-            snprintf(centre_name, sizeof(centre_name), "%s",
-                     PQgetvalue(cr, 0, 0));
-        PQclear(cr);
-    }
     json_t *receipt = build_receipt(app, who, number, now / 1000000,
                                     authority_name,
                                     centre_name[0] ? centre_name : NULL,
@@ -204,45 +194,38 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
     const char *ip[13] = {id, number, app->authority_id, app->settlement_id,
                           channel, who->text, app->category, app->iin, at,
                           due, internal, body_s, receipt_s};
-    r = pg_run(c, "app_insert", 13, ip);
-    bool ok = r != NULL;
-    PQclear(r);
+    const char *kp[4] = {who->text, key, sha, id};
+    Kezek__ApplicationAccepted ev = KEZEK__APPLICATION_ACCEPTED__INIT;
+    ev.application_id = id;
+    ev.authority_id = app->authority_id;
+    ev.settlement_id = (char *)app->settlement_id;
+    ev.category = (char *)app->category;
+    ev.channel = (char *)channel;
+    ev.accepted_at_us = now;
+    ev.result_due = due;
+    ev.application_json = body_s;
+    ev.receipt_json = receipt_s;
+    ev.principal = (char *)who->text;
+    bool ok = pg_pipe_begin(c);
     if (ok) {
-        const char *kp[4] = {who->text, key, sha, id};
-        r = pg_run(c, "idem_put", 4, kp);
-        ok = r && strcmp(PQcmdTuples(r), "1") == 0;
-        PQclear(r);
-    }
-    if (ok) {
-        Kezek__ApplicationAccepted ev = KEZEK__APPLICATION_ACCEPTED__INIT;
-        ev.application_id = id;
-        ev.authority_id = app->authority_id;
-        ev.settlement_id = (char *)app->settlement_id;
-        ev.category = (char *)app->category;
-        ev.channel = (char *)channel;
-        ev.accepted_at_us = now;
-        ev.result_due = due;
-        ev.application_json = body_s;
-        ev.receipt_json = receipt_s;
-        ev.principal = (char *)who->text;
-        ok = outbox_add_msg(c, PRODUCER,
+        ok = pg_defer(c, "app_insert", 13, ip, NULL, NULL) &&
+             pg_defer(c, "idem_put", 4, kp, NULL, NULL) &&
+             outbox_add_msg(c, PRODUCER,
                             KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED, id,
                             &ev.base);
+        ok = pg_pipe_end(c) && ok;
     }
     free(body_s);
     free(receipt_s);
-    if (!ok || !pg_exec(c, "COMMIT")) {
+    if (!ok) {
         json_decref(receipt);
-        goto rollback;
+        goto unavailable;
     }
     reply_accepted(resp, 202, id, receipt);
     json_decref(receipt);
     metric_inc(m_accepted);
     log_info("application.accepted", "application %s accepted", id);
     return true;
-rollback:
-    if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
-        log_error("intake.rollback", "rollback failed");
 unavailable:
     if (!resp->status)
         http_reply_error(resp, 503, "unavailable",

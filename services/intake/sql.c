@@ -12,8 +12,9 @@ const struct pg_stmt intake_stmts[] = {
      " JOIN application a ON a.id = k.application_id"
      " WHERE k.principal = $1 AND k.key = $2"},
     {"idem_put",
+     /* a second use of the key fails, and with it the whole store */
      "INSERT INTO idempotency_key (principal, key, body_sha256,"
-     " application_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING"},
+     " application_id) VALUES ($1, $2, $3, $4)"},
     {"receipt_next", "SELECT nextval('receipt_number_seq')"},
     {"app_insert",
      "INSERT INTO application (id, receipt_number, authority_id,"

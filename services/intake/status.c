@@ -9,14 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Deferred: the consumer's pipeline carries it with the commit. */
 static enum handle_rc run(PGconn *conn, const char *stmt, int n,
                           const char *const *p)
 {
-    PGresult *r = pg_run(conn, stmt, n, p);
-    if (!r)
-        return HANDLE_ERROR;
-    PQclear(r);
-    return HANDLE_OK;
+    return pg_defer(conn, stmt, n, p, NULL, NULL) ? HANDLE_OK
+                                                  : HANDLE_ERROR;
 }
 
 static enum handle_rc on_decision(PGconn *conn, const event_t *ev,

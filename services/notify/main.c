@@ -19,6 +19,7 @@
 #include "outbox.h"
 #include "paper_api.h"
 #include "reasons.h"
+#include "refname.h"
 #include "service.h"
 
 #include <curl/curl.h>
@@ -45,8 +46,12 @@ static const struct pg_stmt notify_stmts[] = {
      " WHERE $4 <> 'receipt'),"
      " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
-     " ON k.application_id = $2 WHERE $4 <> 'receipt')"
-     " SELECT count(*) FROM n"},
+     " ON k.application_id = $2 WHERE $4 <> 'receipt'),"
+     /* NoticeDelivered (cabinet) for a result written now, so that the
+      * statement needs no answer and travels in the pipeline */
+     " o AS (" OUTBOX_INSERT_FROM("$10, $11, $12, $13, $14, $15, $16",
+                                  "n WHERE $4 <> 'receipt'") ")"
+     " " OUTBOX_DOORBELL("o")},
     {"contact_put",
      "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
      " ON CONFLICT DO NOTHING"},
@@ -95,6 +100,21 @@ static struct {
 static int nkeys;
 static const char *keys_dir, *smtp_url, *smtp_from;
 static metric_t *m_notices, *m_mail_sent, *m_mail_retry, *m_mail_failed;
+/* results issued in the open batch (counted when it commits) */
+static uint64_t batch_notices;
+
+static void batch_committed(void *ctx)
+{
+    (void)ctx;
+    metric_add(m_notices, batch_notices);
+    batch_notices = 0;
+}
+
+static void batch_rolled_back(void *ctx)
+{
+    (void)ctx;
+    batch_notices = 0;
+}
 
 /* The authority's own key when keys_dir holds one, else the default. */
 static const struct signer *key_for(const char *authority)
@@ -117,41 +137,24 @@ static const struct signer *key_for(const char *authority)
 /* The authority's name (appendix 1), remembered: the consumer thread
  * asks for it for every notice. False when Postgres failed (the
  * transaction is then aborted: the caller returns HANDLE_ERROR). */
+/* The authority's name for a notice (its id when unknown); false on
+ * SQL error. */
 static bool authority_name(PGconn *conn, const char *id, char *out,
                            size_t len)
 {
-    static struct {
-        char id[64];
-        char name[512];
-    } cache[256];
-    static int ncache;
-    for (int i = 0; i < ncache; i++) {
-        if (strcmp(cache[i].id, id) == 0) {
-            snprintf(out, len, "%s", cache[i].name);
-            return true;
-        }
-    }
-    const char *p[1] = {id};
-    PGresult *r = pg_run(conn, "authority_name", 1, p);
-    if (!r)
-        return false;
-    bool found = PQntuples(r) == 1;
-    snprintf(out, len, "%s", found ? PQgetvalue(r, 0, 0) : id);
-    PQclear(r);
-    if (found && ncache < 256 && strlen(id) < sizeof(cache[0].id)) {
-        snprintf(cache[ncache].id, sizeof(cache[0].id), "%s", id);
-        snprintf(cache[ncache].name, sizeof(cache[0].name), "%s", out);
-        ncache++;
-    }
-    return true;
+    int rc = refname_get(conn, "authority_name", id, out, len);
+    if (rc == 0)
+        snprintf(out, len, "%s", id);
+    return rc >= 0;
 }
 
+/* Deferred: the consumer's pipeline carries it with the next read or
+ * the commit. */
 static enum handle_rc run(PGconn *conn, const char *stmt, int n,
                           const char *const *p)
 {
-    PGresult *r = pg_run(conn, stmt, n, p);
-    PQclear(r);
-    return r ? HANDLE_OK : HANDLE_ERROR;
+    return pg_defer(conn, stmt, n, p, NULL, NULL) ? HANDLE_OK
+                                                  : HANDLE_ERROR;
 }
 
 /* Stores the notice for (application, kind) once, in the cabinet, queues
@@ -170,27 +173,31 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     char id[80], at[32];
     snprintf(id, sizeof(id), "%s-%s", application_id, kind);
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
-    const char *p[9] = {id, application_id, iin, kind, at, canonical,
-                        canonical, sig, key->key_id};
-    PGresult *r = pg_run(conn, "notice_put", 9, p);
-    free(canonical);
-    if (!r)
-        return HANDLE_ERROR;
-    bool fresh = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
-    PQclear(r);
-    /* the receipt is kept for printing (p.14), not delivered */
-    if (!fresh || strcmp(kind, "receipt") == 0)
-        return HANDLE_OK;
     Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
     n.application_id = (char *)application_id;
     n.notice_id = id;
     n.kind = (char *)kind;
     n.channel = "cabinet";
     n.delivered_at_us = now;
-    if (!outbox_add_msg(conn, PRODUCER, KEZEK__EVENT_TYPE__NOTICE_DELIVERED,
-                        application_id, &n.base))
+    struct outbox_row o;
+    bool ok = outbox_row_init(&o, PRODUCER,
+                              KEZEK__EVENT_TYPE__NOTICE_DELIVERED,
+                              application_id, &n.base);
+    if (ok) {
+        const char *p[16] = {id, application_id, iin, kind, at, canonical,
+                             canonical, sig, key->key_id};
+        int lens[16] = {0}, fmts[16] = {0};
+        memcpy(p + 9, o.params, sizeof(o.params));
+        memcpy(lens + 9, o.lens, sizeof(o.lens));
+        memcpy(fmts + 9, o.fmts, sizeof(o.fmts));
+        ok = pg_defer(conn, "notice_put", 16, p, lens, fmts);
+    }
+    outbox_row_free(&o);
+    free(canonical);
+    if (!ok)
         return HANDLE_ERROR;
-    metric_inc(m_notices);
+    if (strcmp(kind, "receipt") != 0) /* kept for printing (p.14) */
+        batch_notices++;
     return HANDLE_OK;
 }
 
@@ -659,6 +666,7 @@ int main(int argc, char **argv)
         .name = "notify", .conninfo = svc.conninfo, .stmts = notify_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
         .idle_poll_ms = 250, .handle = deliver,
+        .committed = batch_committed, .rolled_back = batch_rolled_back,
     };
     rc = consumer_run(&cc, &service_stop);
     service_stop = 1;

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "paper.h"
+#include "refname.h"
 #include "service.h"
 
 #include <stdio.h>
@@ -67,14 +68,6 @@ static PGconn *paper_request(service_t *svc, const http_req_t *req,
     return c;
 }
 
-static void authority_name(PGconn *c, const char *id, char *out, size_t n)
-{
-    const char *p[1] = {id};
-    PGresult *r = pg_run(c, "authority_name", 1, p);
-    snprintf(out, n, "%s", r && PQntuples(r) ? PQgetvalue(r, 0, 0) : id);
-    PQclear(r);
-}
-
 /* Renders the newest notice of one of kinds as a PDF reply. */
 static void render(service_t *svc, const http_req_t *req, http_resp_t *resp,
                    const char *kinds)
@@ -106,7 +99,9 @@ static void render(service_t *svc, const http_req_t *req, http_resp_t *resp,
         char qr[512], name[512], err[256];
         paper_qr_payload(PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 3),
                          PQgetvalue(r, 0, 2), qr, sizeof(qr));
-        authority_name(c, access[0], name, sizeof(name));
+        if (refname_get(c, "authority_name", access[0], name,
+                        sizeof(name)) <= 0)
+            snprintf(name, sizeof(name), "%s", access[0]);
         /* the receipt document wraps the p.14 receipt object */
         json_t *body = pk == PAPER_RECEIPT ? json_object_get(doc, "receipt")
                                            : doc;

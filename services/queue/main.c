@@ -33,18 +33,20 @@ static const struct pg_stmt queue_stmts[] = {
      " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $2"
      " AND list = $3 AND applicant_iin = $4 AND status = 'active'"
      " LIMIT 1) h ON true"},
-    {"list_next",
-     "INSERT INTO queue_list (authority_id, list, last_number)"
-     " VALUES ($1, $2, 1) ON CONFLICT (authority_id, list)"
-     " DO UPDATE SET last_number = queue_list.last_number + 1"
-     " RETURNING last_number"},
-    {"entry_put", /* the entry with its rank, and its change-log row */
+    {"list_next", /* the number, and the active count with it */
+     "INSERT INTO queue_list (authority_id, list, last_number, active)"
+     " VALUES ($1, $2, 1, 1) ON CONFLICT (authority_id, list)"
+     " DO UPDATE SET last_number = queue_list.last_number + 1,"
+     " active = queue_list.active + 1 RETURNING last_number, active"},
+    {"entry_put", /* the entry with its rank, and its change-log row; */
+     /* the rank counts only the entries accepted after it ($7: the
+      * active count including it), usually none */
      "WITH e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
      " position_at_registration) VALUES ($1, $2, $3, $4, $5, $6,"
-     " (SELECT count(*) + 1 FROM queue_entry WHERE authority_id = $1"
-     " AND list = $2 AND status = 'active' AND accepted_seq < $6))"
-     " RETURNING position_at_registration),"
+     " $7::bigint - (SELECT count(*) FROM queue_entry WHERE"
+     " authority_id = $1 AND list = $2 AND status = 'active'"
+     " AND accepted_seq > $6)) RETURNING position_at_registration),"
      " c AS (INSERT INTO queue_change (authority_id, list, kind,"
      " accepted_seq, application_id) SELECT $1, $2, 'registered', $6, $4"
      " FROM e) SELECT position_at_registration FROM e"},
@@ -163,13 +165,14 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         rc = HANDLE_ERROR;
         goto out;
     }
-    char number[24], seq[24];
+    char number[24], active[24], seq[24];
     snprintf(number, sizeof(number), "%s", PQgetvalue(r, 0, 0));
+    snprintf(active, sizeof(active), "%s", PQgetvalue(r, 0, 1));
     PQclear(r);
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
-    const char *p3[6] = {d->authority_id, d->list, number,
-                         d->application_id, d->applicant_iin, seq};
-    r = pg_run(conn, "entry_put", 6, p3);
+    const char *p3[7] = {d->authority_id, d->list, number,
+                         d->application_id, d->applicant_iin, seq, active};
+    r = pg_run(conn, "entry_put", 7, p3);
     if (!r) {
         rc = HANDLE_ERROR;
         goto out;
