@@ -37,9 +37,11 @@ BEGIN
     END IF;
     o_number := e.number;
     o_application_id := e.application_id;
-    SELECT n_active - count(*) INTO o_position FROM queue_entry o
-        WHERE o.authority_id = p_authority AND o.list = p_list
-        AND o.status = 'active' AND o.accepted_seq > e.accepted_seq;
+    -- ORDER BY: the list-order index has the later entries at its end
+    SELECT n_active - count(*) INTO o_position FROM (SELECT 1
+        FROM queue_entry o WHERE o.authority_id = p_authority
+        AND o.list = p_list AND o.status = 'active'
+        AND o.accepted_seq > e.accepted_seq ORDER BY o.accepted_seq) later;
     UPDATE queue_entry SET status = 'removed', removed_on = p_on,
         removal_reason = p_reason, removed_by = p_by
         WHERE queue_entry.application_id = e.application_id;
@@ -62,3 +64,19 @@ ALTER TABLE event_outbox SET (autovacuum_vacuum_scale_factor = 0,
 ALTER TABLE consumer_offset SET (autovacuum_vacuum_scale_factor = 0,
     autovacuum_vacuum_threshold = 1000, fillfactor = 50);
 ALTER TABLE queue_list SET (fillfactor = 50);
+
+-- Notices, applications and decisions are a few kilobytes of JSON each:
+-- stored as they are (compression is tried only above a full page, and
+-- then with lz4), since every one is written once and compressing each
+-- on the way in cost more CPU than the bytes it saved.
+ALTER TABLE notice SET (toast_tuple_target = 8160);
+ALTER TABLE notice ALTER document SET COMPRESSION lz4,
+    ALTER canonical SET COMPRESSION lz4;
+ALTER TABLE application SET (toast_tuple_target = 8160);
+ALTER TABLE application ALTER body SET COMPRESSION lz4,
+    ALTER receipt SET COMPRESSION lz4;
+ALTER TABLE decision SET (toast_tuple_target = 8160);
+ALTER TABLE decision ALTER facts SET COMPRESSION lz4,
+    ALTER application SET COMPRESSION lz4;
+ALTER TABLE event_log ALTER payload SET COMPRESSION lz4;
+ALTER TABLE event_outbox ALTER payload SET COMPRESSION lz4;

@@ -27,12 +27,16 @@
 
 static const struct pg_stmt elig_stmts[] = {
     REGISTRY_STMTS,
-    {"decision_put", /* and off the work list, in one round trip */
+    {"decision_put", /* and off the work list, with its event */
      "WITH d AS (INSERT INTO decision (application_id, registered,"
      " outcome, reasons, facts, rules_version, decision_date, application)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
      " RETURNING 1), u AS (DELETE FROM parked_application"
-     " WHERE application_id = $1) SELECT count(*) FROM d"},
+     " WHERE application_id = $1),"
+     /* DecisionMade only for a decision written now (a replay finds it
+      * made): the statement needs no answer and rides the pipeline */
+     " o AS (" OUTBOX_INSERT_FROM("$9, $10, $11, $12, $13, $14, $15", "d")
+     ") " OUTBOX_DOORBELL("o")},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
      " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -75,35 +79,37 @@ static const struct pg_stmt elig_stmts[] = {
 static service_t svc;
 static metric_t *m_registered, *m_refused, *m_review;
 
-static bool put_decision(PGconn *conn, const char *id,
-                         const struct elig_decision *d, json_t *facts,
-                         const char *date, json_t *app, bool *fresh)
+/* Decisions written by this thread's open transaction, counted in the
+ * metrics once it commits. */
+static _Thread_local uint64_t tally[3];
+
+static void tally_flush(bool committed)
 {
-    json_t *codes = json_array();
-    for (int i = 0; i < d->nreasons; i++)
-        json_array_append_new(codes, json_string(d->reasons[i]));
-    json_t *record = json_pack("{s:O, s:O}", "facts", facts, "used",
-                               d->used);
-    char *codes_s = json_dumps(codes, JSON_COMPACT);
-    char *facts_s = json_dumps(record, JSON_COMPACT);
-    char *app_s = json_dumps(app, JSON_COMPACT);
-    const char *p[8] = {id, d->outcome == ELIG_REGISTERED ? "t" : "f",
-                        elig_outcome_str(d->outcome), codes_s, facts_s,
-                        ELIG_RULES_VERSION, date, app_s};
-    PGresult *r = pg_run(conn, "decision_put", 8, p);
-    *fresh = r && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
-    PQclear(r);
-    free(codes_s);
-    free(facts_s);
-    free(app_s);
-    json_decref(codes);
-    json_decref(record);
-    return r != NULL;
+    if (committed) {
+        metric_add(m_registered, tally[ELIG_REGISTERED]);
+        metric_add(m_refused, tally[ELIG_REFUSED]);
+        metric_add(m_review, tally[ELIG_REVIEW]);
+    }
+    memset(tally, 0, sizeof(tally));
 }
 
-static bool emit(PGconn *conn, Kezek__ApplicationAccepted *a, uint64_t seq,
-                 const char *iin, const char *email,
-                 const struct elig_decision *d)
+static void batch_committed(void *ctx)
+{
+    (void)ctx;
+    tally_flush(true);
+}
+
+static void batch_rolled_back(void *ctx)
+{
+    (void)ctx;
+    tally_flush(false);
+}
+
+/* The DecisionMade event of d as an outbox row (false: out of memory). */
+static bool decision_event(struct outbox_row *o,
+                           Kezek__ApplicationAccepted *a, uint64_t seq,
+                           const char *iin, const char *email,
+                           const struct elig_decision *d)
 {
     Kezek__Reason rs[ELIG_MAX_REASONS], *rp[ELIG_MAX_REASONS];
     for (int i = 0; i < d->nreasons; i++) {
@@ -126,8 +132,56 @@ static bool emit(PGconn *conn, Kezek__ApplicationAccepted *a, uint64_t seq,
     m.accepted_seq = seq;
     m.applicant_iin = (char *)iin;
     m.email = (char *)(email ? email : "");
-    return outbox_add_msg(conn, PRODUCER, KEZEK__EVENT_TYPE__DECISION_MADE,
-                          a->application_id, &m.base);
+    return outbox_row_init(o, PRODUCER, KEZEK__EVENT_TYPE__DECISION_MADE,
+                           a->application_id, &m.base);
+}
+
+/* Writes the decision with its DecisionMade event (deferred). */
+static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
+                         uint64_t seq, const char *iin, const char *email,
+                         const struct elig_decision *d, json_t *facts,
+                         const char *date, json_t *app)
+{
+    struct outbox_row o;
+    if (!decision_event(&o, a, seq, iin, email, d)) {
+        outbox_row_free(&o);
+        return false;
+    }
+    json_t *codes = json_array();
+    for (int i = 0; i < d->nreasons; i++)
+        json_array_append_new(codes, json_string(d->reasons[i]));
+    json_t *record = json_pack("{s:O, s:O}", "facts", facts, "used",
+                               d->used);
+    char *codes_s = json_dumps(codes, JSON_COMPACT);
+    char *facts_s = json_dumps(record, JSON_COMPACT);
+    char *app_s = json_dumps(app, JSON_COMPACT);
+    const char *p[15] = {a->application_id,
+                         d->outcome == ELIG_REGISTERED ? "t" : "f",
+                         elig_outcome_str(d->outcome), codes_s, facts_s,
+                         ELIG_RULES_VERSION, date, app_s};
+    int lens[15] = {0}, fmts[15] = {0};
+    memcpy(p + 8, o.params, sizeof(o.params));
+    memcpy(lens + 8, o.lens, sizeof(o.lens));
+    memcpy(fmts + 8, o.fmts, sizeof(o.fmts));
+    bool ok = pg_defer(conn, "decision_put", 15, p, lens, fmts);
+    outbox_row_free(&o);
+    free(codes_s);
+    free(facts_s);
+    free(app_s);
+    json_decref(codes);
+    json_decref(record);
+    return ok;
+}
+
+static bool emit(PGconn *conn, Kezek__ApplicationAccepted *a, uint64_t seq,
+                 const char *iin, const char *email,
+                 const struct elig_decision *d)
+{
+    struct outbox_row o;
+    bool ok = decision_event(&o, a, seq, iin, email, d) &&
+              pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+    outbox_row_free(&o);
+    return ok;
 }
 
 /* Decides one ApplicationAccepted payload (accepted as seq) inside the
@@ -189,19 +243,13 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
         if (ok && fresh && !emit(conn, a, seq, iin, email, &d))
             ok = false;
         if (ok && fresh)
-            metric_inc(m_review);
+            tally[ELIG_REVIEW]++;
         rc = ok ? HANDLE_OK : HANDLE_ERROR;
         goto out;
     }
-    bool fresh;
-    if (!put_decision(conn, a->application_id, &d, facts, date, app,
-                      &fresh))
+    if (!put_decision(conn, a, seq, iin, email, &d, facts, date, app))
         goto out;
-    /* a replay after a crash finds the decision made: nothing to emit */
-    if (fresh && !emit(conn, a, seq, iin, email, &d))
-        goto out;
-    if (fresh)
-        metric_inc(d.outcome == ELIG_REGISTERED ? m_registered : m_refused);
+    tally[d.outcome]++;
     rc = HANDLE_OK;
 out:
     json_decref(app);
@@ -288,7 +336,9 @@ static void *sweep(void *arg)
                 (size_t)PQgetlength(row, 0, 1), seq, NULL, &still, why,
                 sizeof(why));
             PQclear(row);
-            if (rc != HANDLE_OK || !pg_exec(c, "COMMIT")) {
+            bool committed = rc == HANDLE_OK && pg_exec(c, "COMMIT");
+            tally_flush(committed);
+            if (!committed) {
                 if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
                     break;
                 skip++;
@@ -533,7 +583,8 @@ int main(int argc, char **argv)
         .name = "eligibility", .conninfo = svc.conninfo,
         .stmts = elig_stmts, .bus_endpoints = svc.bus_endpoints,
         .batch_size = svc.batch_size, .idle_poll_ms = 250,
-        .handle = decide,
+        .handle = decide, .committed = batch_committed,
+        .rolled_back = batch_rolled_back,
     };
     rc = consumer_run(&cc, &service_stop);
     service_stop = 1;

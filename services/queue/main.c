@@ -40,13 +40,16 @@ static const struct pg_stmt queue_stmts[] = {
      " active = queue_list.active + 1 RETURNING last_number, active"},
     {"entry_put", /* the entry with its rank, and its change-log row; */
      /* the rank counts only the entries accepted after it ($7: the
-      * active count including it), usually none */
+      * active count including it), usually none; ORDER BY pins the
+      * (generic) plan to the list-order index, which has them at its
+      * end, rather than to the per-person one, which has the whole list */
      "WITH e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
      " position_at_registration) VALUES ($1, $2, $3, $4, $5, $6,"
-     " $7::bigint - (SELECT count(*) FROM queue_entry WHERE"
-     " authority_id = $1 AND list = $2 AND status = 'active'"
-     " AND accepted_seq > $6)) RETURNING position_at_registration),"
+     " $7::bigint - (SELECT count(*) FROM (SELECT 1 FROM queue_entry"
+     " WHERE authority_id = $1 AND list = $2 AND status = 'active'"
+     " AND accepted_seq > $6 ORDER BY accepted_seq) later))"
+     " RETURNING position_at_registration),"
      " c AS (INSERT INTO queue_change (authority_id, list, kind,"
      " accepted_seq, application_id) SELECT $1, $2, 'registered', $6, $4"
      " FROM e) SELECT position_at_registration FROM e"},
