@@ -89,7 +89,7 @@ static double measure(PGconn *c, int events, int batch, int port)
     snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", port);
     volatile sig_atomic_t stop = 0;
     double t0 = now_s();
-    relay_t *relay = relay_start(conninfo, ep, 1000, &stop, err,
+    relay_t *relay = relay_start(conninfo, ep, 1000, 5, &stop, err,
                                  sizeof(err));
     if (!relay) {
         fprintf(stderr, "%s\n", err);

@@ -15,6 +15,7 @@ struct consumer {
     PGconn *conn;
     bus_t *bus;
     uint64_t offset, head;
+    int64_t last_commit_us;    /* when the last batch committed */
     event_t *pending;          /* a contiguous run received on the bus */
     int npending, cap;
     event_t *fetched;
@@ -189,6 +190,7 @@ static int process(struct consumer *c, const event_t *evs, int n)
         return isolate(c, evs, n, HANDLE_ERROR, "");
     }
     c->offset += (uint64_t)n;
+    c->last_commit_us = now_us();
     if (c->cfg->committed)
         c->cfg->committed(c->cfg->ctx);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -306,6 +308,16 @@ int consumer_run(const struct consumer_cfg *cfg,
         }
         if (c.bus)
             gather(&c, c.npending || !quiet ? 0 : cfg->idle_poll_ms);
+        if (c.bus && cfg->linger_ms > 0 && c.npending > 0 &&
+            c.npending < batch &&
+            now_us() - c.last_commit_us < 2000LL * cfg->linger_ms) {
+            /* busy: let the batch fill for a moment (one commit, many
+             * events) */
+            int64_t until = now_us() + 1000LL * cfg->linger_ms;
+            int64_t left;
+            while (c.npending < batch && (left = until - now_us()) > 0)
+                gather(&c, (int)((left + 999) / 1000));
+        }
         int k = 0;
         while (k < c.npending && c.pending[k].seq <= c.offset)
             k++;

@@ -26,6 +26,10 @@ struct consumer_cfg {
     const struct pg_stmt *stmts;
     const char *bus_endpoints; /* comma-separated; NULL: poll only */
     int batch_size;
+    /* while busy (the last batch committed moments ago), wait up to this
+     * long for a fuller batch: one commit for many events under load,
+     * no wait for the first event after a quiet spell; 0: never */
+    int linger_ms;
     int idle_poll_ms;          /* read event_log when the bus is quiet */
     /* Writes the effects of ev inside the open transaction. conn is in
      * pipeline mode (pg.h): use pg_run/pg_run_bin for reads, pg_defer

@@ -17,7 +17,7 @@
 struct relay {
     char *conninfo;
     bus_t *bus;
-    int batch;
+    int batch, linger_ms;
     volatile sig_atomic_t *stop;
     pthread_t thread;
 };
@@ -107,18 +107,20 @@ static void *relay_main(void *arg)
             conn = pg_connect_retry(self->conninfo, NULL, self->stop);
             if (!conn)
                 break;
-            if (!pg_exec(conn, "LISTEN kezek_outbox")) {
-                PQfinish(conn);
-                conn = NULL;
-                continue;
-            }
         }
         if (!is_leader) {
+            /* followers only try the lock now and then: the doorbell is
+             * the leader's (every commit rings it) */
             PGresult *r = PQexec(conn,
                 "SELECT pg_try_advisory_lock(" RELAY_LOCK ")");
             is_leader = PQresultStatus(r) == PGRES_TUPLES_OK &&
                         PQgetvalue(r, 0, 0)[0] == 't';
             PQclear(r);
+            if (is_leader && !pg_exec(conn, "LISTEN kezek_outbox")) {
+                PQfinish(conn); /* the lock goes with the session */
+                conn = NULL;
+                continue;
+            }
             if (!is_leader) {
                 wait_doorbell(conn, 500);
                 continue;
@@ -131,8 +133,13 @@ static void *relay_main(void *arg)
             metric_add(moved, (uint64_t)n);
             metric_observe(batch_h, n);
         }
-        if (n < self->batch)
+        if (n > 0 && n < self->batch && self->linger_ms > 0) {
+            /* events are flowing: let more commit, move them together */
+            struct timespec ts = {0, self->linger_ms * 1000000L};
+            nanosleep(&ts, NULL);
+        } else if (n < self->batch) {
             wait_doorbell(conn, n < 0 ? 200 : 100);
+        }
     }
     if (conn)
         PQfinish(conn);
@@ -140,8 +147,8 @@ static void *relay_main(void *arg)
 }
 
 relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
-                     int batch, volatile sig_atomic_t *stop, char *err,
-                     size_t errlen)
+                     int batch, int linger_ms, volatile sig_atomic_t *stop,
+                     char *err, size_t errlen)
 {
     relay_t *self = calloc(1, sizeof(*self));
     if (!self)
@@ -153,6 +160,7 @@ relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
     }
     self->conninfo = strdup(conninfo);
     self->batch = batch;
+    self->linger_ms = linger_ms;
     self->stop = stop;
     if (pthread_create(&self->thread, NULL, relay_main, self) != 0) {
         snprintf(err, errlen, "relay: cannot start thread");

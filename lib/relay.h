@@ -14,11 +14,13 @@
 
 typedef struct relay relay_t;
 
-/* Starts the relay thread publishing on pub_endpoint. NULL and err when
- * the endpoint cannot be bound. */
+/* Starts the relay thread publishing on pub_endpoint. While events keep
+ * coming it waits linger_ms between passes so that one transaction
+ * moves many (after a quiet spell it moves the first at once). NULL and
+ * err when the endpoint cannot be bound. */
 relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
-                     int batch, volatile sig_atomic_t *stop, char *err,
-                     size_t errlen);
+                     int batch, int linger_ms, volatile sig_atomic_t *stop,
+                     char *err, size_t errlen);
 /* Joins the thread (after *stop was set) and frees. */
 void relay_destroy(relay_t **self_p);
 

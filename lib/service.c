@@ -49,6 +49,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "endpoints, comma-separated\n"
                    "  batch_size                    events per "
                    "transaction (100)\n"
+                   "  batch_linger_ms               under load, wait "
+                   "this long for a fuller batch (5; 0: never)\n"
                    "  log_level                     debug|info|warn|error\n",
                    name, usage);
             return 1;
@@ -90,11 +92,16 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     if (!service_int(svc, "batch_size", 100, 1, 10000, &batch))
         return -1;
     svc->batch_size = (int)batch;
+    long linger;
+    if (!service_int(svc, "batch_linger_ms", 5, 0, 1000, &linger))
+        return -1;
+    svc->batch_linger_ms = (int)linger;
 
     const char *bind = config_str(svc->cfg, "bus_bind", NULL);
     if (bind && *bind && strcmp(bind, "none") != 0) {
-        svc->relay = relay_start(svc->conninfo, bind, 1000, &service_stop,
-                                 err, sizeof(err));
+        svc->relay = relay_start(svc->conninfo, bind, 1000,
+                                 svc->batch_linger_ms, &service_stop, err,
+                                 sizeof(err));
         if (!svc->relay) {
             log_error("relay.start", "%s", err);
             return -1;

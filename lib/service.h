@@ -18,6 +18,7 @@ typedef struct service {
     const char *redis_addr;
     const char *bus_endpoints;
     int batch_size;
+    int batch_linger_ms;       /* under load: wait this long to fill a batch */
     pgpool_t *pool;
     relay_t *relay;
     http_server_t *http;

@@ -290,8 +290,10 @@ Test(spine, two_relays_one_sequence, .init = setup, .fini = teardown)
     snprintf(ep1, sizeof(ep1), "tcp://127.0.0.1:%d", env.bus_port[0]);
     snprintf(ep2, sizeof(ep2), "tcp://127.0.0.1:%d", env.bus_port[1]);
     volatile sig_atomic_t stop1 = 0, stop2 = 0;
-    relay_t *a = relay_start(env.conninfo, ep1, 5, &stop1, err, sizeof(err));
-    relay_t *b = relay_start(env.conninfo, ep2, 5, &stop2, err, sizeof(err));
+    relay_t *a = relay_start(env.conninfo, ep1, 5, 2, &stop1, err,
+                             sizeof(err));
+    relay_t *b = relay_start(env.conninfo, ep2, 5, 2, &stop2, err,
+                             sizeof(err));
     cr_assert(a && b, "%s", err);
     struct producer p = {150};
     pthread_t t1, t2;

@@ -582,7 +582,8 @@ int main(int argc, char **argv)
     struct consumer_cfg cc = {
         .name = "eligibility", .conninfo = svc.conninfo,
         .stmts = elig_stmts, .bus_endpoints = svc.bus_endpoints,
-        .batch_size = svc.batch_size, .idle_poll_ms = 250,
+        .batch_size = svc.batch_size,
+        .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
         .handle = decide, .committed = batch_committed,
         .rolled_back = batch_rolled_back,
     };

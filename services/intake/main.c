@@ -528,7 +528,8 @@ int main(int argc, char **argv)
     struct consumer_cfg cc = {
         .name = "intake-status", .conninfo = svc.conninfo,
         .stmts = intake_stmts, .bus_endpoints = svc.bus_endpoints,
-        .batch_size = svc.batch_size, .idle_poll_ms = 250,
+        .batch_size = svc.batch_size,
+        .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
         .handle = intake_apply,
     };
     rc = consumer_run(&cc, &service_stop);

@@ -665,6 +665,7 @@ int main(int argc, char **argv)
     struct consumer_cfg cc = {
         .name = "notify", .conninfo = svc.conninfo, .stmts = notify_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
+        .linger_ms = svc.batch_linger_ms,
         .idle_poll_ms = 250, .handle = deliver,
         .committed = batch_committed, .rolled_back = batch_rolled_back,
     };

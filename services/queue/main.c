@@ -641,6 +641,7 @@ int main(int argc, char **argv)
     struct consumer_cfg cc = {
         .name = "queue", .conninfo = svc.conninfo, .stmts = queue_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
+        .linger_ms = svc.batch_linger_ms,
         .idle_poll_ms = 250, .handle = assign, .committed = committed,
         .rolled_back = rolled_back,
     };
