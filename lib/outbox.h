@@ -13,9 +13,9 @@
 /* Statements every spine connection prepares (pg_connect adds them). */
 extern const struct pg_stmt spine_stmts[];
 
-/* Queues an event of type for key with payload; also rings the relay's
- * doorbell (NOTIFY, delivered at commit). False on SQL error — inside a
- * pipeline (pg_pipe_begin) the error shows at pg_pipe_end instead. */
+/* Queues an event of type for key with payload. False on SQL error —
+ * inside a pipeline (pg_pipe_begin) the error shows at pg_pipe_end
+ * instead. */
 bool outbox_add(PGconn *conn, const char *producer, int type,
                 const char *key, const uint8_t *payload, size_t len)
     __attribute__((warn_unused_result));
@@ -34,12 +34,10 @@ struct outbox_row {
     "event_id, type, key, producer, schema_version, occurred_at_us, payload"
 /* The conditional insert: params are the row's seven placeholders
  * ("$10, $11, …"), from a CTE or table expression with a row when the
- * event is due; the relay's doorbell is rung by the caller's statement
- * (OUTBOX_DOORBELL). */
+ * event is due. */
 #define OUTBOX_INSERT_FROM(params, from) \
     "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT " params \
     " FROM " from " RETURNING 1"
-#define OUTBOX_DOORBELL(cte) "SELECT pg_notify('kezek_outbox', '') FROM " cte
 /* false when out of memory; outbox_row_free releases it either way */
 bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
                      const char *key, const ProtobufCMessage *msg)

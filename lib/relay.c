@@ -6,13 +6,13 @@
 #include "outbox.h"
 #include "pg.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define RELAY_LOCK "7405002"
+#define RELAY_IDLE_MS 32 /* the longest poll interval when quiet */
 
 struct relay {
     char *conninfo;
@@ -67,23 +67,13 @@ int relay_pass(PGconn *conn, void *bus, int batch)
     return n;
 }
 
-/* Waits for a NOTIFY on conn for up to ms; drains notifications. */
-static void wait_doorbell(PGconn *conn, int ms)
+/* Sleeps ms, or less when told to stop. */
+static void nap(volatile sig_atomic_t *stop, int ms)
 {
-    PGnotify *n;
-    bool rang = false;
-    PQconsumeInput(conn);
-    while ((n = PQnotifies(conn)) != NULL) {
-        PQfreemem(n);
-        rang = true;
+    for (; ms > 0 && !*stop; ms -= 10) {
+        struct timespec ts = {0, (ms < 10 ? ms : 10) * 1000000L};
+        nanosleep(&ts, NULL);
     }
-    if (rang)
-        return;
-    struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
-    if (pfd.fd >= 0 && poll(&pfd, 1, ms) > 0)
-        PQconsumeInput(conn);
-    while ((n = PQnotifies(conn)) != NULL)
-        PQfreemem(n);
 }
 
 static void *relay_main(void *arg)
@@ -98,6 +88,9 @@ static void *relay_main(void *arg)
         4);
     PGconn *conn = NULL;
     bool is_leader = false;
+    int idle_ms = 1;
+    long since_vacuum = 0;
+    int64_t vacuumed_us = 0;
     while (!*self->stop) {
         if (pg_lost(conn)) {
             if (conn)
@@ -109,20 +102,13 @@ static void *relay_main(void *arg)
                 break;
         }
         if (!is_leader) {
-            /* followers only try the lock now and then: the doorbell is
-             * the leader's (every commit rings it) */
             PGresult *r = PQexec(conn,
                 "SELECT pg_try_advisory_lock(" RELAY_LOCK ")");
             is_leader = PQresultStatus(r) == PGRES_TUPLES_OK &&
                         PQgetvalue(r, 0, 0)[0] == 't';
             PQclear(r);
-            if (is_leader && !pg_exec(conn, "LISTEN kezek_outbox")) {
-                PQfinish(conn); /* the lock goes with the session */
-                conn = NULL;
-                continue;
-            }
             if (!is_leader) {
-                wait_doorbell(conn, 500);
+                nap(self->stop, 500);
                 continue;
             }
             metric_set(leader, 1);
@@ -132,13 +118,27 @@ static void *relay_main(void *arg)
         if (n > 0) {
             metric_add(moved, (uint64_t)n);
             metric_observe(batch_h, n);
-        }
-        if (n > 0 && n < self->batch && self->linger_ms > 0) {
+            idle_ms = 1;
+            since_vacuum += n;
+            /* every row of the outbox dies at once: clear them out each
+             * second under load rather than once per autovacuum naptime,
+             * so that a pass does not wade through them */
+            if (since_vacuum >= 1000 && now_us() - vacuumed_us > 1000000) {
+                if (!pg_exec(conn, "VACUUM (TRUNCATE false) event_outbox"))
+                    log_warn("relay.vacuum", "outbox vacuum failed");
+                since_vacuum = 0;
+                vacuumed_us = now_us();
+            }
             /* events are flowing: let more commit, move them together */
-            struct timespec ts = {0, self->linger_ms * 1000000L};
-            nanosleep(&ts, NULL);
-        } else if (n < self->batch) {
-            wait_doorbell(conn, n < 0 ? 200 : 100);
+            if (n < self->batch)
+                nap(self->stop, self->linger_ms);
+        } else {
+            /* Polled, not rung: a NOTIFY from producers would serialize
+             * their commits on Postgres' notify lock (no group commit).
+             * Quiet, the poll backs off to RELAY_IDLE_MS. */
+            nap(self->stop, n < 0 ? 200 : idle_ms);
+            if (idle_ms < RELAY_IDLE_MS)
+                idle_ms *= 2;
         }
     }
     if (conn)

@@ -59,8 +59,11 @@ $$;
 -- Vacuum it (and the per-batch offset rows) continuously so that the
 -- relay's index scan for the oldest rows does not wade through dead
 -- entries.
+-- (The relay vacuums it too, each second under load; never truncating,
+-- which would wait for a lock the inserts keep taking.)
 ALTER TABLE event_outbox SET (autovacuum_vacuum_scale_factor = 0,
-    autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0);
+    autovacuum_vacuum_threshold = 2000, autovacuum_vacuum_cost_delay = 0,
+    vacuum_truncate = false);
 ALTER TABLE consumer_offset SET (autovacuum_vacuum_scale_factor = 0,
     autovacuum_vacuum_threshold = 1000, fillfactor = 50);
 ALTER TABLE queue_list SET (fillfactor = 50);

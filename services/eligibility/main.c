@@ -36,7 +36,7 @@ static const struct pg_stmt elig_stmts[] = {
      /* DecisionMade only for a decision written now (a replay finds it
       * made): the statement needs no answer and rides the pipeline */
      " o AS (" OUTBOX_INSERT_FROM("$9, $10, $11, $12, $13, $14, $15", "d")
-     ") " OUTBOX_DOORBELL("o")},
+     ") SELECT count(*) FROM o"},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
      " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"

@@ -51,7 +51,7 @@ static const struct pg_stmt notify_stmts[] = {
       * statement needs no answer and travels in the pipeline */
      " o AS (" OUTBOX_INSERT_FROM("$10, $11, $12, $13, $14, $15, $16",
                                   "n WHERE $4 <> 'receipt'") ")"
-     " " OUTBOX_DOORBELL("o")},
+     " SELECT count(*) FROM o"},
     {"contact_put",
      "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
      " ON CONFLICT DO NOTHING"},
