@@ -83,3 +83,7 @@ ALTER TABLE decision ALTER facts SET COMPRESSION lz4,
     ALTER application SET COMPRESSION lz4;
 ALTER TABLE event_log ALTER payload SET COMPRESSION lz4;
 ALTER TABLE event_outbox ALTER payload SET COMPRESSION lz4;
+
+-- The status read model updates each application three times (decided,
+-- numbered, delivered): room on its page keeps those updates HOT.
+ALTER TABLE application SET (fillfactor = 70);
