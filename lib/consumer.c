@@ -184,7 +184,8 @@ static int process(struct consumer *c, const event_t *evs, int n)
         return isolate(c, evs, n, rc, why);
     }
     /* a deferred write that failed shows here, as the handler's error */
-    if (!set_offset(c, c->offset + (uint64_t)n) ||
+    if ((c->cfg->flush && !c->cfg->flush(c->cfg->ctx, c->conn)) ||
+        !set_offset(c, c->offset + (uint64_t)n) ||
         !pg_defer_exec(c->conn, "COMMIT") || !pg_pipe_end(c->conn)) {
         rollback(c);
         return isolate(c, evs, n, HANDLE_ERROR, "");

@@ -39,6 +39,9 @@ struct consumer_cfg {
      * personal data). */
     enum handle_rc (*handle)(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen);
+    /* Before the commit: sends what the handlers gathered for the whole
+     * batch (rowbuf_flush); false when that failed. May be NULL. */
+    bool (*flush)(void *ctx, PGconn *conn);
     /* After a batch committed (Redis writes etc.), or rolled back. */
     void (*committed)(void *ctx);
     void (*rolled_back)(void *ctx);

@@ -1,6 +1,7 @@
 #include "outbox.h"
 
 #include "log.h"
+#include "rowbuf.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -85,6 +86,17 @@ bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
         return false;
     protobuf_c_message_pack(msg, o->payload);
     row_params(o, producer, type, key, o->payload, len);
+    return true;
+}
+
+bool outbox_row_texts(const struct outbox_row *o, const char **vals,
+                      char **hex)
+{
+    *hex = rowbuf_hex((const uint8_t *)o->params[6], (size_t)o->lens[6]);
+    if (!*hex)
+        return false;
+    memcpy(vals, o->params, 6 * sizeof(char *));
+    vals[6] = *hex;
     return true;
 }
 

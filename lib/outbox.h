@@ -38,6 +38,17 @@ struct outbox_row {
 #define OUTBOX_INSERT_FROM(params, from) \
     "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT " params \
     " FROM " from " RETURNING 1"
+/* The same row gathered in a rowbuf (rowbuf.h): its seven values as
+ * text into vals[0..7), the payload hex-encoded into *hex (caller frees);
+ * the set-based statement names them OUTBOX_TEXT_COLUMNS in its unnest
+ * alias and inserts OUTBOX_FROM_TEXT(alias). False when out of memory. */
+bool outbox_row_texts(const struct outbox_row *o, const char **vals,
+                      char **hex) __attribute__((warn_unused_result));
+#define OUTBOX_TEXT_COLUMNS \
+    "ev_id, ev_type, ev_key, ev_producer, ev_version, ev_at, ev_payload"
+#define OUTBOX_FROM_TEXT(v) \
+    v ".ev_id, " v ".ev_type::int, " v ".ev_key, " v ".ev_producer, " v \
+    ".ev_version::int, " v ".ev_at::bigint, decode(" v ".ev_payload, 'hex')"
 /* false when out of memory; outbox_row_free releases it either way */
 bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
                      const char *key, const ProtobufCMessage *msg)

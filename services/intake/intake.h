@@ -27,6 +27,12 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
  * application.status. */
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen);
+/* Its updates are gathered per batch and written set-based at the end
+ * (flush), or forgotten (clear) when the batch rolls back. */
+bool intake_status_init(void);
+void intake_status_fini(void);
+bool intake_status_flush(void *ctx, PGconn *conn);
+void intake_status_clear(void *ctx);
 
 /* ops.c: appendix 4 indicators, feedback, the audit query. */
 void ops_init(const char *indicators_file);

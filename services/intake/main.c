@@ -530,9 +530,11 @@ int main(int argc, char **argv)
         .stmts = intake_stmts, .bus_endpoints = svc.bus_endpoints,
         .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
-        .handle = intake_apply,
+        .handle = intake_apply, .flush = intake_status_flush,
+        .rolled_back = intake_status_clear,
     };
-    rc = consumer_run(&cc, &service_stop);
+    rc = intake_status_init() ? consumer_run(&cc, &service_stop) : -1;
+    intake_status_fini();
     service_stop = 1;
     pthread_join(gauger, NULL);
     service_fini(&svc);

@@ -42,18 +42,25 @@ const struct pg_stmt intake_stmts[] = {
      "SELECT coalesce(json_agg(json_build_object('key_id', key_id,"
      " 'authority_id', authority_id, 'alg', 'Ed25519', 'public_key',"
      " public_key) ORDER BY key_id), '[]') FROM signing_key"},
+    /* the status read model, set-based: one statement per batch and
+     * kind, each column an array (rowbuf.h) */
     {"app_decided",
-     "UPDATE application SET status = CASE WHEN status IN"
-     " ('registered', 'refused') THEN status ELSE $2 END,"
-     " decision = CASE WHEN status IN ('registered', 'refused')"
-     " THEN decision ELSE $3::jsonb END, updated_at = now()"
-     " WHERE id = $1"},
+     "UPDATE application a SET status = CASE WHEN a.status IN"
+     " ('registered', 'refused') THEN a.status ELSE v.status END,"
+     " decision = CASE WHEN a.status IN ('registered', 'refused')"
+     " THEN a.decision ELSE v.decision::jsonb END, updated_at = now()"
+     " FROM unnest($1::text[], $2::text[], $3::text[])"
+     " AS v (id, status, decision) WHERE a.id = v.id"},
     {"app_numbered",
-     "UPDATE application SET status = 'registered', queue = $2,"
-     " updated_at = now() WHERE id = $1"},
+     "UPDATE application a SET status = 'registered',"
+     " queue = v.queue::jsonb, updated_at = now()"
+     " FROM unnest($1::text[], $2::text[]) AS v (id, queue)"
+     " WHERE a.id = v.id"},
     {"app_delivered",
-     "UPDATE application SET delivered_at = coalesce(delivered_at,"
-     " to_timestamp($2::float8)), updated_at = now() WHERE id = $1"},
+     "UPDATE application a SET delivered_at = coalesce(a.delivered_at,"
+     " to_timestamp(v.at::float8)), updated_at = now()"
+     " FROM unnest($1::text[], $2::text[]) AS v (id, at)"
+     " WHERE a.id = v.id"},
     {"feedback_put",
      "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
      " r51) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},

@@ -4,17 +4,53 @@
 
 #include "calendar.h"
 #include "reasons.h"
+#include "rowbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Deferred: the consumer's pipeline carries it with the commit. */
-static enum handle_rc run(PGconn *conn, const char *stmt, int n,
-                          const char *const *p)
+/* The batch's updates, one statement per kind, written in this order at
+ * the end of the batch (a decision before its number). */
+enum { DECIDED, NUMBERED, DELIVERED, KINDS };
+static rowbuf_t *updates[KINDS];
+
+bool intake_status_init(void)
 {
-    return pg_defer(conn, stmt, n, p, NULL, NULL) ? HANDLE_OK
-                                                  : HANDLE_ERROR;
+    updates[DECIDED] = rowbuf_new("app_decided", 3);
+    updates[NUMBERED] = rowbuf_new("app_numbered", 2);
+    updates[DELIVERED] = rowbuf_new("app_delivered", 2);
+    return updates[DECIDED] && updates[NUMBERED] && updates[DELIVERED];
+}
+
+void intake_status_fini(void)
+{
+    for (int k = 0; k < KINDS; k++)
+        rowbuf_destroy(&updates[k]);
+}
+
+bool intake_status_flush(void *ctx, PGconn *conn)
+{
+    (void)ctx;
+    bool ok = true;
+    for (int k = 0; k < KINDS; k++)
+        ok = rowbuf_flush(updates[k], conn) && ok;
+    return ok;
+}
+
+void intake_status_clear(void *ctx)
+{
+    (void)ctx;
+    for (int k = 0; k < KINDS; k++)
+        rowbuf_clear(updates[k]);
+}
+
+/* Gathers one update for the end of the batch (keyed by application: a
+ * second update of one application sends the first one at once). */
+static enum handle_rc run(PGconn *conn, int kind, const char *const *p)
+{
+    return rowbuf_add(updates[kind], conn, p[0], p) ? HANDLE_OK
+                                                    : HANDLE_ERROR;
 }
 
 static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
@@ -48,7 +84,7 @@ static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
     const char *p[3] = {d->application_id,
                         strcmp(outcome, "registered") == 0 ? "accepted"
                                                            : outcome, js};
-    enum handle_rc rc = run(conn, "app_decided", 3, p);
+    enum handle_rc rc = run(conn, DECIDED, p);
     free(js);
     json_decref(j);
     kezek__decision_made__free_unpacked(d, NULL);
@@ -70,7 +106,7 @@ static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
                           (json_int_t)q->position);
     char *js = json_dumps(j, JSON_COMPACT);
     const char *p[2] = {q->application_id, js};
-    enum handle_rc rc = run(conn, "app_numbered", 2, p);
+    enum handle_rc rc = run(conn, NUMBERED, p);
     free(js);
     json_decref(j);
     kezek__queue_number_assigned__free_unpacked(q, NULL);
@@ -92,7 +128,7 @@ static enum handle_rc on_delivered(PGconn *conn, const event_t *ev,
     /* delivery of the result (p.15), not of the acceptance report */
     enum handle_rc rc = strcmp(n->kind, "acceptance_report") == 0
                             ? HANDLE_OK
-                            : run(conn, "app_delivered", 2, p);
+                            : run(conn, DELIVERED, p);
     kezek__notice_delivered__free_unpacked(n, NULL);
     return rc;
 }

@@ -20,6 +20,7 @@
 #include "paper_api.h"
 #include "reasons.h"
 #include "refname.h"
+#include "rowbuf.h"
 #include "service.h"
 
 #include <curl/curl.h>
@@ -34,24 +35,30 @@
 #define MAX_KEYS 256
 
 static const struct pg_stmt notify_stmts[] = {
-    {"notice_put", /* the notice and, for results, its deliveries:
-                      cabinet done, e-mail pending when there is an
-                      address — one round trip */
-     "WITH n AS (INSERT INTO notice (id, application_id, applicant_iin,"
+    {"notice_put", /* the batch's notices (rowbuf.h: arrays) and, for
+                      results, their deliveries — cabinet done, e-mail
+                      pending when there is an address — and their
+                      NoticeDelivered (cabinet): one statement per batch */
+     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+     " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+     " $14::text[], $15::text[]) AS v (id, application_id, iin, kind, at,"
+     " canonical, signature, key_id, " OUTBOX_TEXT_COLUMNS ")),"
+     " n AS (INSERT INTO notice (id, application_id, applicant_iin,"
      " kind, issued_at, document, canonical, signature, key_id)"
-     " VALUES ($1, $2, $3, $4, to_timestamp($5::float8), $6, $7, $8, $9)"
-     " ON CONFLICT (application_id, kind) DO NOTHING RETURNING id),"
+     " SELECT id, application_id, iin, kind, to_timestamp(at::float8),"
+     " canonical::jsonb, canonical, signature, key_id FROM v"
+     " ON CONFLICT (application_id, kind) DO NOTHING"
+     " RETURNING id, application_id, kind),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
      " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n"
-     " WHERE $4 <> 'receipt'),"
+     " WHERE kind <> 'receipt'),"
      " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
-     " ON k.application_id = $2 WHERE $4 <> 'receipt'),"
-     /* NoticeDelivered (cabinet) for a result written now, so that the
-      * statement needs no answer and travels in the pipeline */
-     " o AS (" OUTBOX_INSERT_FROM("$10, $11, $12, $13, $14, $15, $16",
-                                  "n WHERE $4 <> 'receipt'") ")"
-     " SELECT count(*) FROM o"},
+     " ON k.application_id = n.application_id WHERE n.kind <> 'receipt'),"
+     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
+     OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
+     " WHERE n.kind <> 'receipt' RETURNING 1) SELECT count(*) FROM o"},
     {"contact_put",
      "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
      " ON CONFLICT DO NOTHING"},
@@ -100,8 +107,16 @@ static struct {
 static int nkeys;
 static const char *keys_dir, *smtp_url, *smtp_from;
 static metric_t *m_notices, *m_mail_sent, *m_mail_retry, *m_mail_failed;
-/* results issued in the open batch (counted when it commits) */
+/* the notices of the open batch, written at its end; the results among
+ * them are counted when it commits */
+static rowbuf_t *notices;
 static uint64_t batch_notices;
+
+static bool batch_flush(void *ctx, PGconn *conn)
+{
+    (void)ctx;
+    return rowbuf_flush(notices, conn);
+}
 
 static void batch_committed(void *ctx)
 {
@@ -113,6 +128,7 @@ static void batch_committed(void *ctx)
 static void batch_rolled_back(void *ctx)
 {
     (void)ctx;
+    rowbuf_clear(notices);
     batch_notices = 0;
 }
 
@@ -157,8 +173,9 @@ static enum handle_rc run(PGconn *conn, const char *stmt, int n,
                                                   : HANDLE_ERROR;
 }
 
-/* Stores the notice for (application, kind) once, in the cabinet, queues
- * its e-mail when there is an address, and reports it. */
+/* Signs the notice for (application, kind) and gathers it for the
+ * batch's notice_put, which stores it once, in the cabinet, queues its
+ * e-mail when there is an address, and reports it. */
 static enum handle_rc issue(PGconn *conn, const char *application_id,
                             const char *iin, const char *authority,
                             const char *kind, json_t *doc)
@@ -180,18 +197,17 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     n.channel = "cabinet";
     n.delivered_at_us = now;
     struct outbox_row o;
+    char *hex = NULL;
     bool ok = outbox_row_init(&o, PRODUCER,
                               KEZEK__EVENT_TYPE__NOTICE_DELIVERED,
                               application_id, &n.base);
     if (ok) {
-        const char *p[16] = {id, application_id, iin, kind, at, canonical,
-                             canonical, sig, key->key_id};
-        int lens[16] = {0}, fmts[16] = {0};
-        memcpy(p + 9, o.params, sizeof(o.params));
-        memcpy(lens + 9, o.lens, sizeof(o.lens));
-        memcpy(fmts + 9, o.fmts, sizeof(o.fmts));
-        ok = pg_defer(conn, "notice_put", 16, p, lens, fmts);
+        const char *p[15] = {id, application_id, iin, kind, at, canonical,
+                             sig, key->key_id};
+        ok = outbox_row_texts(&o, p + 8, &hex) &&
+             rowbuf_add(notices, conn, id, p);
     }
+    free(hex);
     outbox_row_free(&o);
     free(canonical);
     if (!ok)
@@ -667,9 +683,12 @@ int main(int argc, char **argv)
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms,
         .idle_poll_ms = 250, .handle = deliver,
-        .committed = batch_committed, .rolled_back = batch_rolled_back,
+        .flush = batch_flush, .committed = batch_committed,
+        .rolled_back = batch_rolled_back,
     };
-    rc = consumer_run(&cc, &service_stop);
+    notices = rowbuf_new("notice_put", 15);
+    rc = notices ? consumer_run(&cc, &service_stop) : -1;
+    rowbuf_destroy(&notices);
     service_stop = 1;
     pthread_join(mailer, NULL);
     notice_templates_free(&templates);

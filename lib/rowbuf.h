@@ -1,0 +1,46 @@
+/* rowbuf — rows gathered during a consumer batch and written by one
+ * statement (set-based: each column is an array parameter the statement
+ * unnests), instead of one statement per row.
+ *
+ * A statement costs Postgres its bind, its locks on the table and every
+ * index, executor start and end; for small rows that is most of the
+ * work, so n rows in one statement cost little more than one. The
+ * statement takes each column as a text[] parameter ($1 … $ncols) and
+ * casts: "… FROM unnest($1::text[], $2::text[]) AS v (id, doc) …",
+ * "v.doc::jsonb". Binary values are added hex-encoded (rowbuf_add_hex)
+ * and decoded in SQL with decode(v.x, 'hex').
+ *
+ * A row may carry a key: adding a row whose key is already buffered
+ * flushes the buffer first, so that two effects on one row apply in
+ * order rather than in one UPDATE … FROM (which would apply only one).
+ * Not thread-safe: one per consumer. */
+#ifndef KEZEK_ROWBUF_H
+#define KEZEK_ROWBUF_H
+
+#include "pg.h"
+
+#include <stdint.h>
+
+typedef struct rowbuf rowbuf_t;
+
+/* stmt: a prepared statement taking ncols text[] parameters. */
+rowbuf_t *rowbuf_new(const char *stmt, int ncols);
+void rowbuf_destroy(rowbuf_t **self_p);
+
+/* Adds a row of ncols values (NULL: SQL NULL), copied. key (may be
+ * NULL) identifies the row's target; see above. False when out of
+ * memory or when the early flush failed to be sent. */
+bool rowbuf_add(rowbuf_t *self, PGconn *conn, const char *key,
+                const char *const *vals) __attribute__((warn_unused_result));
+/* Hex text of len bytes, for a bytea column (caller frees). */
+char *rowbuf_hex(const uint8_t *bytes, size_t len);
+
+int rowbuf_rows(const rowbuf_t *self);
+/* Sends the statement for the buffered rows (deferred: pg_defer) and
+ * empties the buffer; true when there was nothing to send. */
+bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
+    __attribute__((warn_unused_result));
+/* Forgets the buffered rows (the batch rolled back). */
+void rowbuf_clear(rowbuf_t *self);
+
+#endif
