@@ -282,6 +282,7 @@ int consumer_run(const struct consumer_cfg *cfg,
         return -1;
     }
     init_metrics(&c);
+    pg_set_role(cfg->name);
     if (cfg->bus_endpoints && *cfg->bus_endpoints) {
         c.bus = bus_sub_new(cfg->bus_endpoints, err, sizeof(err));
         if (!c.bus) {

@@ -16,6 +16,11 @@ void log_init(const char *service, enum log_level min)
     log_min = min;
 }
 
+const char *log_service_name(void)
+{
+    return log_service;
+}
+
 enum log_level log_level_parse(const char *s)
 {
     for (int i = 0; i < 4; i++)

@@ -9,6 +9,8 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void log_init(const char *service, enum log_level min);
+/* The service name given to log_init ("kezek" before). */
+const char *log_service_name(void);
 enum log_level log_level_parse(const char *s);
 
 /* Writes one line. event is a short dotted name ("relay.published"),

@@ -18,11 +18,24 @@ struct pgpool {
     pthread_cond_t cond;
 };
 
+static _Thread_local char conn_role[32];
+
+void pg_set_role(const char *role)
+{
+    snprintf(conn_role, sizeof(conn_role), "%s", role ? role : "");
+}
+
 static PGconn *connect_prepared(const char *conninfo, bool spine,
                                 const struct pg_stmt *stmts, char *err,
                                 size_t errlen)
 {
-    PGconn *c = PQconnectdb(conninfo);
+    char app[64];
+    const char *svc = log_service_name();
+    snprintf(app, sizeof(app), "%s%s%s%s", strcmp(svc, "kezek") ? "kezek-"
+             : "", svc, conn_role[0] ? "/" : "", conn_role);
+    const char *keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *vals[] = {conninfo, app, NULL};
+    PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) != CONNECTION_OK) {
         snprintf(err, errlen, "postgres: %s", PQerrorMessage(c));
         PQfinish(c);

@@ -29,6 +29,11 @@ PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen);
 /* Returns conn; a broken or mid-transaction connection is closed. */
 void pgpool_release(pgpool_t *self, PGconn *conn);
 
+/* Names the connections this thread opens from now on in
+ * pg_stat_activity ("kezek-<service>/<role>"; role NULL: the service
+ * alone), unless the conninfo names them itself. */
+void pg_set_role(const char *role);
+
 /* Connects and prepares stmts; NULL with err on failure. */
 PGconn *pg_connect(const char *conninfo, const struct pg_stmt *stmts,
                    char *err, size_t errlen);

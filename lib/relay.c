@@ -86,6 +86,7 @@ static void *relay_main(void *arg)
     metric_t *batch_h = metrics_histogram("kezek_relay_batch_size",
         "Events per relay pass", NULL, (const double[]){1, 10, 100, 1000},
         4);
+    pg_set_role("relay");
     PGconn *conn = NULL;
     bool is_leader = false;
     int idle_ms = 1;

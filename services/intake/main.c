@@ -152,35 +152,56 @@ static int replay_key(PGconn *c, const principal_t *who, const char *key,
     return rc;
 }
 
-/* Stores the application, its key and its event in one transaction.
- * true when committed; false with resp set otherwise.
- *
- * Two round trips: the receipt number, then the three writes pipelined
- * in one implicit transaction that the sync commits (all or nothing; a
- * concurrent request with the same key fails on the key's primary key
- * and is answered as a replay by the caller). */
-static bool store(PGconn *c, const principal_t *who, const char *key,
-                  const char *sha, struct application *app,
-                  http_resp_t *resp)
+/* Receipt numbers come from the sequence in blocks, so that a request
+ * does not spend a round trip on one (unique, increasing per block; a
+ * block left unused at exit is a gap, as a rollback makes). */
+#define RECEIPT_BLOCK 32
+static pthread_mutex_t receipt_lock = PTHREAD_MUTEX_INITIALIZER;
+static long long receipt_block[RECEIPT_BLOCK];
+static int receipt_left;
+
+static bool receipt_number(PGconn *c, long long *out)
+{
+    pthread_mutex_lock(&receipt_lock);
+    if (receipt_left == 0) {
+        PGresult *r = pg_run(c, "receipt_block", 0, NULL);
+        int n = r ? PQntuples(r) : 0;
+        for (int i = 0; i < n && i < RECEIPT_BLOCK; i++)
+            receipt_block[RECEIPT_BLOCK - 1 - i] =
+                atoll(PQgetvalue(r, n - 1 - i, 0));
+        receipt_left = n < RECEIPT_BLOCK ? n : RECEIPT_BLOCK;
+        PQclear(r);
+    }
+    bool ok = receipt_left > 0;
+    if (ok)
+        *out = receipt_block[RECEIPT_BLOCK - receipt_left--];
+    pthread_mutex_unlock(&receipt_lock);
+    return ok;
+}
+
+/* Stores the key, the application and its event in one statement (one
+ * round trip, one commit). 1 when stored (resp set: 202), 0 when the key
+ * was there first (nothing written: the caller replays it), -1 when
+ * nothing could be stored (resp set: 503). */
+static int store(PGconn *c, const principal_t *who, const char *key,
+                 const char *sha, struct application *app,
+                 http_resp_t *resp)
 {
     char authority_name[512], centre_name[512] = "";
+    long long seqno;
     if (refname_get(c, "authority_name", app->authority_id, authority_name,
                     sizeof(authority_name)) <= 0 ||
         (who->kind == PRINCIPAL_CENTRE &&
          refname_get(c, "centre_name", who->id, centre_name,
-                     sizeof(centre_name)) < 0))
-        goto unavailable;
-    /* a number skipped by a failed store is a gap, as after a rollback */
-    PGresult *r = pg_run(c, "receipt_next", 0, NULL);
-    if (!r)
+                     sizeof(centre_name)) < 0) ||
+        !receipt_number(c, &seqno))
         goto unavailable;
     int64_t now = now_us();
     kdate_t today = almaty_date(now / 1000000);
     char id[33], number[96], due[11], internal[11], at[32];
     event_new_id(id);
     snprintf(number, sizeof(number), "%04d-%s-%08lld", today.year,
-             app->authority_id, atoll(PQgetvalue(r, 0, 0)));
-    PQclear(r);
+             app->authority_id, seqno);
     json_t *receipt = build_receipt(app, who, number, now / 1000000,
                                     authority_name,
                                     centre_name[0] ? centre_name : NULL,
@@ -191,10 +212,6 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
                           : who->kind == PRINCIPAL_CENTRE ? "centre"
                                                           : "portal";
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
-    const char *ip[13] = {id, number, app->authority_id, app->settlement_id,
-                          channel, who->text, app->category, app->iin, at,
-                          due, internal, body_s, receipt_s};
-    const char *kp[4] = {who->text, key, sha, id};
     Kezek__ApplicationAccepted ev = KEZEK__APPLICATION_ACCEPTED__INIT;
     ev.application_id = id;
     ev.authority_id = app->authority_id;
@@ -206,32 +223,39 @@ static bool store(PGconn *c, const principal_t *who, const char *key,
     ev.application_json = body_s;
     ev.receipt_json = receipt_s;
     ev.principal = (char *)who->text;
-    bool ok = pg_pipe_begin(c);
-    if (ok) {
-        ok = pg_defer(c, "app_insert", 13, ip, NULL, NULL) &&
-             pg_defer(c, "idem_put", 4, kp, NULL, NULL) &&
-             outbox_add_msg(c, PRODUCER,
-                            KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED, id,
-                            &ev.base);
-        ok = pg_pipe_end(c) && ok;
+    struct outbox_row o;
+    int rc = -1;
+    if (outbox_row_init(&o, PRODUCER, KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED,
+                        id, &ev.base)) {
+        const char *p[22] = {id, number, app->authority_id,
+                             app->settlement_id, channel, who->text,
+                             app->category, app->iin, at, due, internal,
+                             body_s, receipt_s, key, sha};
+        int lens[22] = {0}, fmts[22] = {0};
+        memcpy(p + 15, o.params, sizeof(o.params));
+        memcpy(lens + 15, o.lens, sizeof(o.lens));
+        memcpy(fmts + 15, o.fmts, sizeof(o.fmts));
+        PGresult *r = pg_run_bin(c, "app_store", 22, p, lens, fmts, 0);
+        if (r)
+            rc = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+        PQclear(r);
     }
+    outbox_row_free(&o);
     free(body_s);
     free(receipt_s);
-    if (!ok) {
-        json_decref(receipt);
-        goto unavailable;
+    if (rc == 1) {
+        reply_accepted(resp, 202, id, receipt);
+        metric_inc(m_accepted);
+        log_info("application.accepted", "application %s accepted", id);
     }
-    reply_accepted(resp, 202, id, receipt);
     json_decref(receipt);
-    metric_inc(m_accepted);
-    log_info("application.accepted", "application %s accepted", id);
-    return true;
+    if (rc >= 0)
+        return rc;
 unavailable:
-    if (!resp->status)
-        http_reply_error(resp, 503, "unavailable",
-                         "the application could not be stored; nothing "
-                         "was accepted, retry with the same key", NULL);
-    return false;
+    http_reply_error(resp, 503, "unavailable",
+                     "the application could not be stored; nothing "
+                     "was accepted, retry with the same key", NULL);
+    return -1;
 }
 
 static void post_application(void *ctx, const http_req_t *req,
@@ -265,28 +289,25 @@ static void post_application(void *ctx, const http_req_t *req,
     crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
     free(canon);
     sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int rc = replay_key(c, &who, key, sha, resp);
-        if (rc != 0) {
-            if (rc < 0)
-                http_reply_error(resp, 503, "unavailable",
-                                 "database unavailable", NULL);
-            goto out;
+    /* the common case first: a new key stores in one round trip; the
+     * key found in place (a retry, or a concurrent twin) is replayed */
+    struct application app;
+    if (!intake_validate(c, &who, body, &app, resp)) {
+        /* a retry of an accepted request is answered as one, even if
+         * the reference data changed meanwhile */
+        http_resp_t replay = {0};
+        if (replay_key(c, &who, key, sha, &replay) == 1) {
+            free(resp->body);
+            *resp = replay;
+        } else {
+            free(replay.body);
         }
-        struct application app;
-        if (!intake_validate(c, &who, body, &app, resp))
-            goto out;
-        if (store(c, &who, key, sha, &app, resp))
-            goto out;
-        /* a concurrent request with the same key won: reply as a replay */
-        if (resp->status != 503 || pg_lost(c))
-            goto out;
-        free(resp->body);
-        resp->body = NULL;
-        resp->status = 0;
+        goto out;
     }
-    if (!resp->status)
-        http_reply_error(resp, 503, "unavailable", "retry", NULL);
+    int rc = store(c, &who, key, sha, &app, resp);
+    if (rc == 0 && replay_key(c, &who, key, sha, resp) != 1)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
 out:
     json_decref(body);
     pgpool_release(svc.pool, c);

@@ -1,27 +1,31 @@
 /* All SQL of kezek-intake. */
 #include "intake.h"
 
+#include "outbox.h"
+
 const struct pg_stmt intake_stmts[] = {
-    {"settlement_authority",
-     "SELECT s.authority_id, a.name FROM settlement s"
-     " JOIN authority a ON a.id = s.authority_id WHERE s.id = $1"},
+    {"settlement_authority", /* cached: refname.h */
+     "SELECT authority_id FROM settlement WHERE id = $1"},
     {"authority_name", "SELECT name FROM authority WHERE id = $1"},
     {"centre_name", "SELECT doc ->> 'name' FROM centre WHERE id = $1"},
     {"idem_get",
      "SELECT k.body_sha256, a.id, a.receipt FROM idempotency_key k"
      " JOIN application a ON a.id = k.application_id"
      " WHERE k.principal = $1 AND k.key = $2"},
-    {"idem_put",
-     /* a second use of the key fails, and with it the whole store */
-     "INSERT INTO idempotency_key (principal, key, body_sha256,"
-     " application_id) VALUES ($1, $2, $3, $4)"},
-    {"receipt_next", "SELECT nextval('receipt_number_seq')"},
-    {"app_insert",
-     "INSERT INTO application (id, receipt_number, authority_id,"
+    {"receipt_block", /* RECEIPT_BLOCK numbers in one round trip */
+     "SELECT nextval('receipt_number_seq') FROM generate_series(1, 32)"},
+    {"app_store", /* the key, the application and ApplicationAccepted; */
+     /* nothing when the key exists (0): the caller replays it */
+     "WITH k AS (INSERT INTO idempotency_key (principal, key, body_sha256,"
+     " application_id) VALUES ($6, $14, $15, $1) ON CONFLICT DO NOTHING"
+     " RETURNING 1),"
+     " a AS (INSERT INTO application (id, receipt_number, authority_id,"
      " settlement_id, channel, principal, category, applicant_iin,"
      " accepted_at, result_due, internal_due, body, receipt)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::float8),"
-     " $10, $11, $12, $13)"},
+     " SELECT $1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::float8),"
+     " $10::date, $11::date, $12::jsonb, $13::jsonb FROM k RETURNING 1),"
+     " o AS (" OUTBOX_INSERT_FROM("$16, $17, $18, $19, $20, $21, $22", "a")
+     ") SELECT count(*) FROM a"},
     {"app_get",
      "SELECT id, status, authority_id, decision, queue, receipt,"
      " delivered_at IS NOT NULL, principal, applicant_iin"

@@ -3,6 +3,7 @@
 #include "intake.h"
 
 #include "iin.h"
+#include "refname.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -363,23 +364,20 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
         return false;
 
     /* p.13.3: the settlement selects the authority. */
-    const char *p[1] = {app->settlement_id};
-    PGresult *r = pg_run(conn, "settlement_authority", 1, p);
-    if (!r) {
+    int found = refname_get(conn, "settlement_authority",
+                            app->settlement_id, app->authority_id,
+                            sizeof(app->authority_id));
+    if (found < 0) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
         return false;
     }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
+    if (found == 0) {
         http_reply_error(resp, 422, "unknown_settlement",
                          "no such settlement in the reference data",
                          json_pack("{s:s}", "field", "settlement_id"));
         return false;
     }
-    snprintf(app->authority_id, sizeof(app->authority_id), "%s",
-             PQgetvalue(r, 0, 0));
-    PQclear(r);
     const char *given = json_string_value(json_object_get(body,
                                                           "authority_id"));
     if (who->kind == PRINCIPAL_OFFICE) {
