@@ -153,22 +153,43 @@ char *rowbuf_hex(const uint8_t *bytes, size_t len)
     return s;
 }
 
+/* Closes the array literals and points p at them; false when out of
+ * memory. */
+static bool close_arrays(rowbuf_t *self, const char **p)
+{
+    for (int i = 0; i < self->ncols; i++) {
+        if (!sb_put(&self->cols[i], "}", 1))
+            return false;
+        p[i] = self->cols[i].s;
+    }
+    return true;
+}
+
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
 {
     if (self->nrows == 0)
         return true;
     const char **p = calloc((size_t)self->ncols, sizeof(char *));
-    bool ok = p != NULL;
-    for (int i = 0; ok && i < self->ncols; i++) {
-        ok = sb_put(&self->cols[i], "}", 1);
-        p[i] = self->cols[i].s;
-    }
     /* pg_defer has sent (copied) the parameters when it returns */
-    ok = ok && pg_defer(conn, self->stmt, self->ncols, p, NULL, NULL);
+    bool ok = p && close_arrays(self, p) &&
+              pg_defer(conn, self->stmt, self->ncols, p, NULL, NULL);
     if (!ok)
         log_error("rowbuf.flush", "%s: %d rows not sent", self->stmt,
                   self->nrows);
     free(p);
     rowbuf_clear(self);
     return ok;
+}
+
+PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
+{
+    if (self->nrows == 0)
+        return NULL;
+    const char **p = calloc((size_t)self->ncols, sizeof(char *));
+    PGresult *r = p && close_arrays(self, p)
+                      ? pg_run(conn, self->stmt, self->ncols, p)
+                      : NULL;
+    free(p);
+    rowbuf_clear(self);
+    return r;
 }

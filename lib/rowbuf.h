@@ -40,6 +40,10 @@ int rowbuf_rows(const rowbuf_t *self);
  * empties the buffer; true when there was nothing to send. */
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
     __attribute__((warn_unused_result));
+/* Runs the statement for the buffered rows (at least one) now and
+ * returns its result (NULL on failure, logged), emptying the buffer. */
+PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
+    __attribute__((warn_unused_result));
 /* Forgets the buffered rows (the batch rolled back). */
 void rowbuf_clear(rowbuf_t *self);
 

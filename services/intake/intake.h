@@ -23,6 +23,22 @@ struct application {
 bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
                      struct application *app, http_resp_t *resp);
 
+/* committer.c: group commit of accepted applications. A row is the
+ * STORE_COLS text values of app_store (sql.c), the event's payload
+ * hex-encoded. */
+#define STORE_COLS 22
+struct store_req {
+    const char *vals[STORE_COLS]; /* borrowed until committer_store returns */
+    int result;                   /* 1 stored, 0 key exists, -1 failed */
+    bool done;
+    struct store_req *next;
+};
+bool committer_start(const char *conninfo);
+/* Blocks until the row is written with others; returns its result. */
+int committer_store(struct store_req *req);
+/* Writes what was handed over, then stops. */
+void committer_stop(void);
+
 /* The read-model consumer: decisions, numbers and deliveries update
  * application.status. */
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,

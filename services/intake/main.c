@@ -179,10 +179,11 @@ static bool receipt_number(PGconn *c, long long *out)
     return ok;
 }
 
-/* Stores the key, the application and its event in one statement (one
- * round trip, one commit). 1 when stored (resp set: 202), 0 when the key
- * was there first (nothing written: the caller replays it), -1 when
- * nothing could be stored (resp set: 503). */
+/* Stores the key, the application and its event in one statement and
+ * one commit, shared with the requests arriving meanwhile (committer.c).
+ * 1 when stored (resp set: 202), 0 when the key was there first (nothing
+ * written: the caller replays it), -1 when nothing could be stored (resp
+ * set: 503). */
 static int store(PGconn *c, const principal_t *who, const char *key,
                  const char *sha, struct application *app,
                  http_resp_t *resp)
@@ -224,22 +225,17 @@ static int store(PGconn *c, const principal_t *who, const char *key,
     ev.receipt_json = receipt_s;
     ev.principal = (char *)who->text;
     struct outbox_row o;
+    char *hex = NULL;
     int rc = -1;
     if (outbox_row_init(&o, PRODUCER, KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED,
                         id, &ev.base)) {
-        const char *p[22] = {id, number, app->authority_id,
-                             app->settlement_id, channel, who->text,
-                             app->category, app->iin, at, due, internal,
-                             body_s, receipt_s, key, sha};
-        int lens[22] = {0}, fmts[22] = {0};
-        memcpy(p + 15, o.params, sizeof(o.params));
-        memcpy(lens + 15, o.lens, sizeof(o.lens));
-        memcpy(fmts + 15, o.fmts, sizeof(o.fmts));
-        PGresult *r = pg_run_bin(c, "app_store", 22, p, lens, fmts, 0);
-        if (r)
-            rc = strcmp(PQgetvalue(r, 0, 0), "1") == 0;
-        PQclear(r);
+        struct store_req req = {.vals = {id, number, app->authority_id,
+            app->settlement_id, channel, who->text, app->category, app->iin,
+            at, due, internal, body_s, receipt_s, key, sha}};
+        if (outbox_row_texts(&o, req.vals + 15, &hex))
+            rc = committer_store(&req);
     }
+    free(hex);
     outbox_row_free(&o);
     free(body_s);
     free(receipt_s);
@@ -534,7 +530,13 @@ int main(int argc, char **argv)
     m_replayed = metrics_counter("kezek_idempotent_replays_total",
                                  "Repeated submissions answered from the "
                                  "stored Idempotency-Key", NULL);
+    if (!committer_start(svc.conninfo)) {
+        log_error("intake.committer", "cannot start the committer");
+        service_fini(&svc);
+        return 1;
+    }
     if (service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
+        committer_stop();
         service_fini(&svc);
         return 1;
     }
@@ -558,6 +560,7 @@ int main(int argc, char **argv)
     intake_status_fini();
     service_stop = 1;
     pthread_join(gauger, NULL);
-    service_fini(&svc);
+    service_fini(&svc); /* HTTP first: its stores still go through */
+    committer_stop();
     return rc == 0 ? 0 : 1;
 }

@@ -14,18 +14,31 @@ const struct pg_stmt intake_stmts[] = {
      " WHERE k.principal = $1 AND k.key = $2"},
     {"receipt_block", /* RECEIPT_BLOCK numbers in one round trip */
      "SELECT nextval('receipt_number_seq') FROM generate_series(1, 32)"},
-    {"app_store", /* the key, the application and ApplicationAccepted; */
-     /* nothing when the key exists (0): the caller replays it */
-     "WITH k AS (INSERT INTO idempotency_key (principal, key, body_sha256,"
-     " application_id) VALUES ($6, $14, $15, $1) ON CONFLICT DO NOTHING"
-     " RETURNING 1),"
+    {"app_store", /* a batch of keys, applications and events (the */
+     /* committer, rowbuf.h); returns the ids stored — a row whose key
+      * exists stores nothing, and the caller replays the key */
+     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+     " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+     " $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
+     " $19::text[], $20::text[], $21::text[], $22::text[])"
+     " AS v (id, receipt_number, authority_id, settlement_id, channel,"
+     " principal, category, applicant_iin, accepted_at, result_due,"
+     " internal_due, body, receipt, key, sha, " OUTBOX_TEXT_COLUMNS ")),"
+     " k AS (INSERT INTO idempotency_key (principal, key, body_sha256,"
+     " application_id) SELECT principal, key, sha, id FROM v"
+     " ON CONFLICT DO NOTHING RETURNING application_id),"
      " a AS (INSERT INTO application (id, receipt_number, authority_id,"
      " settlement_id, channel, principal, category, applicant_iin,"
      " accepted_at, result_due, internal_due, body, receipt)"
-     " SELECT $1, $2, $3, $4, $5, $6, $7, $8, to_timestamp($9::float8),"
-     " $10::date, $11::date, $12::jsonb, $13::jsonb FROM k RETURNING 1),"
-     " o AS (" OUTBOX_INSERT_FROM("$16, $17, $18, $19, $20, $21, $22", "a")
-     ") SELECT count(*) FROM a"},
+     " SELECT v.id, v.receipt_number, v.authority_id, v.settlement_id,"
+     " v.channel, v.principal, v.category, v.applicant_iin,"
+     " to_timestamp(v.accepted_at::float8), v.result_due::date,"
+     " v.internal_due::date, v.body::jsonb, v.receipt::jsonb"
+     " FROM v JOIN k ON k.application_id = v.id RETURNING id),"
+     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
+     OUTBOX_FROM_TEXT("v") " FROM v JOIN a ON a.id = v.id)"
+     " SELECT id FROM a"},
     {"app_get",
      "SELECT id, status, authority_id, decision, queue, receipt,"
      " delivered_at IS NOT NULL, principal, applicant_iin"
