@@ -22,7 +22,7 @@
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     struct store_req *head, **tail;
     volatile sig_atomic_t stop;
     bool running;
@@ -33,7 +33,6 @@ static struct {
 } cm = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER,
 };
 
 /* Writes reqs[0..n) in one statement; marks each 1 (stored) or 0 (its
@@ -99,9 +98,10 @@ static void *committer_main(void *arg)
         }
 
         pthread_mutex_lock(&cm.lock);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) { /* wake exactly the writers done */
             reqs[i]->done = true;
-        pthread_cond_broadcast(&cm.done);
+            pthread_cond_signal(&reqs[i]->wake);
+        }
     }
     pthread_mutex_unlock(&cm.lock);
     if (c)
@@ -132,17 +132,17 @@ int committer_store(struct store_req *req)
     req->done = false;
     req->result = -1;
     req->next = NULL;
+    pthread_cond_init(&req->wake, NULL);
     pthread_mutex_lock(&cm.lock);
-    if (!cm.running || cm.stop) {
-        pthread_mutex_unlock(&cm.lock);
-        return -1;
+    if (cm.running && !cm.stop) {
+        *cm.tail = req;
+        cm.tail = &req->next;
+        pthread_cond_signal(&cm.work);
+        while (!req->done)
+            pthread_cond_wait(&req->wake, &cm.lock);
     }
-    *cm.tail = req;
-    cm.tail = &req->next;
-    pthread_cond_signal(&cm.work);
-    while (!req->done)
-        pthread_cond_wait(&cm.done, &cm.lock);
     pthread_mutex_unlock(&cm.lock);
+    pthread_cond_destroy(&req->wake);
     return req->result;
 }
 

@@ -7,6 +7,8 @@
 #include "http.h"
 #include "service.h"
 
+#include <pthread.h>
+
 extern const struct pg_stmt intake_stmts[];
 
 /* The checked application, ready to store. */
@@ -31,6 +33,7 @@ struct store_req {
     const char *vals[STORE_COLS]; /* borrowed until committer_store returns */
     int result;                   /* 1 stored, 0 key exists, -1 failed */
     bool done;
+    pthread_cond_t wake;          /* signalled when done */
     struct store_req *next;
 };
 bool committer_start(const char *conninfo);

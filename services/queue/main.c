@@ -27,32 +27,40 @@
 #define MAX_PENDING 10000
 
 static const struct pg_stmt queue_stmts[] = {
-    {"entry_seen",
-     "SELECT EXISTS (SELECT 1 FROM queue_entry WHERE application_id = $1),"
-     " h.number, h.accepted_seq FROM (SELECT 1) one LEFT JOIN"
-     " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $2"
-     " AND list = $3 AND applicant_iin = $4 AND status = 'active'"
-     " LIMIT 1) h ON true"},
-    {"list_next", /* the number, and the active count with it */
-     "INSERT INTO queue_list (authority_id, list, last_number, active)"
-     " VALUES ($1, $2, 1, 1) ON CONFLICT (authority_id, list)"
+    {"entry_register", /* one round trip: */
+     /* s: numbered already (a replay after a crash: the number stands)?
+      * does the person hold a place in this list (a second registration
+      * keeps the number they have)? Otherwise l: the next number and the
+      * active count with it (the list row stays locked until commit:
+      * gapless); e: the entry with its rank — it counts only the entries
+      * accepted after it, usually none; ORDER BY pins the (generic) plan
+      * to the list-order index, which has them at its end, rather than
+      * to the per-person one, which has the whole list; c: its
+      * change-log row */
+     "WITH s AS (SELECT EXISTS (SELECT 1 FROM queue_entry"
+     " WHERE application_id = $3) AS numbered, h.number AS held_number,"
+     " h.accepted_seq AS held_seq FROM (SELECT 1) one LEFT JOIN"
+     " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $1"
+     " AND list = $2 AND applicant_iin = $4 AND status = 'active'"
+     " LIMIT 1) h ON true),"
+     " l AS (INSERT INTO queue_list (authority_id, list, last_number,"
+     " active) SELECT $1, $2, 1, 1 FROM s WHERE NOT s.numbered"
+     " AND s.held_number IS NULL ON CONFLICT (authority_id, list)"
      " DO UPDATE SET last_number = queue_list.last_number + 1,"
-     " active = queue_list.active + 1 RETURNING last_number, active"},
-    {"entry_put", /* the entry with its rank, and its change-log row; */
-     /* the rank counts only the entries accepted after it ($7: the
-      * active count including it), usually none; ORDER BY pins the
-      * (generic) plan to the list-order index, which has them at its
-      * end, rather than to the per-person one, which has the whole list */
-     "WITH e AS (INSERT INTO queue_entry (authority_id, list, number,"
+     " active = queue_list.active + 1 RETURNING last_number, active),"
+     " e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
-     " position_at_registration) VALUES ($1, $2, $3, $4, $5, $6,"
-     " $7::bigint - (SELECT count(*) FROM (SELECT 1 FROM queue_entry"
-     " WHERE authority_id = $1 AND list = $2 AND status = 'active'"
-     " AND accepted_seq > $6 ORDER BY accepted_seq) later))"
-     " RETURNING position_at_registration),"
+     " position_at_registration) SELECT $1, $2, l.last_number, $3, $4,"
+     " $5::bigint, l.active - (SELECT count(*) FROM (SELECT 1"
+     " FROM queue_entry WHERE authority_id = $1 AND list = $2"
+     " AND status = 'active' AND accepted_seq > $5::bigint"
+     " ORDER BY accepted_seq) later) FROM l"
+     " RETURNING number, position_at_registration),"
      " c AS (INSERT INTO queue_change (authority_id, list, kind,"
-     " accepted_seq, application_id) SELECT $1, $2, 'registered', $6, $4"
-     " FROM e) SELECT position_at_registration FROM e"},
+     " accepted_seq, application_id) SELECT $1, $2, 'registered',"
+     " $5::bigint, $3 FROM e)"
+     " SELECT s.numbered, s.held_number, s.held_seq, e.number,"
+     " e.position_at_registration FROM s LEFT JOIN e ON true"},
     {"entry_remove",
      "SELECT o_number, o_position, o_application_id"
      " FROM queue_remove($1, $2, $3, $4, $5::date, $6)"},
@@ -138,50 +146,28 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         rc = HANDLE_POISON;
         goto out;
     }
-    /* one round trip: numbered already (a replay after a crash: the
-     * number stands)? does the person hold a place in this list (a
-     * second registration keeps the number they have)? */
-    const char *p1[4] = {d->application_id, d->authority_id, d->list,
-                         d->applicant_iin};
-    PGresult *r = pg_run(conn, "entry_seen", 4, p1);
+    char seq[24];
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
+    const char *p1[5] = {d->authority_id, d->list, d->application_id,
+                         d->applicant_iin, seq};
+    PGresult *r = pg_run(conn, "entry_register", 5, p1);
     if (!r) {
         rc = HANDLE_ERROR;
         goto out;
     }
     bool numbered = PQgetvalue(r, 0, 0)[0] == 't';
     bool holds = !PQgetisnull(r, 0, 1);
-    char held_number[24] = "", held_seq[24] = "";
-    if (holds) {
-        snprintf(held_number, sizeof(held_number), "%s", PQgetvalue(r, 0, 1));
-        snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 2));
-    }
+    char number[24], held_seq[24];
+    snprintf(number, sizeof(number), "%s", PQgetvalue(r, 0, holds ? 1 : 3));
+    snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 2));
+    uint64_t position = strtoull(PQgetvalue(r, 0, 4), NULL, 10);
     PQclear(r);
     if (numbered)
         goto out;
     if (holds) {
-        rc = announce(conn, d, held_number, held_seq);
+        rc = announce(conn, d, number, held_seq);
         goto out;
     }
-    const char *p2[2] = {d->authority_id, d->list};
-    r = pg_run(conn, "list_next", 2, p2);
-    if (!r) {
-        rc = HANDLE_ERROR;
-        goto out;
-    }
-    char number[24], active[24], seq[24];
-    snprintf(number, sizeof(number), "%s", PQgetvalue(r, 0, 0));
-    snprintf(active, sizeof(active), "%s", PQgetvalue(r, 0, 1));
-    PQclear(r);
-    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
-    const char *p3[7] = {d->authority_id, d->list, number,
-                         d->application_id, d->applicant_iin, seq, active};
-    r = pg_run(conn, "entry_put", 7, p3);
-    if (!r) {
-        rc = HANDLE_ERROR;
-        goto out;
-    }
-    uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
 
     Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
     q.application_id = d->application_id;
