@@ -83,119 +83,156 @@ bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e)
     return true;
 }
 
-static int by_pair_field(const void *a, const void *b, void *h)
+/* Lists are read in pages, so that verifying or rebuilding a list of a
+ * million entries holds one page in memory, not the list. */
+enum { PAGE = 10000, CHUNK = 1000 };
+
+/* 1 when the view of a list holds, from rank at on, exactly the rows of
+ * page (applicant_iin, number, accepted_seq; in accepted_seq order): the
+ * same members at the same ranks with the same scores, and the same
+ * numbers for them; 0 when it differs; -1 when Redis failed. */
+static int page_matches(redisContext *c, const char *auth, const char *list,
+                        PGresult *page, long at)
 {
-    redisReply *r = h;
-    return strcmp(r->element[*(const int *)a]->str,
-                  r->element[*(const int *)b]->str);
+    int k = PQntuples(page);
+    redisReply *z = redisCommand(c, "ZRANGE kezek:q:%s:%s %ld %ld WITHSCORES",
+                                 auth, list, at, at + k - 1);
+    static _Thread_local const char *argv[2 + PAGE];
+    static _Thread_local size_t lens[2 + PAGE];
+    char hkey[160];
+    snprintf(hkey, sizeof(hkey), "kezek:qn:%s:%s", auth, list);
+    argv[0] = "HMGET";
+    argv[1] = hkey;
+    for (int i = 0; i < k; i++)
+        argv[2 + i] = PQgetvalue(page, i, 0);
+    for (int i = 0; i < 2 + k; i++)
+        lens[i] = strlen(argv[i]);
+    redisReply *h = redisCommandArgv(c, 2 + k, argv, lens);
+    int rc = z && h && z->type == REDIS_REPLY_ARRAY &&
+             h->type == REDIS_REPLY_ARRAY ? 1 : -1;
+    bool same = rc == 1 && z->elements == (size_t)k * 2 &&
+                h->elements == (size_t)k;
+    for (int i = 0; same && i < k; i++)
+        same = z->element[2 * i]->type == REDIS_REPLY_STRING &&
+               strcmp(z->element[2 * i]->str, PQgetvalue(page, i, 0)) == 0 &&
+               strtoull(z->element[2 * i + 1]->str, NULL, 10) ==
+                   strtoull(PQgetvalue(page, i, 2), NULL, 10) &&
+               h->element[i]->type == REDIS_REPLY_STRING &&
+               strcmp(h->element[i]->str, PQgetvalue(page, i, 1)) == 0;
+    if (z)
+        freeReplyObject(z);
+    if (h)
+        freeReplyObject(h);
+    return rc < 0 ? -1 : same;
 }
 
-static int by_row_iin(const void *a, const void *b, void *res)
+/* Appends a page to the aside keys zkey/hkey in multi-member commands;
+ * returns how many commands were appended. */
+static int page_append(redisContext *c, const char *zkey, const char *hkey,
+                       PGresult *page)
 {
-    return strcmp(PQgetvalue(res, *(const int *)a, 0),
-                  PQgetvalue(res, *(const int *)b, 0));
+    static _Thread_local const char *argv[2 + 2 * CHUNK];
+    static _Thread_local size_t lens[2 + 2 * CHUNK];
+    int n = PQntuples(page), cmds = 0;
+    for (int at = 0; at < n; at += CHUNK) {
+        int k = n - at < CHUNK ? n - at : CHUNK;
+        for (int pass = 0; pass < 2; pass++) {
+            argv[0] = pass ? "HSET" : "ZADD";
+            argv[1] = pass ? hkey : zkey;
+            for (int i = 0; i < k; i++) {
+                int row = at + i;
+                /* ZADD score member; HSET field value */
+                argv[2 + 2 * i] = PQgetvalue(page, row, pass ? 0 : 2);
+                argv[3 + 2 * i] = PQgetvalue(page, row, pass ? 1 : 0);
+            }
+            for (int i = 0; i < 2 + 2 * k; i++)
+                lens[i] = strlen(argv[i]);
+            redisAppendCommandArgv(c, 2 + 2 * k, argv, lens);
+            cmds++;
+        }
+    }
+    return cmds;
 }
 
-/* True when the hash IIN -> number (an HGETALL reply of n pairs) holds
- * exactly the n rows of res (applicant_iin, number): both sorted by
- * IIN, then compared in one pass — O(n log n), so a list of a million
- * entries verifies in about a second. */
-static bool hash_matches(redisReply *h, PGresult *res, int n)
+/* True when the view of the list has exactly n members and n numbers. */
+static bool sizes_match(redisContext *c, const char *auth, const char *list,
+                        long n)
 {
-    int *pairs = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    int *rows = malloc(sizeof(int) * (size_t)(n ? n : 1));
-    bool same = pairs && rows;
-    for (int i = 0; same && i < n; i++) {
-        pairs[i] = 2 * i;
-        rows[i] = i;
-    }
-    if (same) {
-        qsort_r(pairs, (size_t)n, sizeof(int), by_pair_field, h);
-        qsort_r(rows, (size_t)n, sizeof(int), by_row_iin, res);
-    }
-    for (int i = 0; same && i < n; i++)
-        same = strcmp(h->element[pairs[i]]->str,
-                      PQgetvalue(res, rows[i], 0)) == 0 &&
-               strcmp(h->element[pairs[i] + 1]->str,
-                      PQgetvalue(res, rows[i], 1)) == 0;
-    free(pairs);
-    free(rows);
+    redisAppendCommand(c, "ZCARD kezek:q:%s:%s", auth, list);
+    redisAppendCommand(c, "HLEN kezek:qn:%s:%s", auth, list);
+    redisReply *z = NULL, *h = NULL;
+    if (redisGetReply(c, (void **)&z) != REDIS_OK)
+        z = NULL;
+    if (z && redisGetReply(c, (void **)&h) != REDIS_OK)
+        h = NULL;
+    bool same = z && h && z->type == REDIS_REPLY_INTEGER &&
+                h->type == REDIS_REPLY_INTEGER && z->integer == n &&
+                h->integer == n;
+    if (z)
+        freeReplyObject(z);
+    if (h)
+        freeReplyObject(h);
     return same;
 }
 
-/* One list: the truth from Postgres, then compare or replace. */
+/* One list: the truth from Postgres, page by page (a cursor in the
+ * caller's snapshot), then compared or built aside and swapped in. */
 static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
                      const char *list, bool verify,
                      struct queue_view_report *rep)
 {
     const char *p[2] = {auth, list};
     PGresult *res = PQexecParams(pg,
-        "SELECT applicant_iin, number, accepted_seq FROM queue_entry"
+        "DECLARE queue_view_page NO SCROLL CURSOR FOR"
+        " SELECT applicant_iin, number, accepted_seq FROM queue_entry"
         " WHERE authority_id = $1 AND list = $2 AND status = 'active'"
         " ORDER BY accepted_seq", 2, NULL, p, NULL, NULL, 0);
-    if (!pg_check(res)) {
-        PQclear(res);
+    bool ok = pg_check(res);
+    PQclear(res);
+    redisContext *c = kredis_ctx(r);
+    if (!ok || !c)
         return false;
+    char zkey[160], hkey[160];
+    snprintf(zkey, sizeof(zkey), "kezek:tmpq:%s:%s", auth, list);
+    snprintf(hkey, sizeof(hkey), "kezek:tmpqn:%s:%s", auth, list);
+    if (!verify) {
+        redisAppendCommand(c, "DEL %s %s", zkey, hkey);
+        ok = pipeline_ok(c, 1);
     }
-    int n = PQntuples(res);
+    long n = 0;
+    bool same = true;
+    char fetch[64];
+    snprintf(fetch, sizeof(fetch), "FETCH %d FROM queue_view_page", PAGE);
+    while (ok && same) {
+        res = PQexec(pg, fetch);
+        ok = pg_check(res);
+        int k = ok ? PQntuples(res) : 0;
+        if (k > 0 && verify) {
+            int m = page_matches(c, auth, list, res, n);
+            ok = m >= 0;
+            same = m == 1;
+        } else if (k > 0) {
+            ok = pipeline_ok(c, page_append(c, zkey, hkey, res));
+        }
+        PQclear(res);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    if (ok && !pg_exec(pg, "CLOSE queue_view_page"))
+        ok = false;
     rep->lists++;
     rep->entries += n;
-    redisContext *c = kredis_ctx(r);
-    bool ok = c != NULL;
     if (ok && verify) {
-        redisReply *z = redisCommand(c, "ZRANGE kezek:q:%s:%s 0 -1 WITHSCORES",
-                                     auth, list);
-        redisReply *h = redisCommand(c, "HGETALL kezek:qn:%s:%s", auth, list);
-        ok = z && h && z->type == REDIS_REPLY_ARRAY &&
-             h->type == REDIS_REPLY_ARRAY;
-        bool same = ok && z->elements == (size_t)n * 2 &&
-                    h->elements == (size_t)n * 2;
-        for (int i = 0; same && i < n; i++) {
-            same = strcmp(z->element[2 * i]->str, PQgetvalue(res, i, 0)) ==
-                       0 &&
-                   strtoull(z->element[2 * i + 1]->str, NULL, 10) ==
-                       strtoull(PQgetvalue(res, i, 2), NULL, 10);
-        }
-        if (same)
-            same = hash_matches(h, res, n);
-        if (ok && !same) {
+        same = same && sizes_match(c, auth, list, n);
+        if (!same) {
             rep->drift++;
             log_warn("queue_view.drift", "list %s/%s differs from Postgres",
                      auth, list);
         }
-        if (z)
-            freeReplyObject(z);
-        if (h)
-            freeReplyObject(h);
     } else if (ok) {
-        /* build aside in chunks of multi-member commands, then swap in
-         * atomically */
-        enum { CHUNK = 1000 };
-        static _Thread_local const char *argv[2 + 2 * CHUNK];
-        static _Thread_local size_t lens[2 + 2 * CHUNK];
-        char zkey[160], hkey[160];
-        snprintf(zkey, sizeof(zkey), "kezek:tmpq:%s:%s", auth, list);
-        snprintf(hkey, sizeof(hkey), "kezek:tmpqn:%s:%s", auth, list);
+        /* swap the aside keys in atomically */
         int cmds = 0;
-        redisAppendCommand(c, "DEL %s %s", zkey, hkey);
-        cmds++;
-        for (int at = 0; at < n; at += CHUNK) {
-            int k = n - at < CHUNK ? n - at : CHUNK;
-            for (int pass = 0; pass < 2; pass++) {
-                argv[0] = pass ? "HSET" : "ZADD";
-                argv[1] = pass ? hkey : zkey;
-                for (int i = 0; i < k; i++) {
-                    int row = at + i;
-                    /* ZADD score member; HSET field value */
-                    argv[2 + 2 * i] = PQgetvalue(res, row, pass ? 0 : 2);
-                    argv[3 + 2 * i] = PQgetvalue(res, row, pass ? 1 : 0);
-                }
-                for (int i = 0; i < 2 + 2 * k; i++)
-                    lens[i] = strlen(argv[i]);
-                redisAppendCommandArgv(c, 2 + 2 * k, argv, lens);
-                cmds++;
-            }
-        }
         redisAppendCommand(c, "MULTI");
         redisAppendCommand(c, "DEL kezek:q:%s:%s kezek:qn:%s:%s", auth, list,
                            auth, list);
@@ -211,7 +248,6 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
         cmds++;
         ok = pipeline_ok(c, cmds);
     }
-    PQclear(res);
     if (!ok)
         kredis_failed(r);
     return ok;
