@@ -79,9 +79,30 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
                              20000));
     snprintf(pdf, sizeof(pdf), "%s/receipt.pdf", env.dir);
     snprintf(path, sizeof(path), "/v1/applications/%s/receipt.pdf", id);
+    /* p.14: the receipt is signed when first printed, not before */
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM notice"
+                              " WHERE kind = 'receipt'"), 0);
     cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
     cr_assert(text_has(pdf, "2026-a-01-02-") || text_has(pdf, "a-01-02"),
               "p.14: the request number is printed");
+    char sig1[200];
+    PGresult *r = PQexec(c, "SELECT signature FROM notice"
+                            " WHERE kind = 'receipt'");
+    cr_assert_eq(PQntuples(r), 1);
+    snprintf(sig1, sizeof(sig1), "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    /* printed again: the same signed receipt, not a second one */
+    cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
+    r = PQexec(c, "SELECT signature FROM notice WHERE kind = 'receipt'");
+    cr_assert_eq(PQntuples(r), 1);
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), sig1);
+    PQclear(r);
+    char cmd[2400];
+    setenv("KEZEK_PG", env.conninfo, 1);
+    snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null"
+             " 2>&1", getenv("KEZEK_BIN_DIR"), pdf);
+    cr_assert_eq(system(cmd), 0, "the printed receipt verifies");
     /* another authority's office may not print it */
     tk_token(&env, "office:a-01-03", other);
     cr_assert_eq(get_file(path, other, NULL, pdf), 403);
@@ -94,10 +115,9 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
 
     /* the QR payload of the printed notice verifies offline */
-    PGconn *c = tk_db(&env);
-    PGresult *r = PQexec(c, "SELECT id, key_id, signature FROM notice"
-                            " WHERE kind = 'registration_notice'");
-    char qr[400], file[300], cmd[2400];
+    r = PQexec(c, "SELECT id, key_id, signature FROM notice"
+                  " WHERE kind = 'registration_notice'");
+    char qr[400], file[300];
     snprintf(qr, sizeof(qr), "KEZEK1|%s|%s|%s", PQgetvalue(r, 0, 0),
              PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
     PQclear(r);
@@ -105,7 +125,6 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     FILE *f = fopen(file, "w");
     fputs(qr, f);
     fclose(f);
-    setenv("KEZEK_PG", env.conninfo, 1);
     snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null 2>&1",
              getenv("KEZEK_BIN_DIR"), file);
     cr_assert_eq(system(cmd), 0, "the QR payload verifies");

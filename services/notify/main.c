@@ -51,14 +51,13 @@ static const struct pg_stmt notify_stmts[] = {
      " ON CONFLICT (application_id, kind) DO NOTHING"
      " RETURNING id, application_id, kind),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
-     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n"
-     " WHERE kind <> 'receipt'),"
+     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n),"
      " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
-     " ON k.application_id = n.application_id WHERE n.kind <> 'receipt'),"
+     " ON k.application_id = n.application_id),"
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
-     " WHERE n.kind <> 'receipt' RETURNING 1) SELECT count(*) FROM o"},
+     " RETURNING 1) SELECT count(*) FROM o"},
     {"contact_put",
      "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
      " ON CONFLICT DO NOTHING"},
@@ -132,8 +131,12 @@ static void batch_rolled_back(void *ctx)
     batch_notices = 0;
 }
 
-/* The authority's own key when keys_dir holds one, else the default. */
-static const struct signer *key_for(const char *authority)
+/* The authority's own key when keys_dir holds one, else the default.
+ * Entries are added, never moved, under keys_lock: the consumer and the
+ * HTTP threads (printing) share them. */
+static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct signer *key_lookup(const char *authority)
 {
     for (int i = 0; i < nkeys; i++)
         if (strcmp(keys[i].authority, authority) == 0)
@@ -150,9 +153,22 @@ static const struct signer *key_for(const char *authority)
     return keys[nkeys++].present ? &keys[nkeys - 1].key : &default_key;
 }
 
-/* The authority's name (appendix 1), remembered: the consumer thread
- * asks for it for every notice. False when Postgres failed (the
- * transaction is then aborted: the caller returns HANDLE_ERROR). */
+static const struct signer *key_for(const char *authority)
+{
+    pthread_mutex_lock(&keys_lock);
+    const struct signer *key = key_lookup(authority);
+    pthread_mutex_unlock(&keys_lock);
+    return key;
+}
+
+void notify_sign(const char *authority, const char *canonical,
+                 char sig[128], const char **key_id)
+{
+    const struct signer *key = key_for(authority);
+    notice_sign(key, canonical, sig);
+    *key_id = key->key_id;
+}
+
 /* The authority's name for a notice (its id when unknown); false on
  * SQL error. */
 static bool authority_name(PGconn *conn, const char *id, char *out,
@@ -212,8 +228,7 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     free(canonical);
     if (!ok)
         return HANDLE_ERROR;
-    if (strcmp(kind, "receipt") != 0) /* kept for printing (p.14) */
-        batch_notices++;
+    batch_notices++;
     return HANDLE_OK;
 }
 
@@ -239,18 +254,11 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
     }
     json_t *receipt = json_loads(a->receipt_json, 0, NULL);
     if (rc == HANDLE_OK && json_is_object(receipt)) {
-        const char *p[5] = {a->application_id, a->authority_id,
-                            a->principal, iin, a->channel};
-        rc = run(conn, "paper_access_put", 5, p);
-        json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:O}", "kind",
-                                "receipt", "application_id",
-                                a->application_id, "authority_id",
-                                a->authority_id, "paragraph", "14",
-                                "receipt", receipt);
-        if (rc == HANDLE_OK)
-            rc = issue(conn, a->application_id, iin, a->authority_id,
-                       "receipt", doc);
-        json_decref(doc);
+        /* who may print it, and the receipt itself: it is signed as a
+         * notice when first printed (p.14: printed, not delivered) */
+        const char *p[6] = {a->application_id, a->authority_id,
+                            a->principal, iin, a->channel, a->receipt_json};
+        rc = run(conn, "paper_access_put", 6, p);
     }
     json_decref(receipt);
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
@@ -298,13 +306,13 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
              * the ticket can be printed by whoever accepted it (p.25) */
             const char *by = json_string_value(json_object_get(fields,
                                                                "accepted_via"));
-            const char *pa[5] = {ce->complaint_id, ce->authority_id,
+            const char *pa[6] = {ce->complaint_id, ce->authority_id,
                                  by ? by : "portal", ce->complainant_iin,
                                  !by ? "portal"
                                  : strncmp(by, "office:", 7) == 0 ? "office"
                                  : strncmp(by, "centre:", 7) == 0 ? "centre"
-                                 : "portal"};
-            rc = answer ? HANDLE_OK : run(conn, "paper_access_put", 5, pa);
+                                 : "portal", NULL};
+            rc = answer ? HANDLE_OK : run(conn, "paper_access_put", 6, pa);
             if (rc == HANDLE_OK)
                 rc = issue(conn, ce->complaint_id, ce->complainant_iin,
                            ce->authority_id, notice_kind_name(k), doc);

@@ -6,6 +6,7 @@
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
+#include "notice.h"
 #include "paper.h"
 #include "refname.h"
 #include "service.h"
@@ -22,12 +23,17 @@ void paper_qr_payload(const char *notice_id, const char *key_id,
 
 /* Who may print or record for an application (p.17): the office of its
  * authority, the centre that accepted it, the portal for the citizen it
- * asserts. Fills access (4 columns) and returns a connection, or NULL
- * after replying. */
+ * asserts. Fills access (4 columns: authority, principal, IIN, channel)
+ * and, when receipt is not NULL, *receipt with the stored p.14 receipt
+ * (caller frees; NULL when none); returns a connection, or NULL after
+ * replying. */
 static PGconn *paper_request(service_t *svc, const http_req_t *req,
                              http_resp_t *resp, principal_t *who,
-                             char access[4][96], bool office_only)
+                             char access[4][96], bool office_only,
+                             char **receipt)
 {
+    if (receipt)
+        *receipt = NULL;
     int auth = auth_check(svc->pool, http_header(req, "Authorization"), who);
     if (auth == 0) {
         http_reply_error(resp, 401, "unauthorized",
@@ -59,6 +65,8 @@ static PGconn *paper_request(service_t *svc, const http_req_t *req,
         if (!ok)
             http_reply_error(resp, 403, "forbidden",
                              "not this principal's application", NULL);
+        else if (receipt && !PQgetisnull(r, 0, 4))
+            *receipt = strdup(PQgetvalue(r, 0, 4));
     }
     PQclear(r);
     if (resp->status && c) {
@@ -68,17 +76,55 @@ static PGconn *paper_request(service_t *svc, const http_req_t *req,
     return c;
 }
 
+/* Signs and stores the receipt notice of an application from the
+ * receipt kept at acceptance (p.14), the first time it is printed; two
+ * printers at once store one (the other's is discarded). False on SQL
+ * error. */
+static bool receipt_notice(PGconn *c, const char *application_id,
+                           char access[4][96], const char *receipt_json)
+{
+    json_t *receipt = json_loads(receipt_json, 0, NULL);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:o}", "kind", "receipt",
+                            "application_id", application_id,
+                            "authority_id", access[0], "paragraph", "14",
+                            "receipt", receipt ? receipt : json_object());
+    char *canonical = notice_canonical(doc);
+    json_decref(doc);
+    if (!canonical)
+        return false;
+    char sig[128], id[96];
+    const char *key_id;
+    notify_sign(access[0], canonical, sig, &key_id);
+    snprintf(id, sizeof(id), "%s-receipt", application_id);
+    const char *p[6] = {id, application_id, access[2], canonical, sig,
+                        key_id};
+    PGresult *r = pg_run(c, "receipt_put", 6, p);
+    free(canonical);
+    PQclear(r);
+    return r != NULL;
+}
+
 /* Renders the newest notice of one of kinds as a PDF reply. */
 static void render(service_t *svc, const http_req_t *req, http_resp_t *resp,
                    const char *kinds)
 {
     principal_t who;
     char access[4][96];
-    PGconn *c = paper_request(svc, req, resp, &who, access, false);
+    char *receipt = NULL;
+    bool is_receipt = strcmp(kinds, "receipt") == 0;
+    PGconn *c = paper_request(svc, req, resp, &who, access, false,
+                              is_receipt ? &receipt : NULL);
     if (!c)
         return;
     const char *p[2] = {req->params[0], kinds};
     PGresult *r = pg_run(c, "paper_notice", 2, p);
+    if (r && PQntuples(r) == 0 && receipt) {
+        PQclear(r);
+        r = receipt_notice(c, req->params[0], access, receipt)
+                ? pg_run(c, "paper_notice", 2, p)
+                : NULL;
+    }
+    free(receipt);
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
@@ -149,7 +195,7 @@ void paper_post_issuance(void *ctx, const http_req_t *req,
     service_t *svc = ctx;
     principal_t who;
     char access[4][96];
-    PGconn *c = paper_request(svc, req, resp, &who, access, true);
+    PGconn *c = paper_request(svc, req, resp, &who, access, true, NULL);
     if (!c)
         return;
     json_t *body = http_json_body(req, resp);

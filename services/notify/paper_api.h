@@ -9,11 +9,16 @@
 #define PAPER_STMTS                                                      \
     {"paper_access_put",                                                 \
      "INSERT INTO paper_access (application_id, authority_id, principal," \
-     " applicant_iin, channel) VALUES ($1, $2, $3, $4, $5)"              \
+     " applicant_iin, channel, receipt) VALUES ($1, $2, $3, $4, $5, $6)" \
      " ON CONFLICT DO NOTHING"},                                         \
     {"paper_access_get",                                                 \
-     "SELECT authority_id, principal, applicant_iin, channel"            \
+     "SELECT authority_id, principal, applicant_iin, channel, receipt"   \
      " FROM paper_access WHERE application_id = $1"},                    \
+    {"receipt_put", /* signed at its first printing (p.14) */            \
+     "INSERT INTO notice (id, application_id, applicant_iin, kind,"      \
+     " document, canonical, signature, key_id) VALUES ($1, $2, $3,"      \
+     " 'receipt', $4::jsonb, $4, $5, $6)"                                \
+     " ON CONFLICT (application_id, kind) DO NOTHING"},                  \
     {"paper_notice",                                                     \
      "SELECT id, canonical, signature, key_id, kind FROM notice"         \
      " WHERE application_id = $1 AND kind = ANY (string_to_array($2,"    \
@@ -46,6 +51,11 @@ void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp);
 void paper_post_issuance(void *ctx, const http_req_t *req,
                          http_resp_t *resp);
 void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp);
+
+/* Signs canonical with the authority's key (main.c; thread-safe):
+ * sig gets the signature, *key_id the key's id. */
+void notify_sign(const char *authority, const char *canonical,
+                 char sig[128], const char **key_id);
 
 /* The QR payload of a signed notice: "KEZEK1|<id>|<key_id>|<sig>". */
 void paper_qr_payload(const char *notice_id, const char *key_id,
