@@ -82,28 +82,39 @@ int rowbuf_rows(const rowbuf_t *self)
     return self->nrows;
 }
 
-/* Appends v to an array literal as a quoted element (or NULL). */
-static bool put_element(struct sbuf *b, const char *v, bool first)
+/* Columns travel as binary text[] parameters: a header (written at
+ * flush) and per element its length (-1: NULL) and bytes, so that
+ * Postgres copies them rather than parsing a quoted literal. */
+#define TEXT_OID 25
+#define HEADER 20
+
+static bool put_be32(struct sbuf *b, uint32_t v)
 {
-    if (!sb_put(b, first ? "{" : ",", 1))
-        return false;
+    char x[4] = {(char)(v >> 24), (char)(v >> 16), (char)(v >> 8), (char)v};
+    return sb_put(b, x, 4);
+}
+
+static bool put_element(struct sbuf *b, const char *v)
+{
+    if (b->len == 0 && !sb_put(b, (char[HEADER]){0}, HEADER))
+        return false; /* room for the header */
     if (!v)
-        return sb_put(b, "NULL", 4);
-    if (!sb_put(b, "\"", 1))
-        return false;
-    for (const char *p = v; *p;) {
-        size_t run = strcspn(p, "\"\\");
-        if (run && !sb_put(b, p, run))
-            return false;
-        p += run;
-        if (*p) {
-            char esc[2] = {'\\', *p};
-            if (!sb_put(b, esc, 2))
-                return false;
-            p++;
-        }
+        return put_be32(b, 0xffffffffu);
+    size_t n = strlen(v);
+    return n < 0x7fffffff && put_be32(b, (uint32_t)n) && sb_put(b, v, n);
+}
+
+/* Writes the header of a one-dimensional text[] of n elements. */
+static void put_header(struct sbuf *b, int n)
+{
+    uint32_t h[5] = {1, 1 /* has NULLs: allowed either way */, TEXT_OID,
+                     (uint32_t)n, 1};
+    for (int i = 0; i < 5; i++) {
+        b->s[4 * i] = (char)(h[i] >> 24);
+        b->s[4 * i + 1] = (char)(h[i] >> 16);
+        b->s[4 * i + 2] = (char)(h[i] >> 8);
+        b->s[4 * i + 3] = (char)h[i];
     }
-    return sb_put(b, "\"", 1);
 }
 
 static bool has_key(const rowbuf_t *self, const char *key)
@@ -133,7 +144,7 @@ bool rowbuf_add(rowbuf_t *self, PGconn *conn, const char *key,
         self->nkeys++;
     }
     for (int i = 0; i < self->ncols; i++)
-        if (!put_element(&self->cols[i], vals[i], self->nrows == 0))
+        if (!put_element(&self->cols[i], vals[i]))
             return false;
     self->nrows++;
     return true;
@@ -153,16 +164,16 @@ char *rowbuf_hex(const uint8_t *bytes, size_t len)
     return s;
 }
 
-/* Closes the array literals and points p at them; false when out of
- * memory. */
-static bool close_arrays(rowbuf_t *self, const char **p)
+/* Completes the arrays: p, lens and fmts for the statement. */
+static void close_arrays(rowbuf_t *self, const char **p, int *lens,
+                         int *fmts)
 {
     for (int i = 0; i < self->ncols; i++) {
-        if (!sb_put(&self->cols[i], "}", 1))
-            return false;
+        put_header(&self->cols[i], self->nrows);
         p[i] = self->cols[i].s;
+        lens[i] = (int)self->cols[i].len;
+        fmts[i] = 1;
     }
-    return true;
 }
 
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
@@ -170,13 +181,20 @@ bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
     if (self->nrows == 0)
         return true;
     const char **p = calloc((size_t)self->ncols, sizeof(char *));
-    /* pg_defer has sent (copied) the parameters when it returns */
-    bool ok = p && close_arrays(self, p) &&
-              pg_defer(conn, self->stmt, self->ncols, p, NULL, NULL);
+    int *lens = calloc((size_t)self->ncols, sizeof(int));
+    int *fmts = calloc((size_t)self->ncols, sizeof(int));
+    bool ok = p && lens && fmts;
+    if (ok) {
+        close_arrays(self, p, lens, fmts);
+        /* pg_defer has sent (copied) the parameters when it returns */
+        ok = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
+    }
     if (!ok)
         log_error("rowbuf.flush", "%s: %d rows not sent", self->stmt,
                   self->nrows);
     free(p);
+    free(lens);
+    free(fmts);
     rowbuf_clear(self);
     return ok;
 }
@@ -186,10 +204,16 @@ PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
     if (self->nrows == 0)
         return NULL;
     const char **p = calloc((size_t)self->ncols, sizeof(char *));
-    PGresult *r = p && close_arrays(self, p)
-                      ? pg_run(conn, self->stmt, self->ncols, p)
-                      : NULL;
+    int *lens = calloc((size_t)self->ncols, sizeof(int));
+    int *fmts = calloc((size_t)self->ncols, sizeof(int));
+    PGresult *r = NULL;
+    if (p && lens && fmts) {
+        close_arrays(self, p, lens, fmts);
+        r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts, 0);
+    }
     free(p);
+    free(lens);
+    free(fmts);
     rowbuf_clear(self);
     return r;
 }

@@ -5,10 +5,11 @@
  * A statement costs Postgres its bind, its locks on the table and every
  * index, executor start and end; for small rows that is most of the
  * work, so n rows in one statement cost little more than one. The
- * statement takes each column as a text[] parameter ($1 … $ncols) and
- * casts: "… FROM unnest($1::text[], $2::text[]) AS v (id, doc) …",
- * "v.doc::jsonb". Binary values are added hex-encoded (rowbuf_add_hex)
- * and decoded in SQL with decode(v.x, 'hex').
+ * statement takes each column as a text[] parameter ($1 … $ncols; sent
+ * in binary, so values are copied, never quoted and parsed) and casts:
+ * "… FROM unnest($1::text[], $2::text[]) AS v (id, doc) …",
+ * "v.doc::jsonb". Binary values are added hex-encoded (rowbuf_hex) and
+ * decoded in SQL with decode(v.x, 'hex').
  *
  * A row may carry a key: adding a row whose key is already buffered
  * flushes the buffer first, so that two effects on one row apply in
