@@ -17,6 +17,11 @@ const struct pg_stmt spine_stmts[] = {
      "WITH ins AS (" OUTBOX_INSERT_FROM("$1, $2, $3, $4, $5, $6, $7",
                                        "(SELECT 1) one") ")"
      " SELECT count(*) FROM ins"},
+    {"outbox_put", /* set-based: outbox_gather */
+     "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
+     OUTBOX_FROM_TEXT("v") " FROM unnest($1::text[], $2::text[],"
+     " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
+     " AS v (" OUTBOX_TEXT_COLUMNS ")"},
     {"outbox_fetch",
      "SELECT " EVENT_COLUMNS " FROM event_log WHERE seq > $1"
      " ORDER BY seq LIMIT $2"},
@@ -104,6 +109,20 @@ void outbox_row_free(struct outbox_row *o)
 {
     free(o->payload);
     o->payload = NULL;
+}
+
+bool outbox_gather(rowbuf_t *rb, PGconn *conn, const char *producer,
+                   int type, const char *key, const ProtobufCMessage *msg)
+{
+    struct outbox_row o;
+    const char *vals[OUTBOX_PUT_COLS];
+    char *hex = NULL;
+    bool ok = outbox_row_init(&o, producer, type, key, msg) &&
+              outbox_row_texts(&o, vals, &hex) &&
+              rowbuf_add(rb, conn, NULL, vals);
+    free(hex);
+    outbox_row_free(&o);
+    return ok;
 }
 
 bool outbox_add_msg(PGconn *conn, const char *producer, int type,

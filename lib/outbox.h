@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "pg.h"
+#include "rowbuf.h"
 
 /* Statements every spine connection prepares (pg_connect adds them). */
 extern const struct pg_stmt spine_stmts[];
@@ -54,6 +55,14 @@ bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
                      const char *key, const ProtobufCMessage *msg)
     __attribute__((warn_unused_result));
 void outbox_row_free(struct outbox_row *o);
+
+/* Packs a protobuf-c message and gathers it in rb — a rowbuf of the
+ * spine statement "outbox_put" (OUTBOX_PUT_COLS columns) that the
+ * consumer sends set-based before its commit (consumer_cfg.flush). */
+#define OUTBOX_PUT_COLS 7
+bool outbox_gather(rowbuf_t *rb, PGconn *conn, const char *producer,
+                   int type, const char *key, const ProtobufCMessage *msg)
+    __attribute__((warn_unused_result));
 
 /* Packs a protobuf-c message and queues it. */
 bool outbox_add_msg(PGconn *conn, const char *producer, int type,

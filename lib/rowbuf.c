@@ -36,7 +36,13 @@ struct rowbuf {
     struct sbuf *cols;  /* each an array literal under construction */
     char **keys;
     int nkeys, capkeys;
+    rowbuf_t *before;   /* sent first whenever this one is sent */
 };
+
+void rowbuf_after(rowbuf_t *self, rowbuf_t *before)
+{
+    self->before = before;
+}
 
 rowbuf_t *rowbuf_new(const char *stmt, int ncols)
 {
@@ -178,6 +184,8 @@ static void close_arrays(rowbuf_t *self, const char **p, int *lens,
 
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
 {
+    if (self->before && !rowbuf_flush(self->before, conn))
+        return false;
     if (self->nrows == 0)
         return true;
     const char **p = calloc((size_t)self->ncols, sizeof(char *));

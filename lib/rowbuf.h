@@ -36,6 +36,10 @@ bool rowbuf_add(rowbuf_t *self, PGconn *conn, const char *key,
 /* Hex text of len bytes, for a bytea column (caller frees). */
 char *rowbuf_hex(const uint8_t *bytes, size_t len);
 
+/* Whenever self is sent (at the end or early), first sends before: the
+ * rows of self may depend on those (e.g. join them). */
+void rowbuf_after(rowbuf_t *self, rowbuf_t *before);
+
 int rowbuf_rows(const rowbuf_t *self);
 /* Sends the statement for the buffered rows (deferred: pg_defer) and
  * empties the buffer; true when there was nothing to send. */

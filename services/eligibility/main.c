@@ -15,6 +15,7 @@
 #include "outbox.h"
 #include "reasons.h"
 #include "registry.h"
+#include "rowbuf.h"
 #include "service.h"
 
 #include <pthread.h>
@@ -27,16 +28,27 @@
 
 static const struct pg_stmt elig_stmts[] = {
     REGISTRY_STMTS,
-    {"decision_put", /* and off the work list, with its event */
-     "WITH d AS (INSERT INTO decision (application_id, registered,"
-     " outcome, reasons, facts, rules_version, decision_date, application)"
-     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING"
-     " RETURNING 1), u AS (DELETE FROM parked_application"
-     " WHERE application_id = $1),"
-     /* DecisionMade only for a decision written now (a replay finds it
-      * made): the statement needs no answer and rides the pipeline */
-     " o AS (" OUTBOX_INSERT_FROM("$9, $10, $11, $12, $13, $14, $15", "d")
-     ") SELECT count(*) FROM o"},
+    {"decision_put", /* the batch's decisions (rowbuf.h), off the work */
+     /* list, each with its DecisionMade — only for a decision written now
+      * (a replay finds it made), so the statement needs no answer */
+     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+     " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
+     " $14::text[], $15::text[]) AS v (application_id, registered,"
+     " outcome, reasons, facts, rules_version, decision_date, application,"
+     " " OUTBOX_TEXT_COLUMNS ")),"
+     " d AS (INSERT INTO decision (application_id, registered, outcome,"
+     " reasons, facts, rules_version, decision_date, application)"
+     " SELECT application_id, registered::boolean, outcome, reasons::jsonb,"
+     " facts::jsonb, rules_version, decision_date::date,"
+     " application::jsonb FROM v ON CONFLICT DO NOTHING"
+     " RETURNING application_id),"
+     " u AS (DELETE FROM parked_application p USING v"
+     " WHERE p.application_id = v.application_id),"
+     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
+     OUTBOX_FROM_TEXT("v") " FROM v JOIN d"
+     " ON d.application_id = v.application_id RETURNING 1)"
+     " SELECT count(*) FROM o"},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
      " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -93,17 +105,15 @@ static void tally_flush(bool committed)
     memset(tally, 0, sizeof(tally));
 }
 
+static bool batch_flush(void *ctx, PGconn *conn);
+
 static void batch_committed(void *ctx)
 {
     (void)ctx;
     tally_flush(true);
 }
 
-static void batch_rolled_back(void *ctx)
-{
-    (void)ctx;
-    tally_flush(false);
-}
+static void batch_rolled_back(void *ctx);
 
 /* The DecisionMade event of d as an outbox row (false: out of memory). */
 static bool decision_event(struct outbox_row *o,
@@ -136,7 +146,30 @@ static bool decision_event(struct outbox_row *o,
                            a->application_id, &m.base);
 }
 
-/* Writes the decision with its DecisionMade event (deferred). */
+/* This thread's decisions of the open transaction, sent set-based just
+ * before its commit (decisions_flush): the consumer's and the sweep's. */
+static _Thread_local rowbuf_t *decisions;
+
+static bool decisions_flush(PGconn *conn)
+{
+    return !decisions || rowbuf_flush(decisions, conn);
+}
+
+static bool batch_flush(void *ctx, PGconn *conn)
+{
+    (void)ctx;
+    return decisions_flush(conn);
+}
+
+static void batch_rolled_back(void *ctx)
+{
+    (void)ctx;
+    tally_flush(false);
+    if (decisions)
+        rowbuf_clear(decisions);
+}
+
+/* Gathers the decision with its DecisionMade event. */
 static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                          uint64_t seq, const char *iin, const char *email,
                          const struct elig_decision *d, json_t *facts,
@@ -159,11 +192,12 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                          d->outcome == ELIG_REGISTERED ? "t" : "f",
                          elig_outcome_str(d->outcome), codes_s, facts_s,
                          ELIG_RULES_VERSION, date, app_s};
-    int lens[15] = {0}, fmts[15] = {0};
-    memcpy(p + 8, o.params, sizeof(o.params));
-    memcpy(lens + 8, o.lens, sizeof(o.lens));
-    memcpy(fmts + 8, o.fmts, sizeof(o.fmts));
-    bool ok = pg_defer(conn, "decision_put", 15, p, lens, fmts);
+    char *hex = NULL;
+    if (!decisions)
+        decisions = rowbuf_new("decision_put", 15);
+    bool ok = decisions && outbox_row_texts(&o, p + 8, &hex) &&
+              rowbuf_add(decisions, conn, a->application_id, p);
+    free(hex);
     outbox_row_free(&o);
     free(codes_s);
     free(facts_s);
@@ -336,8 +370,11 @@ static void *sweep(void *arg)
                 (size_t)PQgetlength(row, 0, 1), seq, NULL, &still, why,
                 sizeof(why));
             PQclear(row);
-            bool committed = rc == HANDLE_OK && pg_exec(c, "COMMIT");
+            bool committed = rc == HANDLE_OK && decisions_flush(c) &&
+                             pg_exec(c, "COMMIT");
             tally_flush(committed);
+            if (!committed && decisions)
+                rowbuf_clear(decisions);
             if (!committed) {
                 if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
                     break;
@@ -347,6 +384,7 @@ static void *sweep(void *arg)
             }
         }
     }
+    rowbuf_destroy(&decisions);
     if (c)
         PQfinish(c);
     return NULL;
@@ -584,10 +622,11 @@ int main(int argc, char **argv)
         .stmts = elig_stmts, .bus_endpoints = svc.bus_endpoints,
         .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
-        .handle = decide, .committed = batch_committed,
-        .rolled_back = batch_rolled_back,
+        .handle = decide, .flush = batch_flush,
+        .committed = batch_committed, .rolled_back = batch_rolled_back,
     };
     rc = consumer_run(&cc, &service_stop);
+    rowbuf_destroy(&decisions);
     service_stop = 1;
     pthread_join(sweeper, NULL);
     service_fini(&svc);

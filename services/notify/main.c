@@ -58,9 +58,9 @@ static const struct pg_stmt notify_stmts[] = {
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
      " RETURNING 1) SELECT count(*) FROM o"},
-    {"contact_put",
-     "INSERT INTO notify_contact (application_id, email) VALUES ($1, $2)"
-     " ON CONFLICT DO NOTHING"},
+    {"contact_put", /* set-based, before the notices that join it */
+     "INSERT INTO notify_contact (application_id, email)"
+     " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
     {"authority_name", "SELECT name FROM authority WHERE id = $1"},
     {"cabinet",
      "SELECT application_id, kind, extract(epoch FROM issued_at)::bigint,"
@@ -106,15 +106,17 @@ static struct {
 static int nkeys;
 static const char *keys_dir, *smtp_url, *smtp_from;
 static metric_t *m_notices, *m_mail_sent, *m_mail_retry, *m_mail_failed;
-/* the notices of the open batch, written at its end; the results among
- * them are counted when it commits */
-static rowbuf_t *notices;
+/* the batch's rows, written at its end (contacts before the notices
+ * whose e-mail joins them); the results among the notices are counted
+ * when it commits */
+static rowbuf_t *contacts, *paper_rows, *notices;
 static uint64_t batch_notices;
 
 static bool batch_flush(void *ctx, PGconn *conn)
 {
     (void)ctx;
-    return rowbuf_flush(notices, conn);
+    bool ok = rowbuf_flush(paper_rows, conn);
+    return rowbuf_flush(notices, conn) && ok; /* contacts first */
 }
 
 static void batch_committed(void *ctx)
@@ -127,6 +129,8 @@ static void batch_committed(void *ctx)
 static void batch_rolled_back(void *ctx)
 {
     (void)ctx;
+    rowbuf_clear(contacts);
+    rowbuf_clear(paper_rows);
     rowbuf_clear(notices);
     batch_notices = 0;
 }
@@ -180,13 +184,11 @@ static bool authority_name(PGconn *conn, const char *id, char *out,
     return rc >= 0;
 }
 
-/* Deferred: the consumer's pipeline carries it with the next read or
- * the commit. */
-static enum handle_rc run(PGconn *conn, const char *stmt, int n,
-                          const char *const *p)
+/* Gathers a row for the batch's statement of its kind. */
+static enum handle_rc gather(rowbuf_t *rb, PGconn *conn, const char *key,
+                             const char *const *p)
 {
-    return pg_defer(conn, stmt, n, p, NULL, NULL) ? HANDLE_OK
-                                                  : HANDLE_ERROR;
+    return rowbuf_add(rb, conn, key, p) ? HANDLE_OK : HANDLE_ERROR;
 }
 
 /* Signs the notice for (application, kind) and gathers it for the
@@ -250,7 +252,7 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
     }
     if (email) {
         const char *p[2] = {a->application_id, email};
-        rc = run(conn, "contact_put", 2, p);
+        rc = gather(contacts, conn, a->application_id, p);
     }
     json_t *receipt = json_loads(a->receipt_json, 0, NULL);
     if (rc == HANDLE_OK && json_is_object(receipt)) {
@@ -258,7 +260,7 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
          * notice when first printed (p.14: printed, not delivered) */
         const char *p[6] = {a->application_id, a->authority_id,
                             a->principal, iin, a->channel, a->receipt_json};
-        rc = run(conn, "paper_access_put", 6, p);
+        rc = gather(paper_rows, conn, a->application_id, p);
     }
     json_decref(receipt);
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
@@ -312,7 +314,8 @@ static enum handle_rc deliver(void *ctx, PGconn *conn, const event_t *ev,
                                  : strncmp(by, "office:", 7) == 0 ? "office"
                                  : strncmp(by, "centre:", 7) == 0 ? "centre"
                                  : "portal", NULL};
-            rc = answer ? HANDLE_OK : run(conn, "paper_access_put", 6, pa);
+            rc = answer ? HANDLE_OK
+                        : gather(paper_rows, conn, ce->complaint_id, pa);
             if (rc == HANDLE_OK)
                 rc = issue(conn, ce->complaint_id, ce->complainant_iin,
                            ce->authority_id, notice_kind_name(k), doc);
@@ -694,8 +697,15 @@ int main(int argc, char **argv)
         .flush = batch_flush, .committed = batch_committed,
         .rolled_back = batch_rolled_back,
     };
+    contacts = rowbuf_new("contact_put", 2);
+    paper_rows = rowbuf_new("paper_access_put", 6);
     notices = rowbuf_new("notice_put", 15);
-    rc = notices ? consumer_run(&cc, &service_stop) : -1;
+    if (notices) /* a notice's e-mail joins its contact */
+        rowbuf_after(notices, contacts);
+    rc = contacts && paper_rows && notices ? consumer_run(&cc, &service_stop)
+                                       : -1;
+    rowbuf_destroy(&contacts);
+    rowbuf_destroy(&paper_rows);
     rowbuf_destroy(&notices);
     service_stop = 1;
     pthread_join(mailer, NULL);

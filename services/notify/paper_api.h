@@ -7,9 +7,10 @@
 #include "pg.h"
 
 #define PAPER_STMTS                                                      \
-    {"paper_access_put",                                                 \
+    {"paper_access_put", /* set-based (rowbuf.h) */                      \
      "INSERT INTO paper_access (application_id, authority_id, principal," \
-     " applicant_iin, channel, receipt) VALUES ($1, $2, $3, $4, $5, $6)" \
+     " applicant_iin, channel, receipt) SELECT * FROM unnest($1::text[]," \
+     " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"      \
      " ON CONFLICT DO NOTHING"},                                         \
     {"paper_access_get",                                                 \
      "SELECT authority_id, principal, applicant_iin, channel, receipt"   \

@@ -95,6 +95,8 @@ static service_t svc;
 static kredis_t *redis_writer;          /* consumer thread only */
 static struct queue_view_entry pending[MAX_PENDING];
 static int npending;
+/* the batch's QueueNumberAssigned events, sent before its commit */
+static rowbuf_t *events;
 static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
     *m_drift;
@@ -117,7 +119,7 @@ static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
     q.applicant_iin = d->applicant_iin;
     q.assigned_at_us = now_us();
     PQclear(r);
-    return outbox_add_msg(conn, PRODUCER,
+    return outbox_gather(events, conn, PRODUCER,
                           KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
                           d->application_id, &q.base)
                ? HANDLE_OK
@@ -178,7 +180,7 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
     q.accepted_seq = d->accepted_seq;
     q.applicant_iin = d->applicant_iin;
     q.assigned_at_us = now_us();
-    if (!outbox_add_msg(conn, PRODUCER,
+    if (!outbox_gather(events, conn, PRODUCER,
                         KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
                         d->application_id, &q.base)) {
         rc = HANDLE_ERROR;
@@ -229,6 +231,14 @@ static void rolled_back(void *ctx)
 {
     (void)ctx;
     npending = 0;
+    rowbuf_clear(events);
+}
+
+/* Before the commit: the batch's QueueNumberAssigned in one statement. */
+static bool flush(void *ctx, PGconn *conn)
+{
+    (void)ctx;
+    return rowbuf_flush(events, conn);
 }
 
 /* The common front of the entry endpoints: token, path checks and who
@@ -628,10 +638,12 @@ int main(int argc, char **argv)
         .name = "queue", .conninfo = svc.conninfo, .stmts = queue_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms,
-        .idle_poll_ms = 250, .handle = assign, .committed = committed,
-        .rolled_back = rolled_back,
+        .idle_poll_ms = 250, .handle = assign, .flush = flush,
+        .committed = committed, .rolled_back = rolled_back,
     };
-    rc = consumer_run(&cc, &service_stop);
+    events = rowbuf_new("outbox_put", OUTBOX_PUT_COLS);
+    rc = events ? consumer_run(&cc, &service_stop) : -1;
+    rowbuf_destroy(&events);
     service_stop = 1;
     pthread_join(watcher, NULL);
     kredis_destroy(&redis_writer);
