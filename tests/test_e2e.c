@@ -5,6 +5,7 @@
 #include "testkit.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,64 @@ Test(e2e, idempotency_key_replays_and_conflicts, .init = setup,
     cr_assert_eq(st, 409);
     PGconn *c = tk_db(&env);
     cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM application"), 1);
+    PQfinish(c);
+}
+
+/* Submissions at once share transactions (group commit) and each gets
+ * its own answer: 24 threads, each sending its own application twice and
+ * one key shared by all — 24 + 1 applications, every repeat a replay of
+ * the same id (p.13, p.14; CONTRACT "Idempotency"). */
+struct burst {
+    int n;
+    char id[2][40], shared[40];
+    long st[2], shared_st;
+};
+
+static void *burst_one(void *arg)
+{
+    struct burst *b = arg;
+    char iin[13], key[32];
+    tk_iin(b->n % 20 + 1, iin);
+    snprintf(key, sizeof(key), "burst-%d", b->n);
+    for (int k = 0; k < 2; k++)
+        if (!tk_submit(&env, iin, key, b->id[k], &b->st[k]))
+            b->st[k] = 0;
+    tk_iin(1, iin);
+    if (!tk_submit(&env, iin, "burst-shared", b->shared, &b->shared_st))
+        b->shared_st = 0;
+    return NULL;
+}
+
+Test(e2e, concurrent_submissions_commit_together, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    enum { N = 24 };
+    struct burst b[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        memset(&b[i], 0, sizeof(b[i]));
+        b[i].n = i;
+        pthread_create(&t[i], NULL, burst_one, &b[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    int shared_new = 0;
+    for (int i = 0; i < N; i++) {
+        cr_assert_eq(b[i].st[0], 202, "thread %d: %ld", i, b[i].st[0]);
+        cr_assert_eq(b[i].st[1], 200, "the repeat is a replay");
+        cr_assert_str_eq(b[i].id[0], b[i].id[1]);
+        cr_assert(b[i].shared_st == 202 || b[i].shared_st == 200);
+        shared_new += b[i].shared_st == 202;
+        cr_assert_str_eq(b[i].shared, b[0].shared,
+                         "one application for the shared key");
+    }
+    cr_assert_eq(shared_new, 1);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM application"), N + 1);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM event_outbox o"
+                              " FULL JOIN event_log l USING (event_id)"
+                              " WHERE coalesce(o.type, l.type) = 1"), N + 1,
+                 "one ApplicationAccepted per application");
     PQfinish(c);
 }
 

@@ -1,13 +1,14 @@
 /* The committer: group commit for accepted applications.
  *
- * HTTP threads hand their ready rows (key, application, event) to one
- * committer thread and wait. It writes every row waiting at that moment
- * with one statement and one commit (app_store), so that concurrent
- * submissions share a transaction and its WAL flush — Postgres' group
- * commit, one level up. Nothing waits for a batch to fill: an idle
- * system writes each row at once, and under load the rows gather while
- * the previous batch commits. A failed batch is retried row by row, so
- * that one bad row fails alone. */
+ * A request thread with a ready row (key, application, event) queues it.
+ * If nobody is writing, it becomes the leader: it takes every row queued
+ * at that moment and writes them with one statement and one commit
+ * (app_store) on its own connection, then wakes the writers it served
+ * and hands the lead to the next one waiting. Concurrent submissions so
+ * share a transaction and its WAL flush — Postgres' group commit, one
+ * level up — and a lone request writes its row at once, with no hand-off
+ * to another thread. A failed batch is retried row by row, so that one
+ * bad row fails alone. */
 #include "intake.h"
 
 #include "log.h"
@@ -22,29 +23,41 @@
 
 static struct {
     pthread_mutex_t lock;
-    pthread_cond_t work;
     struct store_req *head, **tail;
-    volatile sig_atomic_t stop;
-    bool running;
-    char *conninfo;
-    pthread_t thread;
-    rowbuf_t *rows;
+    bool leading;           /* a thread is writing a batch */
+    rowbuf_t *rows;         /* the leader's (one leader at a time) */
     metric_t *m_batch;
 } cm = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .work = PTHREAD_COND_INITIALIZER,
+    .head = NULL,
+    .tail = &cm.head,
 };
+
+bool committer_init(void)
+{
+    cm.rows = rowbuf_new("app_store", STORE_COLS);
+    cm.m_batch = metrics_histogram("kezek_intake_commit_batch_size",
+        "Applications stored per transaction (group commit)", NULL,
+        (const double[]){1, 2, 5, 10, 20, 50, 100, 256}, 8);
+    return cm.rows != NULL;
+}
+
+void committer_fini(void)
+{
+    rowbuf_destroy(&cm.rows);
+}
 
 /* Writes reqs[0..n) in one statement; marks each 1 (stored) or 0 (its
  * key was there). false when the statement failed. */
-static bool write_batch(PGconn *c, struct store_req **reqs, int n)
+static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
+                        int n)
 {
     for (int i = 0; i < n; i++)
-        if (!rowbuf_add(cm.rows, c, NULL, reqs[i]->vals)) {
-            rowbuf_clear(cm.rows);
+        if (!rowbuf_add(rows, c, NULL, reqs[i]->vals)) {
+            rowbuf_clear(rows);
             return false;
         }
-    PGresult *r = rowbuf_run(cm.rows, c);
+    PGresult *r = rowbuf_run(rows, c);
     if (!r)
         return false;
     for (int i = 0; i < n; i++) {
@@ -59,103 +72,56 @@ static bool write_batch(PGconn *c, struct store_req **reqs, int n)
     return true;
 }
 
-static void *committer_main(void *arg)
+/* The leader's turn: write what is queued (the lock is held on entry and
+ * on return, released while writing). */
+static void lead(PGconn *c)
 {
-    (void)arg;
-    pg_set_role("committer");
-    PGconn *c = NULL;
     struct store_req *reqs[MAX_BATCH];
-    pthread_mutex_lock(&cm.lock);
-    for (;;) {
-        while (!cm.head && !cm.stop)
-            pthread_cond_wait(&cm.work, &cm.lock);
-        if (!cm.head) /* stopping, and nobody waits */
-            break;
-        int n = 0;
-        while (cm.head && n < MAX_BATCH) {
-            reqs[n++] = cm.head;
-            cm.head = cm.head->next;
-        }
-        if (!cm.head)
-            cm.tail = &cm.head;
-        pthread_mutex_unlock(&cm.lock);
-
-        if (pg_lost(c)) {
-            if (c)
-                PQfinish(c);
-            char err[256];
-            c = pg_connect(cm.conninfo, intake_stmts, err, sizeof(err));
-            if (!c)
-                log_error("intake.committer", "%s", err);
-        }
-        if (!c || !write_batch(c, reqs, n)) {
-            /* one bad row must not fail the others: one at a time */
-            for (int i = 0; i < n; i++)
-                if (!c || n == 1 || !write_batch(c, &reqs[i], 1))
-                    reqs[i]->result = -1;
-        } else {
-            metric_observe(cm.m_batch, n);
-        }
-
-        pthread_mutex_lock(&cm.lock);
-        for (int i = 0; i < n; i++) { /* wake exactly the writers done */
-            reqs[i]->done = true;
-            pthread_cond_signal(&reqs[i]->wake);
-        }
+    int n = 0;
+    while (cm.head && n < MAX_BATCH) {
+        reqs[n++] = cm.head;
+        cm.head = cm.head->next;
     }
+    if (!cm.head)
+        cm.tail = &cm.head;
+    cm.leading = true;
     pthread_mutex_unlock(&cm.lock);
-    if (c)
-        PQfinish(c);
-    return NULL;
-}
 
-bool committer_start(const char *conninfo)
-{
-    cm.tail = &cm.head;
-    cm.conninfo = strdup(conninfo);
-    cm.rows = rowbuf_new("app_store", STORE_COLS);
-    cm.m_batch = metrics_histogram("kezek_intake_commit_batch_size",
-        "Applications stored per transaction (group commit)", NULL,
-        (const double[]){1, 2, 5, 10, 20, 50, 100, 256}, 8);
-    if (!cm.conninfo || !cm.rows ||
-        pthread_create(&cm.thread, NULL, committer_main, NULL) != 0) {
-        free(cm.conninfo);
-        rowbuf_destroy(&cm.rows);
-        return false;
+    if (!write_batch(cm.rows, c, reqs, n)) {
+        /* one bad row must not fail the others: one at a time */
+        for (int i = 0; i < n; i++)
+            if (n == 1 || !write_batch(cm.rows, c, &reqs[i], 1))
+                reqs[i]->result = -1;
+    } else {
+        metric_observe(cm.m_batch, n);
     }
-    cm.running = true;
-    return true;
+
+    pthread_mutex_lock(&cm.lock);
+    cm.leading = false;
+    for (int i = 0; i < n; i++) { /* wake exactly the writers served */
+        reqs[i]->done = true;
+        pthread_cond_signal(&reqs[i]->wake);
+    }
+    if (cm.head) /* the next one waiting leads the next batch */
+        pthread_cond_signal(&cm.head->wake);
 }
 
-int committer_store(struct store_req *req)
+int committer_store(PGconn *c, struct store_req *req)
 {
     req->done = false;
     req->result = -1;
     req->next = NULL;
     pthread_cond_init(&req->wake, NULL);
     pthread_mutex_lock(&cm.lock);
-    if (cm.running && !cm.stop) {
-        *cm.tail = req;
-        cm.tail = &req->next;
-        pthread_cond_signal(&cm.work);
-        while (!req->done)
+    *cm.tail = req;
+    cm.tail = &req->next;
+    while (!req->done) {
+        if (!cm.leading)
+            lead(c);
+        else
             pthread_cond_wait(&req->wake, &cm.lock);
     }
     pthread_mutex_unlock(&cm.lock);
     pthread_cond_destroy(&req->wake);
     return req->result;
-}
-
-void committer_stop(void)
-{
-    if (!cm.running)
-        return;
-    pthread_mutex_lock(&cm.lock);
-    cm.stop = 1; /* the rows already handed over are still written */
-    pthread_cond_signal(&cm.work);
-    pthread_mutex_unlock(&cm.lock);
-    pthread_join(cm.thread, NULL);
-    cm.running = false;
-    rowbuf_destroy(&cm.rows);
-    free(cm.conninfo);
 }

@@ -33,14 +33,14 @@ struct store_req {
     const char *vals[STORE_COLS]; /* borrowed until committer_store returns */
     int result;                   /* 1 stored, 0 key exists, -1 failed */
     bool done;
-    pthread_cond_t wake;          /* signalled when done */
+    pthread_cond_t wake;          /* signalled when done, or to lead */
     struct store_req *next;
 };
-bool committer_start(const char *conninfo);
-/* Blocks until the row is written with others; returns its result. */
-int committer_store(struct store_req *req);
-/* Writes what was handed over, then stops. */
-void committer_stop(void);
+bool committer_init(void);
+void committer_fini(void);
+/* Blocks until the row is written with others (perhaps by this thread,
+ * on c, with theirs); returns its result. */
+int committer_store(PGconn *c, struct store_req *req);
 
 /* The read-model consumer: decisions, numbers and deliveries update
  * application.status. */

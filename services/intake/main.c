@@ -233,7 +233,7 @@ static int store(PGconn *c, const principal_t *who, const char *key,
             app->settlement_id, channel, who->text, app->category, app->iin,
             at, due, internal, body_s, receipt_s, key, sha}};
         if (outbox_row_texts(&o, req.vals + 15, &hex))
-            rc = committer_store(&req);
+            rc = committer_store(c, &req);
     }
     free(hex);
     outbox_row_free(&o);
@@ -530,14 +530,10 @@ int main(int argc, char **argv)
     m_replayed = metrics_counter("kezek_idempotent_replays_total",
                                  "Repeated submissions answered from the "
                                  "stored Idempotency-Key", NULL);
-    if (!committer_start(svc.conninfo)) {
-        log_error("intake.committer", "cannot start the committer");
+    if (!committer_init() ||
+        service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
         service_fini(&svc);
-        return 1;
-    }
-    if (service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
-        committer_stop();
-        service_fini(&svc);
+        committer_fini();
         return 1;
     }
     ops_init(config_str(svc.cfg, "indicators_file",
@@ -561,6 +557,6 @@ int main(int argc, char **argv)
     service_stop = 1;
     pthread_join(gauger, NULL);
     service_fini(&svc); /* HTTP first: its stores still go through */
-    committer_stop();
+    committer_fini();
     return rc == 0 ? 0 : 1;
 }
