@@ -32,7 +32,8 @@ kz_pg_start() {
   fi
   kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
     -o "-k $sock -p $port -c listen_addresses='' -c max_connections=200 \
-        -c fsync=${KZ_PG_FSYNC:-on} -c shared_buffers=256MB" start >/dev/null
+        -c fsync=${KZ_PG_FSYNC:-on} -c shared_buffers=256MB \
+        -c max_wal_size=4GB -c checkpoint_timeout=15min" start >/dev/null
 }
 
 kz_pg_stop() {
