@@ -427,6 +427,11 @@ static void *gauges(void *arg)
             if (c)
                 PQfinish(c);
             c = pg_connect(svc.conninfo, intake_stmts, err, sizeof(err));
+            /* best effort, and never in the way of a shutdown */
+            if (c && !pg_exec(c, "SET statement_timeout = '20s'")) {
+                PQfinish(c);
+                c = NULL;
+            }
         }
         if (c)
             ops_gauges(c);
