@@ -3,6 +3,7 @@
 #include "audit.h"
 #include "log.h"
 
+#include <malloc.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,10 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
         log_error("config.load", "%s", err);
         return -1;
     }
+    /* a service's threads (HTTP workers, consumer, relay) share two
+     * malloc arenas: one arena per thread kept each its own free memory
+     * and grew the resident size with the thread count */
+    mallopt(M_ARENA_MAX, 2);
     if (sodium_init() < 0) {
         log_error("sodium.init", "libsodium failed to initialise");
         return -1;
