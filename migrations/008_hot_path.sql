@@ -75,8 +75,11 @@ ALTER TABLE queue_list SET (fillfactor = 50);
 -- the status read model, and every update copies the row: their JSON
 -- stays compressed, with lz4 (cheap), so the copies stay small.
 ALTER TABLE notice SET (toast_tuple_target = 8160);
-ALTER TABLE notice ALTER document SET COMPRESSION lz4,
-    ALTER canonical SET COMPRESSION lz4;
+ALTER TABLE notice ALTER canonical SET COMPRESSION lz4;
+-- A notice kept its document twice: as jsonb and as the canonical text
+-- that is signed. The text is the record (what the signature covers);
+-- the few readers that need a field parse it.
+ALTER TABLE notice DROP COLUMN document;
 ALTER TABLE application ALTER body SET COMPRESSION lz4,
     ALTER receipt SET COMPRESSION lz4;
 ALTER TABLE decision SET (toast_tuple_target = 8160);

@@ -45,9 +45,9 @@ static const struct pg_stmt notify_stmts[] = {
      " $14::text[], $15::text[]) AS v (id, application_id, iin, kind, at,"
      " canonical, signature, key_id, " OUTBOX_TEXT_COLUMNS ")),"
      " n AS (INSERT INTO notice (id, application_id, applicant_iin,"
-     " kind, issued_at, document, canonical, signature, key_id)"
+     " kind, issued_at, canonical, signature, key_id)"
      " SELECT id, application_id, iin, kind, to_timestamp(at::float8),"
-     " canonical::jsonb, canonical, signature, key_id FROM v"
+     " canonical, signature, key_id FROM v"
      " ON CONFLICT (application_id, kind) DO NOTHING"
      " RETURNING id, application_id, kind),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
@@ -69,7 +69,8 @@ static const struct pg_stmt notify_stmts[] = {
      " ORDER BY issued_at DESC, id LIMIT $2 OFFSET $3"},
     {"mail_next",
      "SELECT d.notice_id, n.canonical, n.signature, n.key_id, n.kind,"
-     " c.email, n.document ->> 'text_kk', n.document ->> 'text_ru',"
+     " c.email, n.canonical::jsonb ->> 'text_kk',"
+     " n.canonical::jsonb ->> 'text_ru',"
      " n.application_id, d.attempts"
      " FROM notice_delivery d JOIN notice n ON n.id = d.notice_id"
      " JOIN notify_contact c ON c.application_id = n.application_id"

@@ -17,8 +17,8 @@
      " FROM paper_access WHERE application_id = $1"},                    \
     {"receipt_put", /* signed at its first printing (p.14) */            \
      "INSERT INTO notice (id, application_id, applicant_iin, kind,"      \
-     " document, canonical, signature, key_id) VALUES ($1, $2, $3,"      \
-     " 'receipt', $4::jsonb, $4, $5, $6)"                                \
+     " canonical, signature, key_id) VALUES ($1, $2, $3, 'receipt', $4,"  \
+     " $5, $6)"                                                          \
      " ON CONFLICT (application_id, kind) DO NOTHING"},                  \
     {"paper_notice",                                                     \
      "SELECT id, canonical, signature, key_id, kind FROM notice"         \
