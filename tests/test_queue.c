@@ -155,6 +155,14 @@ Test(queue, late_decisions_land_at_acceptance_rank_and_removal_moves_up,
                          json_array_get(h, json_array_size(h) - 1),
                          "cause")), "removed");
     json_decref(j);
+    /* the list row's counters agree with its entries (numbers given in
+     * batches, removals one by one) */
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM queue_list l WHERE"
+        " active <> (SELECT count(*) FROM queue_entry e WHERE"
+        " e.authority_id = l.authority_id AND e.list = l.list"
+        " AND e.status = 'active') OR last_number <> (SELECT max(number)"
+        " FROM queue_entry e WHERE e.authority_id = l.authority_id"
+        " AND e.list = l.list)"), 0);
     /* the view agrees with the truth */
     kredis_t *r = kredis_new(env.redis);
     struct queue_view_report rep;
@@ -187,6 +195,9 @@ Test(queue, two_instances_keep_numbers_gapless, .timeout = 120)
                               " queue_entry GROUP BY list HAVING"
                               " max(number) <> 100 OR count(*) <> 100 OR"
                               " count(DISTINCT number) <> 100) x"), 0);
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM queue_list"
+                              " WHERE last_number <> 100 OR active <> 100"),
+                 0, "the list rows count what was given");
     PQfinish(q);
     PQfinish(c);
     kill(first, SIGTERM);

@@ -2,8 +2,9 @@
  * (p.5), keeps positions in Redis and answers position look-ups.
  *
  * Numbers are gapless per (authority, list) also with several
- * instances: the number comes from an upsert of the list's row in
- * queue_list, whose row lock is held until the batch commits, so two
+ * instances: a batch locks the list's row in queue_list when it first
+ * numbers in that list, gives the next numbers from it and writes the
+ * row back before it commits; the lock is held until then, so two
  * transactions can never take the same or skip a number. */
 #include "audit.h"
 #include "auth.h"
@@ -27,35 +28,45 @@
 #define MAX_PENDING 10000
 
 static const struct pg_stmt queue_stmts[] = {
+    /* A list's counters are read and locked once per batch (list_lock),
+     * numbers are given from them in the consumer, and written back once
+     * at the end (list_set): one new version of the list row per batch
+     * rather than per registration. The row lock, held until commit,
+     * keeps numbers gapless and serializes removals. */
+    {"list_add",
+     "INSERT INTO queue_list (authority_id, list) VALUES ($1, $2)"
+     " ON CONFLICT DO NOTHING"},
+    {"list_lock",
+     "SELECT last_number, active FROM queue_list"
+     " WHERE authority_id = $1 AND list = $2 FOR UPDATE"},
+    {"list_set", /* set-based (rowbuf.h) */
+     "UPDATE queue_list l SET last_number = v.last::bigint,"
+     " active = v.active::bigint FROM unnest($1::text[], $2::text[],"
+     " $3::text[], $4::text[]) AS v (authority_id, list, last, active)"
+     " WHERE l.authority_id = v.authority_id AND l.list = v.list"},
     {"entry_register", /* one round trip: */
      /* s: numbered already (a replay after a crash: the number stands)?
       * does the person hold a place in this list (a second registration
-      * keeps the number they have)? Otherwise l: the next number and the
-      * active count with it (the list row stays locked until commit:
-      * gapless); e: the entry with its rank — it counts only the entries
-      * accepted after it, usually none; ORDER BY pins the (generic) plan
-      * to the list-order index, which has them at its end, rather than
-      * to the per-person one, which has the whole list; c: its
-      * change-log row */
+      * keeps the number they have)? Otherwise e: the entry with the next
+      * number ($6) and its rank — $7 (the active count with it) minus
+      * the entries accepted after it, usually none; ORDER BY pins the
+      * (generic) plan to the list-order index, which has them at its
+      * end, rather than to the per-person one, which has the whole list;
+      * c: its change-log row */
      "WITH s AS (SELECT EXISTS (SELECT 1 FROM queue_entry"
      " WHERE application_id = $3) AS numbered, h.number AS held_number,"
      " h.accepted_seq AS held_seq FROM (SELECT 1) one LEFT JOIN"
      " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $1"
      " AND list = $2 AND applicant_iin = $4 AND status = 'active'"
      " LIMIT 1) h ON true),"
-     " l AS (INSERT INTO queue_list (authority_id, list, last_number,"
-     " active) SELECT $1, $2, 1, 1 FROM s WHERE NOT s.numbered"
-     " AND s.held_number IS NULL ON CONFLICT (authority_id, list)"
-     " DO UPDATE SET last_number = queue_list.last_number + 1,"
-     " active = queue_list.active + 1 RETURNING last_number, active),"
      " e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
-     " position_at_registration) SELECT $1, $2, l.last_number, $3, $4,"
-     " $5::bigint, l.active - (SELECT count(*) FROM (SELECT 1"
+     " position_at_registration) SELECT $1, $2, $6::bigint, $3, $4,"
+     " $5::bigint, $7::bigint - (SELECT count(*) FROM (SELECT 1"
      " FROM queue_entry WHERE authority_id = $1 AND list = $2"
      " AND status = 'active' AND accepted_seq > $5::bigint"
-     " ORDER BY accepted_seq) later) FROM l"
-     " RETURNING number, position_at_registration),"
+     " ORDER BY accepted_seq) later) FROM s WHERE NOT s.numbered"
+     " AND s.held_number IS NULL RETURNING number, position_at_registration),"
      " c AS (INSERT INTO queue_change (authority_id, list, kind,"
      " accepted_seq, application_id) SELECT $1, $2, 'registered',"
      " $5::bigint, $3 FROM e)"
@@ -97,6 +108,43 @@ static struct queue_view_entry pending[MAX_PENDING];
 static int npending;
 /* the batch's QueueNumberAssigned events, sent before its commit */
 static rowbuf_t *events;
+/* the lists the open batch numbers in: their counters, locked */
+#define MAX_LISTS 256
+static struct batch_list {
+    char authority_id[64], list[32];
+    unsigned long long last_number, active;
+} lists[MAX_LISTS];
+static int nlists;
+static rowbuf_t *list_rows;
+
+/* The counters of a list for this batch, locked on first use; NULL on
+ * SQL error or when the batch touches too many lists (the caller fails
+ * the event: the batch is replayed one event at a time). */
+static struct batch_list *batch_list(PGconn *conn, const char *authority,
+                                     const char *list)
+{
+    for (int i = 0; i < nlists; i++)
+        if (strcmp(lists[i].authority_id, authority) == 0 &&
+            strcmp(lists[i].list, list) == 0)
+            return &lists[i];
+    if (nlists == MAX_LISTS)
+        return NULL;
+    const char *p[2] = {authority, list};
+    if (!pg_defer(conn, "list_add", 2, p, NULL, NULL))
+        return NULL;
+    PGresult *r = pg_run(conn, "list_lock", 2, p);
+    if (!r || PQntuples(r) != 1) {
+        PQclear(r);
+        return NULL;
+    }
+    struct batch_list *l = &lists[nlists++];
+    snprintf(l->authority_id, sizeof(l->authority_id), "%s", authority);
+    snprintf(l->list, sizeof(l->list), "%s", list);
+    l->last_number = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+    l->active = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+    PQclear(r);
+    return l;
+}
 static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
     *m_drift;
@@ -148,14 +196,25 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         rc = HANDLE_POISON;
         goto out;
     }
-    char seq[24];
+    struct batch_list *bl = batch_list(conn, d->authority_id, d->list);
+    if (!bl) {
+        rc = HANDLE_ERROR;
+        goto out;
+    }
+    char seq[24], next[24], active[24];
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
-    const char *p1[5] = {d->authority_id, d->list, d->application_id,
-                         d->applicant_iin, seq};
-    PGresult *r = pg_run(conn, "entry_register", 5, p1);
+    snprintf(next, sizeof(next), "%llu", bl->last_number + 1);
+    snprintf(active, sizeof(active), "%llu", bl->active + 1);
+    const char *p1[7] = {d->authority_id, d->list, d->application_id,
+                         d->applicant_iin, seq, next, active};
+    PGresult *r = pg_run(conn, "entry_register", 7, p1);
     if (!r) {
         rc = HANDLE_ERROR;
         goto out;
+    }
+    if (!PQgetisnull(r, 0, 3)) { /* the number was given */
+        bl->last_number++;
+        bl->active++;
     }
     bool numbered = PQgetvalue(r, 0, 0)[0] == 't';
     bool holds = !PQgetisnull(r, 0, 1);
@@ -231,14 +290,28 @@ static void rolled_back(void *ctx)
 {
     (void)ctx;
     npending = 0;
+    nlists = 0;
     rowbuf_clear(events);
+    rowbuf_clear(list_rows);
 }
 
-/* Before the commit: the batch's QueueNumberAssigned in one statement. */
+/* Before the commit: the lists' counters and the batch's
+ * QueueNumberAssigned, one statement each. */
 static bool flush(void *ctx, PGconn *conn)
 {
     (void)ctx;
-    return rowbuf_flush(events, conn);
+    bool ok = true;
+    for (int i = 0; ok && i < nlists; i++) {
+        char last[24], active[24];
+        snprintf(last, sizeof(last), "%llu", lists[i].last_number);
+        snprintf(active, sizeof(active), "%llu", lists[i].active);
+        const char *v[4] = {lists[i].authority_id, lists[i].list, last,
+                            active};
+        ok = rowbuf_add(list_rows, conn, NULL, v);
+    }
+    nlists = 0;
+    ok = rowbuf_flush(list_rows, conn) && ok;
+    return rowbuf_flush(events, conn) && ok;
 }
 
 /* The common front of the entry endpoints: token, path checks and who
@@ -642,8 +715,10 @@ int main(int argc, char **argv)
         .committed = committed, .rolled_back = rolled_back,
     };
     events = rowbuf_new("outbox_put", OUTBOX_PUT_COLS);
-    rc = events ? consumer_run(&cc, &service_stop) : -1;
+    list_rows = rowbuf_new("list_set", 4);
+    rc = events && list_rows ? consumer_run(&cc, &service_stop) : -1;
     rowbuf_destroy(&events);
+    rowbuf_destroy(&list_rows);
     service_stop = 1;
     pthread_join(watcher, NULL);
     kredis_destroy(&redis_writer);
