@@ -131,8 +131,15 @@ void event_clear(event_t *ev)
 
 void event_new_id(char out[33])
 {
+    /* 48 bits of milliseconds, then 80 random bits: unique, unguessable,
+     * and increasing with time, so that the indexes keyed by these ids
+     * (applications, notices, decisions, queue entries) grow at their
+     * right edge instead of on a random leaf each */
     unsigned char raw[16];
-    randombytes_buf(raw, sizeof(raw));
+    uint64_t ms = (uint64_t)(now_us() / 1000);
+    for (int i = 0; i < 6; i++)
+        raw[i] = (unsigned char)(ms >> (40 - 8 * i));
+    randombytes_buf(raw + 6, sizeof(raw) - 6);
     sodium_bin2hex(out, 33, raw, sizeof(raw));
 }
 

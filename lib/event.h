@@ -48,7 +48,8 @@ void event_clear(event_t *ev);
 const char *event_rc_str(enum event_rc rc);
 const char *event_type_name(int type);
 
-/* 32 random hex chars. */
+/* 32 hex chars: the time in milliseconds (12), then 80 random bits —
+ * unique, unguessable, and increasing with time. */
 void event_new_id(char out[33]);
 int64_t now_us(void);
 
