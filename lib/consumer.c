@@ -309,7 +309,13 @@ int consumer_run(const struct consumer_cfg *cfg,
             c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
             if (!c.conn)
                 break;
-            if (!load_offset(&c)) {
+            /* The handlers' statements are point reads and writes by
+             * key: one generic plan each, planned once. (Left to choose,
+             * Postgres re-planned some for every event once the tables'
+             * statistics made a custom plan look cheaper.) The batch's
+             * set-based flush plans for its arrays instead (process). */
+            if (!pg_exec(c.conn, "SET plan_cache_mode = force_generic_plan")
+                || !load_offset(&c)) {
                 PQfinish(c.conn);
                 c.conn = NULL;
                 continue;
