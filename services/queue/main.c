@@ -149,6 +149,25 @@ static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
     *m_drift;
 
+/* Gathers QueueNumberAssigned for the batch's events. */
+static bool number_assigned(PGconn *conn, const Kezek__DecisionMade *d,
+                            uint64_t number, uint64_t position,
+                            uint64_t accepted_seq)
+{
+    Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
+    q.application_id = d->application_id;
+    q.authority_id = d->authority_id;
+    q.list = d->list;
+    q.number = number;
+    q.position = position;
+    q.accepted_seq = accepted_seq;
+    q.applicant_iin = d->applicant_iin;
+    q.assigned_at_us = now_us();
+    return outbox_gather(events, conn, PRODUCER,
+                         KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
+                         d->application_id, &q.base);
+}
+
 /* Emits QueueNumberAssigned for an existing entry of the person. */
 static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
                                const char *number, const char *seq)
@@ -157,19 +176,10 @@ static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
     PGresult *r = pg_run(conn, "entry_position", 3, p);
     if (!r)
         return HANDLE_ERROR;
-    Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
-    q.application_id = d->application_id;
-    q.authority_id = d->authority_id;
-    q.list = d->list;
-    q.number = strtoull(number, NULL, 10);
-    q.position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    q.accepted_seq = strtoull(seq, NULL, 10);
-    q.applicant_iin = d->applicant_iin;
-    q.assigned_at_us = now_us();
+    uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    return outbox_gather(events, conn, PRODUCER,
-                          KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
-                          d->application_id, &q.base)
+    return number_assigned(conn, d, strtoull(number, NULL, 10), position,
+                           strtoull(seq, NULL, 10))
                ? HANDLE_OK
                : HANDLE_ERROR;
 }
@@ -230,18 +240,8 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
         goto out;
     }
 
-    Kezek__QueueNumberAssigned q = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
-    q.application_id = d->application_id;
-    q.authority_id = d->authority_id;
-    q.list = d->list;
-    q.number = strtoull(number, NULL, 10);
-    q.position = position;
-    q.accepted_seq = d->accepted_seq;
-    q.applicant_iin = d->applicant_iin;
-    q.assigned_at_us = now_us();
-    if (!outbox_gather(events, conn, PRODUCER,
-                        KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED,
-                        d->application_id, &q.base)) {
+    uint64_t assigned = strtoull(number, NULL, 10);
+    if (!number_assigned(conn, d, assigned, position, d->accepted_seq)) {
         rc = HANDLE_ERROR;
         goto out;
     }
@@ -251,7 +251,7 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                  d->authority_id);
         snprintf(e->list, sizeof(e->list), "%s", d->list);
         snprintf(e->iin, sizeof(e->iin), "%s", d->applicant_iin);
-        e->number = q.number;
+        e->number = assigned;
         e->accepted_seq = d->accepted_seq;
     } else {
         view_dirty = true;
