@@ -170,16 +170,35 @@ char *rowbuf_hex(const uint8_t *bytes, size_t len)
     return s;
 }
 
-/* Completes the arrays: p, lens and fmts for the statement. */
-static void close_arrays(rowbuf_t *self, const char **p, int *lens,
-                         int *fmts)
+/* Sends the statement for the buffered rows (at least one), deferred or
+ * waited for, and empties the buffer; the result when waited for and
+ * it succeeded, else NULL; *sent false when it could not be sent. */
+static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
+                           bool *sent)
 {
-    for (int i = 0; i < self->ncols; i++) {
-        put_header(&self->cols[i], self->nrows);
-        p[i] = self->cols[i].s;
-        lens[i] = (int)self->cols[i].len;
-        fmts[i] = 1;
+    const char **p = calloc((size_t)self->ncols, sizeof(char *));
+    int *lens = calloc((size_t)self->ncols, sizeof(int));
+    int *fmts = calloc((size_t)self->ncols, sizeof(int));
+    PGresult *r = NULL;
+    *sent = p && lens && fmts;
+    if (*sent) {
+        for (int i = 0; i < self->ncols; i++) {
+            put_header(&self->cols[i], self->nrows);
+            p[i] = self->cols[i].s;
+            lens[i] = (int)self->cols[i].len;
+            fmts[i] = 1;
+        }
+        /* both copy the parameters before they return */
+        if (wait)
+            r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts, 0);
+        else
+            *sent = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
     }
+    free(p);
+    free(lens);
+    free(fmts);
+    rowbuf_clear(self);
+    return r;
 }
 
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
@@ -188,40 +207,18 @@ bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
         return false;
     if (self->nrows == 0)
         return true;
-    const char **p = calloc((size_t)self->ncols, sizeof(char *));
-    int *lens = calloc((size_t)self->ncols, sizeof(int));
-    int *fmts = calloc((size_t)self->ncols, sizeof(int));
-    bool ok = p && lens && fmts;
-    if (ok) {
-        close_arrays(self, p, lens, fmts);
-        /* pg_defer has sent (copied) the parameters when it returns */
-        ok = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
-    }
-    if (!ok)
-        log_error("rowbuf.flush", "%s: %d rows not sent", self->stmt,
-                  self->nrows);
-    free(p);
-    free(lens);
-    free(fmts);
-    rowbuf_clear(self);
-    return ok;
+    int n = self->nrows;
+    bool sent;
+    send_rows(self, conn, false, &sent);
+    if (!sent)
+        log_error("rowbuf.flush", "%s: %d rows not sent", self->stmt, n);
+    return sent;
 }
 
 PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
 {
     if (self->nrows == 0)
         return NULL;
-    const char **p = calloc((size_t)self->ncols, sizeof(char *));
-    int *lens = calloc((size_t)self->ncols, sizeof(int));
-    int *fmts = calloc((size_t)self->ncols, sizeof(int));
-    PGresult *r = NULL;
-    if (p && lens && fmts) {
-        close_arrays(self, p, lens, fmts);
-        r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts, 0);
-    }
-    free(p);
-    free(lens);
-    free(fmts);
-    rowbuf_clear(self);
-    return r;
+    bool sent;
+    return send_rows(self, conn, true, &sent);
 }
