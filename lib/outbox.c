@@ -14,9 +14,8 @@
 
 const struct pg_stmt spine_stmts[] = {
     {"outbox_add",
-     "WITH ins AS (" OUTBOX_INSERT_FROM("$1, $2, $3, $4, $5, $6, $7",
-                                       "(SELECT 1) one") ")"
-     " SELECT count(*) FROM ins"},
+     "INSERT INTO event_outbox (" OUTBOX_COLUMNS ")"
+     " VALUES ($1, $2, $3, $4, $5, $6, $7)"},
     {"outbox_put", /* set-based: outbox_gather */
      "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM unnest($1::text[], $2::text[],"
@@ -72,13 +71,18 @@ static void row_params(struct outbox_row *o, const char *producer, int type,
     o->fmts[6] = 1;
 }
 
+bool outbox_add_row(PGconn *conn, const struct outbox_row *o)
+{
+    /* in a pipelined unit of work this costs no round trip */
+    return pg_defer(conn, "outbox_add", 7, o->params, o->lens, o->fmts);
+}
+
 bool outbox_add(PGconn *conn, const char *producer, int type,
                 const char *key, const uint8_t *payload, size_t len)
 {
     struct outbox_row o = {0};
     row_params(&o, producer, type, key, payload, len);
-    /* in a pipelined unit of work this costs no round trip */
-    return pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+    return outbox_add_row(conn, &o);
 }
 
 bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
@@ -130,7 +134,7 @@ bool outbox_add_msg(PGconn *conn, const char *producer, int type,
 {
     struct outbox_row o;
     bool ok = outbox_row_init(&o, producer, type, key, msg) &&
-              pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+              outbox_add_row(conn, &o);
     outbox_row_free(&o);
     return ok;
 }

@@ -21,10 +21,11 @@ bool outbox_add(PGconn *conn, const char *producer, int type,
                 const char *key, const uint8_t *payload, size_t len)
     __attribute__((warn_unused_result));
 
-/* An outbox row as seven statement parameters, for a statement that
- * queues its event only when its own write happened (an INSERT … ON
- * CONFLICT DO NOTHING whose RETURNING feeds OUTBOX_INSERT_FROM), so
- * that it needs no answer and can be deferred (pg_defer). */
+/* An outbox row as seven statement parameters: queued alone
+ * (outbox_add_row), or as text (outbox_row_texts) inside a set-based
+ * statement that queues each event only when its own write happened (an
+ * INSERT … ON CONFLICT DO NOTHING RETURNING joined to OUTBOX_FROM_TEXT),
+ * so that it needs no answer and can be deferred (pg_defer). */
 struct outbox_row {
     char id[33], type_s[16], ver_s[16], at_s[32];
     uint8_t *payload;
@@ -33,12 +34,6 @@ struct outbox_row {
 };
 #define OUTBOX_COLUMNS \
     "event_id, type, key, producer, schema_version, occurred_at_us, payload"
-/* The conditional insert: params are the row's seven placeholders
- * ("$10, $11, …"), from a CTE or table expression with a row when the
- * event is due. */
-#define OUTBOX_INSERT_FROM(params, from) \
-    "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT " params \
-    " FROM " from " RETURNING 1"
 /* The same row gathered in a rowbuf (rowbuf.h): its seven values as
  * text into vals[0..7), the payload hex-encoded into *hex (caller frees);
  * the set-based statement names them OUTBOX_TEXT_COLUMNS in its unnest
@@ -55,6 +50,9 @@ bool outbox_row_init(struct outbox_row *o, const char *producer, int type,
                      const char *key, const ProtobufCMessage *msg)
     __attribute__((warn_unused_result));
 void outbox_row_free(struct outbox_row *o);
+/* Queues the row (deferred inside a pipeline, like outbox_add). */
+bool outbox_add_row(PGconn *conn, const struct outbox_row *o)
+    __attribute__((warn_unused_result));
 
 /* Packs a protobuf-c message and gathers it in rb — a rowbuf of the
  * spine statement "outbox_put" (OUTBOX_PUT_COLS columns) that the

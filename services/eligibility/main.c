@@ -213,7 +213,7 @@ static bool emit(PGconn *conn, Kezek__ApplicationAccepted *a, uint64_t seq,
 {
     struct outbox_row o;
     bool ok = decision_event(&o, a, seq, iin, email, d) &&
-              pg_defer(conn, "outbox_add", 7, o.params, o.lens, o.fmts);
+              outbox_add_row(conn, &o);
     outbox_row_free(&o);
     return ok;
 }
