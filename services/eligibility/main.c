@@ -173,7 +173,7 @@ static void batch_rolled_back(void *ctx)
 static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                          uint64_t seq, const char *iin, const char *email,
                          const struct elig_decision *d, json_t *facts,
-                         const char *date, json_t *app)
+                         const char *date, const char *app_json)
 {
     struct outbox_row o;
     if (!decision_event(&o, a, seq, iin, email, d)) {
@@ -187,11 +187,10 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                                d->used);
     char *codes_s = json_dumps(codes, JSON_COMPACT);
     char *facts_s = json_dumps(record, JSON_COMPACT);
-    char *app_s = json_dumps(app, JSON_COMPACT);
     const char *p[15] = {a->application_id,
                          d->outcome == ELIG_REGISTERED ? "t" : "f",
                          elig_outcome_str(d->outcome), codes_s, facts_s,
-                         ELIG_RULES_VERSION, date, app_s};
+                         ELIG_RULES_VERSION, date, app_json};
     char *hex = NULL;
     if (!decisions)
         decisions = rowbuf_new("decision_put", 15);
@@ -201,7 +200,6 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
     outbox_row_free(&o);
     free(codes_s);
     free(facts_s);
-    free(app_s);
     json_decref(codes);
     json_decref(record);
     return ok;
@@ -281,7 +279,9 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
         rc = ok ? HANDLE_OK : HANDLE_ERROR;
         goto out;
     }
-    if (!put_decision(conn, a, seq, iin, email, &d, facts, date, app))
+    /* the application as it came, not printed again */
+    if (!put_decision(conn, a, seq, iin, email, &d, facts, date,
+                      a->application_json))
         goto out;
     tally[d.outcome]++;
     rc = HANDLE_OK;
