@@ -161,6 +161,10 @@ static int process(struct consumer *c, const event_t *evs, int n)
         rollback(c);
         return 0;
     }
+    if (c->cfg->prepare && !c->cfg->prepare(c->cfg->ctx, c->conn, evs, n)) {
+        rollback(c);
+        return isolate(c, evs, n, HANDLE_ERROR, "");
+    }
     char why[256];
     for (int i = 0; i < n; i++) {
         const event_t *ev = &evs[i];

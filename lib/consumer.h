@@ -39,6 +39,11 @@ struct consumer_cfg {
      * personal data). */
     enum handle_rc (*handle)(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen);
+    /* Before the handlers, in the transaction: reads what the batch's
+     * handlers will need in one statement instead of one each (e.g.
+     * registry facts); false when that failed (the batch is rolled back
+     * and replayed like a handler's error). May be NULL. */
+    bool (*prepare)(void *ctx, PGconn *conn, const event_t *evs, int n);
     /* Before the commit: sends what the handlers gathered for the whole
      * batch (rowbuf_flush); false when that failed. May be NULL. */
     bool (*flush)(void *ctx, PGconn *conn);

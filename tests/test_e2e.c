@@ -324,6 +324,43 @@ Test(e2e, stopped_consumer_catches_up, .init = setup, .fini = teardown,
     PQfinish(c);
 }
 
+/* p.6: a backlog is decided in batches whose registry facts are read in
+ * one statement; each applicant is decided on his own records. */
+Test(e2e, backlog_decided_on_each_applicants_records, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    int st = tk_signal(&env, TK_ELIGIBILITY, SIGTERM);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "eligibility exit %d",
+              st);
+    /* 1, 2, 3 are in the population register (setup), 101, 102, 103 not:
+     * interleaved, so a mix-up of facts would show */
+    static const int who[6] = {1, 101, 2, 102, 3, 103};
+    for (int i = 0; i < 6; i++) {
+        char iin[13], key[16], id[40];
+        long code;
+        tk_iin(who[i], iin);
+        snprintf(key, sizeof(key), "b-%d", i);
+        cr_assert(tk_submit(&env, iin, key, id, &code));
+    }
+    tk_start(&env, TK_ELIGIBILITY);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM decision", 6,
+                             20000));
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM decision d JOIN"
+                              " application a ON a.id = d.application_id"
+                              " WHERE d.outcome = 'registered' AND"
+                              " d.facts -> 'facts' -> 'person' ->> 'iin'"
+                              " = a.applicant_iin"), 3,
+                 "the registered are the three in the register, each "
+                 "decided on his own record");
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM decision d"
+                              " WHERE d.outcome = 'refused' AND"
+                              " jsonb_typeof(d.facts -> 'facts' -> 'person')"
+                              " = 'null'"), 3,
+                 "the three not in the register are refused");
+    PQfinish(c);
+}
+
 Test(e2e, idempotency_holds_across_a_restart, .init = setup,
      .fini = teardown, .timeout = 60)
 {

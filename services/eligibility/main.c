@@ -111,6 +111,7 @@ static void batch_committed(void *ctx)
 {
     (void)ctx;
     tally_flush(true);
+    registry_forget();
 }
 
 static void batch_rolled_back(void *ctx);
@@ -165,6 +166,7 @@ static void batch_rolled_back(void *ctx)
 {
     (void)ctx;
     tally_flush(false);
+    registry_forget();
     if (decisions)
         rowbuf_clear(decisions);
 }
@@ -302,6 +304,41 @@ static enum handle_rc decide(void *ctx, PGconn *conn, const event_t *ev,
     bool parked;
     return decide_payload(conn, ev->payload, ev->payload_len, ev->seq,
                           ev->key, &parked, why, whylen);
+}
+
+/* The registry facts of the batch's applicants, in one statement (events
+ * written before ApplicationAccepted carried the IIN are read singly). */
+static bool prefetch(void *ctx, PGconn *conn, const event_t *evs, int n)
+{
+    (void)ctx;
+    const char **iins = calloc((size_t)n, sizeof(char *));
+    int *years = calloc((size_t)n, sizeof(int));
+    Kezek__ApplicationAccepted **as = calloc((size_t)n, sizeof(*as));
+    int k = 0;
+    bool ok = iins && years && as;
+    for (int i = 0; ok && i < n; i++) {
+        if (evs[i].type != KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED)
+            continue;
+        Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
+            NULL, evs[i].payload_len, evs[i].payload);
+        if (!a) /* the handler dead-letters it */
+            continue;
+        if (strlen(a->applicant_iin) != 12) {
+            kezek__application_accepted__free_unpacked(a, NULL);
+            continue;
+        }
+        as[k] = a;
+        iins[k] = a->applicant_iin;
+        years[k] = almaty_date(a->accepted_at_us / 1000000).year;
+        k++;
+    }
+    ok = ok && registry_prefetch(conn, iins, years, k);
+    for (int i = 0; i < k; i++)
+        kezek__application_accepted__free_unpacked(as[i], NULL);
+    free(as);
+    free(years);
+    free(iins);
+    return ok;
 }
 
 /* The sweep: re-decides parked applications, one transaction each. */
@@ -622,7 +659,7 @@ int main(int argc, char **argv)
         .stmts = elig_stmts, .bus_endpoints = svc.bus_endpoints,
         .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
-        .handle = decide, .flush = batch_flush,
+        .handle = decide, .prepare = prefetch, .flush = batch_flush,
         .committed = batch_committed, .rolled_back = batch_rolled_back,
     };
     rc = consumer_run(&cc, &service_stop);

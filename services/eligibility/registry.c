@@ -1,14 +1,51 @@
 #include "registry.h"
 
 #include "pg.h"
+#include "rowbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* The current batch's facts (registry_prefetch): rows of (iin, year,
+ * facts). Per thread, so that the sweep's own decisions never see the
+ * consumer's. */
+static _Thread_local PGresult *prefetched;
+
+void registry_forget(void)
+{
+    PQclear(prefetched);
+    prefetched = NULL;
+}
+
+bool registry_prefetch(PGconn *conn, const char *const *iins,
+                       const int *years, int n)
+{
+    registry_forget();
+    if (n == 0)
+        return true;
+    rowbuf_t *rb = rowbuf_new("reg_facts_batch", 2);
+    bool ok = rb != NULL;
+    for (int i = 0; ok && i < n; i++) {
+        char year_s[16];
+        snprintf(year_s, sizeof(year_s), "%d", years[i]);
+        const char *p[2] = {iins[i], year_s};
+        ok = rowbuf_add(rb, conn, NULL, p);
+    }
+    if (ok)
+        prefetched = rowbuf_run(rb, conn);
+    rowbuf_destroy(&rb);
+    return prefetched != NULL;
+}
 
 json_t *registry_facts(PGconn *conn, const char *iin, int year)
 {
     char year_s[16];
     snprintf(year_s, sizeof(year_s), "%d", year);
+    for (int i = 0; prefetched && i < PQntuples(prefetched); i++)
+        if (strcmp(PQgetvalue(prefetched, i, 0), iin) == 0 &&
+            strcmp(PQgetvalue(prefetched, i, 1), year_s) == 0)
+            return json_loads(PQgetvalue(prefetched, i, 2), 0, NULL);
     const char *p[2] = {iin, year_s};
     PGresult *r = pg_run(conn, "reg_facts", 2, p);
     if (!r)

@@ -6,27 +6,43 @@
 #define KEZEK_REGISTRY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <libpq-fe.h>
 
-/* One round trip: every registry record of the applicant and the
- * subsistence minimum of the year, as the facts document of elig.h. */
+/* The facts document of elig.h for an IIN and a year (SQL expressions):
+ * every registry record of the person and the subsistence minimum. */
+#define REGISTRY_FACTS(IIN, YEAR)                                        \
+    "json_build_object("                                                 \
+    " 'person', (SELECT doc FROM registry_person WHERE iin = " IIN "),"   \
+    " 'properties', coalesce((SELECT json_agg(doc ORDER BY dwelling_id)"  \
+    " FROM registry_property WHERE owner_iin = " IIN "), '[]'),"         \
+    " 'tenancies', coalesce((SELECT json_agg(doc ORDER BY id)"           \
+    " FROM registry_tenancy WHERE iin = " IIN "), '[]'),"                \
+    " 'moves', coalesce((SELECT json_agg(doc ORDER BY id)"               \
+    " FROM registry_move WHERE dwelling_owner_iin = " IIN                \
+    " OR person_iin = " IIN "), '[]'),"                                  \
+    " 'subsistence_minimum', (SELECT tenge FROM subsistence_minimum"     \
+    " WHERE year = " YEAR "))"
+
+/* One applicant's facts, or a whole batch's in one statement. */
 #define REGISTRY_STMTS                                                   \
-    {"reg_facts",                                                        \
-     "SELECT json_build_object("                                         \
-     " 'person', (SELECT doc FROM registry_person WHERE iin = $1),"      \
-     " 'properties', coalesce((SELECT json_agg(doc ORDER BY dwelling_id)" \
-     " FROM registry_property WHERE owner_iin = $1), '[]'),"             \
-     " 'tenancies', coalesce((SELECT json_agg(doc ORDER BY id)"          \
-     " FROM registry_tenancy WHERE iin = $1), '[]'),"                    \
-     " 'moves', coalesce((SELECT json_agg(doc ORDER BY id)"              \
-     " FROM registry_move WHERE dwelling_owner_iin = $1"                 \
-     " OR person_iin = $1), '[]'),"                                      \
-     " 'subsistence_minimum', (SELECT tenge FROM subsistence_minimum"    \
-     " WHERE year = $2::int))"}
+    {"reg_facts", "SELECT " REGISTRY_FACTS("$1", "$2::int")},            \
+    {"reg_facts_batch",                                                  \
+     "SELECT v.iin, v.year, " REGISTRY_FACTS("v.iin", "v.year::int")     \
+     " FROM unnest($1::text[], $2::text[]) AS v (iin, year)"}
 
 /* The facts of elig.h for the applicant iin and the application's year;
  * NULL when a registry could not be read (the caller retries later —
- * an unreachable registry never refuses anyone). */
+ * an unreachable registry never refuses anyone). Served from the
+ * batch's prefetch when it holds them. */
 json_t *registry_facts(PGconn *conn, const char *iin, int year);
+
+/* Reads the facts of n applicants (iins[i], years[i]) in one statement
+ * for registry_facts on this thread, replacing the previous prefetch;
+ * false when the statement failed. registry_forget drops them (at the
+ * end of the batch). */
+bool registry_prefetch(PGconn *conn, const char *const *iins,
+                       const int *years, int n);
+void registry_forget(void);
 
 #endif

@@ -7,8 +7,10 @@
  * and hands the lead to the next one waiting. Concurrent submissions so
  * share a transaction and its WAL flush — Postgres' group commit, one
  * level up — and a lone request writes its row at once, with no hand-off
- * to another thread. A failed batch is retried row by row, so that one
- * bad row fails alone. */
+ * to another thread. Under load (the last batch ended moments ago) the
+ * leader first waits up to commit_linger_us for more rows, so that a
+ * transaction serves several requests instead of one or two. A failed
+ * batch is retried row by row, so that one bad row fails alone. */
 #include "intake.h"
 
 #include "log.h"
@@ -18,13 +20,20 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_BATCH 256
+#define LINGER_ENOUGH 32 /* rows that end the wait at once */
 
 static struct {
     pthread_mutex_t lock;
     struct store_req *head, **tail;
+    int queued;             /* rows in the list */
     bool leading;           /* a thread is writing a batch */
+    bool lingering;         /* the leader waits for more rows */
+    pthread_cond_t arrived; /* a row came while the leader lingers */
+    int64_t last_end_us;    /* when the last batch was written */
+    int linger_us;
     rowbuf_t *rows;         /* the leader's (one leader at a time) */
     metric_t *m_batch;
 } cm = {
@@ -33,8 +42,21 @@ static struct {
     .tail = &cm.head,
 };
 
-bool committer_init(void)
+static int64_t mono_us(void)
 {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+bool committer_init(int linger_us)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(&cm.arrived, &a);
+    pthread_condattr_destroy(&a);
+    cm.linger_us = linger_us;
     cm.rows = rowbuf_new("app_store", STORE_COLS);
     cm.m_batch = metrics_histogram("kezek_intake_commit_batch_size",
         "Applications stored per transaction (group commit)", NULL,
@@ -45,6 +67,7 @@ bool committer_init(void)
 void committer_fini(void)
 {
     rowbuf_destroy(&cm.rows);
+    pthread_cond_destroy(&cm.arrived);
 }
 
 /* Writes reqs[0..n) in one statement; marks each 1 (stored) or 0 (its
@@ -72,19 +95,38 @@ static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
     return true;
 }
 
+/* Under load, waits (lock held) up to the linger for more rows; a lone
+ * request after a quiet spell goes at once. */
+static void linger(void)
+{
+    int64_t now = mono_us();
+    if (cm.linger_us <= 0 || now - cm.last_end_us > 2 * cm.linger_us)
+        return;
+    int64_t until = now + cm.linger_us;
+    struct timespec ts = {.tv_sec = until / 1000000,
+                          .tv_nsec = (until % 1000000) * 1000};
+    cm.lingering = true;
+    while (cm.queued < LINGER_ENOUGH && mono_us() < until)
+        if (pthread_cond_timedwait(&cm.arrived, &cm.lock, &ts) != 0)
+            break;
+    cm.lingering = false;
+}
+
 /* The leader's turn: write what is queued (the lock is held on entry and
  * on return, released while writing). */
 static void lead(PGconn *c)
 {
     struct store_req *reqs[MAX_BATCH];
     int n = 0;
+    cm.leading = true;
+    linger();
     while (cm.head && n < MAX_BATCH) {
         reqs[n++] = cm.head;
         cm.head = cm.head->next;
     }
     if (!cm.head)
         cm.tail = &cm.head;
-    cm.leading = true;
+    cm.queued -= n;
     pthread_mutex_unlock(&cm.lock);
 
     if (!write_batch(cm.rows, c, reqs, n)) {
@@ -98,6 +140,7 @@ static void lead(PGconn *c)
 
     pthread_mutex_lock(&cm.lock);
     cm.leading = false;
+    cm.last_end_us = mono_us();
     for (int i = 0; i < n; i++) { /* wake exactly the writers served */
         reqs[i]->done = true;
         pthread_cond_signal(&reqs[i]->wake);
@@ -115,6 +158,8 @@ int committer_store(PGconn *c, struct store_req *req)
     pthread_mutex_lock(&cm.lock);
     *cm.tail = req;
     cm.tail = &req->next;
+    if (++cm.queued >= LINGER_ENOUGH && cm.lingering)
+        pthread_cond_signal(&cm.arrived);
     while (!req->done) {
         if (!cm.leading)
             lead(c);

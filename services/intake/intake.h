@@ -36,7 +36,7 @@ struct store_req {
     pthread_cond_t wake;          /* signalled when done, or to lead */
     struct store_req *next;
 };
-bool committer_init(void);
+bool committer_init(int linger_us);
 void committer_fini(void);
 /* Blocks until the row is written with others (perhaps by this thread,
  * on c, with theirs); returns its result. */

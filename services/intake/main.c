@@ -224,6 +224,7 @@ static int store(PGconn *c, const principal_t *who, const char *key,
     ev.application_json = body_s;
     ev.receipt_json = receipt_s;
     ev.principal = (char *)who->text;
+    ev.applicant_iin = (char *)app->iin;
     struct outbox_row o;
     char *hex = NULL;
     int rc = -1;
@@ -527,7 +528,10 @@ int main(int argc, char **argv)
     int rc = service_init(&svc, "intake", argc, argv,
         "Accepts applications over HTTP (CONTRACT \"Applications\"),\n"
         "stores each with its ApplicationAccepted event in one\n"
-        "transaction, and follows decisions to answer status.\n");
+        "transaction, and follows decisions to answer status.\n"
+        "  commit_linger_us              under load, wait this long for\n"
+        "                                more applications to store in\n"
+        "                                one transaction (1000; 0: never)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     m_accepted = metrics_counter("kezek_applications_accepted_total",
@@ -535,7 +539,10 @@ int main(int argc, char **argv)
     m_replayed = metrics_counter("kezek_idempotent_replays_total",
                                  "Repeated submissions answered from the "
                                  "stored Idempotency-Key", NULL);
-    if (!committer_init() ||
+    long linger_us;
+    if (!service_int(&svc, "commit_linger_us", 1000, 0, 100000, &linger_us))
+        return 1;
+    if (!committer_init((int)linger_us) ||
         service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         committer_fini();
