@@ -98,6 +98,11 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     cr_assert_eq(PQntuples(r), 1);
     cr_assert_str_eq(PQgetvalue(r, 0, 0), sig1);
     PQclear(r);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM notice n JOIN"
+                              " application a ON a.id = n.application_id"
+                              " WHERE n.kind = 'receipt' AND"
+                              " n.canonical::jsonb -> 'receipt' = a.receipt"),
+                 1, "p.14: the signed receipt is the one given at acceptance");
     char cmd[2400];
     setenv("KEZEK_PG", env.conninfo, 1);
     snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null"

@@ -222,7 +222,8 @@ static int store(PGconn *c, const principal_t *who, const char *key,
     ev.accepted_at_us = now;
     ev.result_due = due;
     ev.application_json = body_s;
-    ev.receipt_json = receipt_s;
+    /* the receipt stays in application.receipt: nobody downstream needs
+     * it at once (notify prints it from there when asked, p.14) */
     ev.principal = (char *)who->text;
     ev.applicant_iin = (char *)app->iin;
     struct outbox_row o;

@@ -255,15 +255,14 @@ static enum handle_rc on_accepted(PGconn *conn, const event_t *ev,
         const char *p[2] = {a->application_id, email};
         rc = gather(contacts, conn, a->application_id, p);
     }
-    json_t *receipt = json_loads(a->receipt_json, 0, NULL);
-    if (rc == HANDLE_OK && json_is_object(receipt)) {
-        /* who may print it, and the receipt itself: it is signed as a
-         * notice when first printed (p.14: printed, not delivered) */
+    if (rc == HANDLE_OK) {
+        /* who may print it; the receipt itself is signed as a notice when
+         * first printed (p.14: printed, not delivered), from the one the
+         * applicant was given (application.receipt) */
         const char *p[6] = {a->application_id, a->authority_id,
-                            a->principal, iin, a->channel, a->receipt_json};
+                            a->principal, iin, a->channel, NULL};
         rc = gather(paper_rows, conn, a->application_id, p);
     }
-    json_decref(receipt);
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
         char name[512];
         if (!authority_name(conn, a->authority_id, name, sizeof(name))) {

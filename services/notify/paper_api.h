@@ -12,9 +12,12 @@
      " applicant_iin, channel, receipt) SELECT * FROM unnest($1::text[]," \
      " $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])"      \
      " ON CONFLICT DO NOTHING"},                                         \
-    {"paper_access_get",                                                 \
-     "SELECT authority_id, principal, applicant_iin, channel, receipt"   \
-     " FROM paper_access WHERE application_id = $1"},                    \
+    {"paper_access_get", /* the receipt as given (p.14): intake's, or */ \
+     /* the copy kept here when the event still carried it */           \
+     "SELECT p.authority_id, p.principal, p.applicant_iin, p.channel,"   \
+     " coalesce(p.receipt, a.receipt::text) FROM paper_access p"         \
+     " LEFT JOIN application a ON a.id = p.application_id"               \
+     " WHERE p.application_id = $1"},                                    \
     {"receipt_put", /* signed at its first printing (p.14) */            \
      "INSERT INTO notice (id, application_id, applicant_iin, kind,"      \
      " canonical, signature, key_id) VALUES ($1, $2, $3, 'receipt', $4,"  \
