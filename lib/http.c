@@ -343,3 +343,8 @@ void http_stop(http_server_t **self_p)
     free(self);
     *self_p = NULL;
 }
+
+int http_inflight(http_server_t *self)
+{
+    return atomic_load(&self->inflight);
+}

@@ -7,10 +7,11 @@
  * and hands the lead to the next one waiting. Concurrent submissions so
  * share a transaction and its WAL flush — Postgres' group commit, one
  * level up — and a lone request writes its row at once, with no hand-off
- * to another thread. Under load (the last batch ended moments ago) the
- * leader first waits up to commit_linger_us for more rows, so that a
- * transaction serves several requests instead of one or two. A failed
- * batch is retried row by row, so that one bad row fails alone. */
+ * to another thread. While other requests are on their way (in flight,
+ * not queued yet) the leader first waits for them, up to
+ * commit_linger_us, so that one transaction serves them too; it never
+ * waits for requests that are not there. A failed batch is retried row
+ * by row, so that one bad row fails alone. */
 #include "intake.h"
 
 #include "log.h"
@@ -23,7 +24,6 @@
 #include <time.h>
 
 #define MAX_BATCH 256
-#define LINGER_ENOUGH 32 /* rows that end the wait at once */
 
 static struct {
     pthread_mutex_t lock;
@@ -32,8 +32,8 @@ static struct {
     bool leading;           /* a thread is writing a batch */
     bool lingering;         /* the leader waits for more rows */
     pthread_cond_t arrived; /* a row came while the leader lingers */
-    int64_t last_end_us;    /* when the last batch was written */
     int linger_us;
+    int (*in_flight)(void); /* requests being served, queued or not */
     rowbuf_t *rows;         /* the leader's (one leader at a time) */
     metric_t *m_batch;
 } cm = {
@@ -49,7 +49,7 @@ static int64_t mono_us(void)
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-bool committer_init(int linger_us)
+bool committer_init(int linger_us, int (*in_flight)(void))
 {
     pthread_condattr_t a;
     pthread_condattr_init(&a);
@@ -57,6 +57,7 @@ bool committer_init(int linger_us)
     pthread_cond_init(&cm.arrived, &a);
     pthread_condattr_destroy(&a);
     cm.linger_us = linger_us;
+    cm.in_flight = in_flight;
     cm.rows = rowbuf_new("app_store", STORE_COLS);
     cm.m_batch = metrics_histogram("kezek_intake_commit_batch_size",
         "Applications stored per transaction (group commit)", NULL,
@@ -95,18 +96,19 @@ static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
     return true;
 }
 
-/* Under load, waits (lock held) up to the linger for more rows; a lone
- * request after a quiet spell goes at once. */
+/* Waits (lock held) up to the linger while requests in flight have not
+ * reached the queue yet; a lone request, or a queue that already holds
+ * every request in flight, goes at once. */
 static void linger(void)
 {
-    int64_t now = mono_us();
-    if (cm.linger_us <= 0 || now - cm.last_end_us > 2 * cm.linger_us)
+    if (cm.linger_us <= 0 || !cm.in_flight)
         return;
-    int64_t until = now + cm.linger_us;
+    int64_t until = mono_us() + cm.linger_us;
     struct timespec ts = {.tv_sec = until / 1000000,
                           .tv_nsec = (until % 1000000) * 1000};
     cm.lingering = true;
-    while (cm.queued < LINGER_ENOUGH && mono_us() < until)
+    while (cm.queued < MAX_BATCH && cm.in_flight() > cm.queued &&
+           mono_us() < until)
         if (pthread_cond_timedwait(&cm.arrived, &cm.lock, &ts) != 0)
             break;
     cm.lingering = false;
@@ -140,7 +142,6 @@ static void lead(PGconn *c)
 
     pthread_mutex_lock(&cm.lock);
     cm.leading = false;
-    cm.last_end_us = mono_us();
     for (int i = 0; i < n; i++) { /* wake exactly the writers served */
         reqs[i]->done = true;
         pthread_cond_signal(&reqs[i]->wake);
@@ -158,7 +159,8 @@ int committer_store(PGconn *c, struct store_req *req)
     pthread_mutex_lock(&cm.lock);
     *cm.tail = req;
     cm.tail = &req->next;
-    if (++cm.queued >= LINGER_ENOUGH && cm.lingering)
+    cm.queued++;
+    if (cm.lingering)
         pthread_cond_signal(&cm.arrived);
     while (!req->done) {
         if (!cm.leading)

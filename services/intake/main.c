@@ -524,15 +524,21 @@ static const struct http_route routes[] = {
     {NULL, NULL, NULL, NULL},
 };
 
+static int in_flight(void)
+{
+    return svc.http ? http_inflight(svc.http) : 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc = service_init(&svc, "intake", argc, argv,
         "Accepts applications over HTTP (CONTRACT \"Applications\"),\n"
         "stores each with its ApplicationAccepted event in one\n"
         "transaction, and follows decisions to answer status.\n"
-        "  commit_linger_us              under load, wait this long for\n"
-        "                                more applications to store in\n"
-        "                                one transaction (1000; 0: never)\n");
+        "  commit_linger_us              wait at most this long for the\n"
+        "                                requests in flight, to store\n"
+        "                                them in one transaction (1000;\n"
+        "                                0: never)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     m_accepted = metrics_counter("kezek_applications_accepted_total",
@@ -543,7 +549,7 @@ int main(int argc, char **argv)
     long linger_us;
     if (!service_int(&svc, "commit_linger_us", 1000, 0, 100000, &linger_us))
         return 1;
-    if (!committer_init((int)linger_us) ||
+    if (!committer_init((int)linger_us, in_flight) ||
         service_http(&svc, 8080, intake_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         committer_fini();
