@@ -281,6 +281,58 @@ Test(queue, one_place_per_person_and_list, .timeout = 60)
     tk_env_fini(&env);
 }
 
+/* p.5: a backlog numbered in one batch comes out as one at a time would:
+ * numbers in the order of the decisions, gapless per list; a repeat keeps
+ * the place taken earlier in the same batch; ranks by acceptance, also
+ * against entries numbered earlier in the batch. */
+Test(queue, backlog_in_one_batch_numbers_as_one_at_a_time, .timeout = 60)
+{
+    tk_env_init(&env);
+    PGconn *c = spine();
+    /* in the log before the queue runs: it reads them in one batch */
+    decide_app(c, 7, "first", 30, "wwii");
+    decide_app(c, 8, "other", 10, "wwii");
+    decide_app(c, 7, "second", 40, "wwii");
+    decide_app(c, 10, "elsewhere", 15, "vulnerable");
+    decide_app(c, 9, "third", 20, "wwii");
+    PGresult *r = pg_run(c, "relay_move", 1, (const char *[]){"1000"});
+    cr_assert(r && PQntuples(r) == 5, "the five decisions in the log");
+    PQclear(r);
+    tk_start(&env, TK_QUEUE);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM event_log"
+                             " WHERE type = 3", 5, 10000));
+    PGconn *q = tk_db(&env);
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM queue_entry"), 4);
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'first'"), 1);
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'other'"), 2);
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'third'"), 3);
+    cr_assert_eq(tk_scalar(q, "SELECT number FROM queue_entry"
+                              " WHERE application_id = 'elsewhere'"), 1);
+    cr_assert_eq(tk_scalar(q, "SELECT last_number * 10 + active FROM"
+                              " queue_list WHERE list = 'wwii'"), 33,
+                 "three numbers, three active, none spent on the repeat");
+    /* ranks at registration: 'other' was accepted before 'first' */
+    cr_assert_eq(tk_scalar(q, "SELECT position_at_registration FROM"
+                              " queue_entry WHERE application_id = 'other'"),
+                 1);
+    cr_assert_eq(tk_scalar(q, "SELECT position_at_registration FROM"
+                              " queue_entry WHERE application_id = 'third'"),
+                 2);
+    cr_assert_eq(tk_scalar(q, "SELECT count(*) FROM queue_change"), 4);
+    cr_assert_eq(position_of(8, NULL), 1);
+    cr_assert_eq(position_of(9, NULL), 2);
+    cr_assert_eq(position_of(7, NULL), 3);
+    cr_assert_eq(tk_metric(&env, TK_QUEUE, "kezek_consumer_batch_retries_"
+                           "total{consumer=\"queue\"}"), 0,
+                 "numbered as a batch, not replayed one at a time");
+    PQfinish(q);
+    PQfinish(c);
+    tk_env_fini(&env);
+}
+
 /* The view of a large list rebuilds and verifies in n log n: 100,000
  * entries (a quadratic check would not finish). */
 Test(queue, large_list_rebuilds_and_verifies, .timeout = 120)

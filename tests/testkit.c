@@ -262,9 +262,9 @@ static size_t on_body(char *d, size_t s, size_t n, void *u)
     return s * n;
 }
 
-json_t *tk_http(const char *method, int port, const char *path,
-                const char *token, const char *extra, const char *body,
-                long *status)
+char *tk_http_text(const char *method, int port, const char *path,
+                   const char *token, const char *extra, const char *body,
+                   long *status)
 {
     CURL *c = curl_easy_init();
     char url[512], auth[256];
@@ -298,9 +298,38 @@ json_t *tk_http(const char *method, int port, const char *path,
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    json_t *j = b.p ? json_loads(b.p, 0, NULL) : NULL;
-    free(b.p);
+    return b.p;
+}
+
+json_t *tk_http(const char *method, int port, const char *path,
+                const char *token, const char *extra, const char *body,
+                long *status)
+{
+    char *text = tk_http_text(method, port, path, token, extra, body,
+                              status);
+    json_t *j = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
     return j;
+}
+
+double tk_metric(const tk_env_t *env, int svc, const char *series)
+{
+    long st;
+    char *text = tk_http_text("GET", env->http_port[svc], "/metrics", NULL,
+                              NULL, NULL, &st);
+    cr_assert_eq(st, 200, "%s /metrics", tk_svc_names[svc]);
+    size_t n = strlen(series);
+    double v = -1;
+    for (char *line = text; line && *line; line = strchr(line, '\n')) {
+        if (*line == '\n')
+            line++;
+        if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+            v = strtod(line + n + 1, NULL);
+            break;
+        }
+    }
+    free(text);
+    return v;
 }
 
 void tk_iin(int n, char *out)

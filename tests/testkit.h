@@ -58,6 +58,15 @@ json_t *tk_http(const char *method, int port, const char *path,
                 const char *token, const char *extra, const char *body,
                 long *status);
 
+/* The same, the body as text (caller frees; NULL when none). */
+char *tk_http_text(const char *method, int port, const char *path,
+                   const char *token, const char *extra, const char *body,
+                   long *status);
+
+/* The value of one series ("name{labels}" as printed) on a service's
+ * /metrics; -1 when absent. */
+double tk_metric(const tk_env_t *env, int svc, const char *series);
+
 /* A valid IIN for serial n (1 ≤ n < 10000), born 1979-10-28. */
 void tk_iin(int n, char *out);
 

@@ -33,45 +33,48 @@ static const struct pg_stmt queue_stmts[] = {
      * at the end (list_set): one new version of the list row per batch
      * rather than per registration. The row lock, held until commit,
      * keeps numbers gapless and serializes removals. */
-    {"list_add",
-     "INSERT INTO queue_list (authority_id, list) VALUES ($1, $2)"
-     " ON CONFLICT DO NOTHING"},
-    {"list_lock",
-     "SELECT last_number, active FROM queue_list"
-     " WHERE authority_id = $1 AND list = $2 FOR UPDATE"},
+    {"list_add", /* set-based: the batch's lists, created if new */
+     "INSERT INTO queue_list (authority_id, list) SELECT DISTINCT *"
+     " FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
+    {"list_lock", /* ... and locked, in one order */
+     "SELECT l.authority_id, l.list, l.last_number, l.active"
+     " FROM queue_list l JOIN (SELECT DISTINCT * FROM unnest($1::text[],"
+     " $2::text[]) AS v (authority_id, list)) v USING (authority_id, list)"
+     " ORDER BY 1, 2 FOR UPDATE OF l"},
     {"list_set", /* set-based (rowbuf.h) */
      "UPDATE queue_list l SET last_number = v.last::bigint,"
      " active = v.active::bigint FROM unnest($1::text[], $2::text[],"
      " $3::text[], $4::text[]) AS v (authority_id, list, last, active)"
      " WHERE l.authority_id = v.authority_id AND l.list = v.list"},
-    {"entry_register", /* one round trip: */
-     /* s: numbered already (a replay after a crash: the number stands)?
-      * does the person hold a place in this list (a second registration
-      * keeps the number they have)? Otherwise e: the entry with the next
-      * number ($6) and its rank — $7 (the active count with it) minus
-      * the entries accepted after it, usually none; ORDER BY pins the
-      * (generic) plan to the list-order index, which has them at its
-      * end, rather than to the per-person one, which has the whole list;
-      * c: its change-log row */
-     "WITH s AS (SELECT EXISTS (SELECT 1 FROM queue_entry"
-     " WHERE application_id = $3) AS numbered, h.number AS held_number,"
-     " h.accepted_seq AS held_seq FROM (SELECT 1) one LEFT JOIN"
-     " (SELECT number, accepted_seq FROM queue_entry WHERE authority_id = $1"
-     " AND list = $2 AND applicant_iin = $4 AND status = 'active'"
-     " LIMIT 1) h ON true),"
+    {"entry_state", /* the batch's registrations, in order, read after
+      * their lists are locked: numbered already (a replay after a crash:
+      * the number stands)? does the person hold a place in the list (a
+      * second registration keeps it)? how many active entries were
+      * accepted after it (its rank is the active count minus those,
+      * usually none; ORDER BY pins the generic plan to the list-order
+      * index, which has them at its end) */
+     "SELECT EXISTS (SELECT 1 FROM queue_entry WHERE application_id = v.app),"
+     " h.number, h.accepted_seq, (SELECT count(*) FROM (SELECT 1"
+     " FROM queue_entry o WHERE o.authority_id = v.auth AND o.list = v.list"
+     " AND o.status = 'active' AND o.accepted_seq > v.seq::bigint"
+     " ORDER BY o.accepted_seq) later)"
+     " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+     " $5::text[]) WITH ORDINALITY AS v (auth, list, app, iin, seq, n)"
+     " LEFT JOIN LATERAL (SELECT number, accepted_seq FROM queue_entry"
+     " WHERE authority_id = v.auth AND list = v.list"
+     " AND applicant_iin = v.iin AND status = 'active' LIMIT 1) h ON true"
+     " ORDER BY v.n"},
+    {"entry_put", /* set-based: new entries with their change-log rows */
+     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::text[], $7::text[]) AS v (auth, list,"
+     " number, app, iin, seq, position)),"
      " e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
-     " position_at_registration) SELECT $1, $2, $6::bigint, $3, $4,"
-     " $5::bigint, $7::bigint - (SELECT count(*) FROM (SELECT 1"
-     " FROM queue_entry WHERE authority_id = $1 AND list = $2"
-     " AND status = 'active' AND accepted_seq > $5::bigint"
-     " ORDER BY accepted_seq) later) FROM s WHERE NOT s.numbered"
-     " AND s.held_number IS NULL RETURNING number, position_at_registration),"
-     " c AS (INSERT INTO queue_change (authority_id, list, kind,"
-     " accepted_seq, application_id) SELECT $1, $2, 'registered',"
-     " $5::bigint, $3 FROM e)"
-     " SELECT s.numbered, s.held_number, s.held_seq, e.number,"
-     " e.position_at_registration FROM s LEFT JOIN e ON true"},
+     " position_at_registration) SELECT auth, list, number::bigint, app,"
+     " iin, seq::bigint, position::bigint FROM v)"
+     " INSERT INTO queue_change (authority_id, list, kind, accepted_seq,"
+     " application_id) SELECT auth, list, 'registered', seq::bigint, app"
+     " FROM v"},
     {"entry_remove",
      "SELECT o_number, o_position, o_application_id"
      " FROM queue_remove($1, $2, $3, $4, $5::date, $6)"},
@@ -116,34 +119,88 @@ static struct batch_list {
 } lists[MAX_LISTS];
 static int nlists;
 static rowbuf_t *list_rows;
+/* the batch's registrations as read before its handlers (prepare), and
+ * what they became; its new entries, written before the commit */
+static struct reg {
+    uint64_t seq;                   /* of the DecisionMade */
+    char authority_id[64], list[32], iin[13], application_id[64];
+    uint64_t accepted_seq;
+    bool numbered;                  /* the application has its entry */
+    bool holds;                     /* the person has a place already */
+    char held_number[24], held_seq[24];
+    uint64_t later;                 /* active entries accepted after it */
+    bool fresh;                     /* numbered by this batch */
+    uint64_t number;
+} *regs;
+static int nregs, regs_cap;
+static rowbuf_t *entries;
 
-/* The counters of a list for this batch, locked on first use; NULL on
- * SQL error or when the batch touches too many lists (the caller fails
- * the event: the batch is replayed one event at a time). */
-static struct batch_list *batch_list(PGconn *conn, const char *authority,
-                                     const char *list)
+/* A registration the batch can number: registered, with its list and
+ * order (anything else is the handler's to skip or reject). */
+static bool registrable(const Kezek__DecisionMade *d)
 {
-    for (int i = 0; i < nlists; i++)
-        if (strcmp(lists[i].authority_id, authority) == 0 &&
-            strcmp(lists[i].list, list) == 0)
-            return &lists[i];
-    if (nlists == MAX_LISTS)
-        return NULL;
-    const char *p[2] = {authority, list};
-    if (!pg_defer(conn, "list_add", 2, p, NULL, NULL))
-        return NULL;
-    PGresult *r = pg_run(conn, "list_lock", 2, p);
-    if (!r || PQntuples(r) != 1) {
-        PQclear(r);
-        return NULL;
+    return d->registered && strlen(d->application_id) < 64 &&
+           d->authority_id[0] &&
+           strlen(d->authority_id) < 64 && d->list[0] &&
+           strlen(d->list) < 32 && d->accepted_seq != 0 &&
+           strlen(d->applicant_iin) == 12;
+}
+
+/* Locks the lists of the registrations (created if new) and reads their
+ * counters: one round trip for the batch. */
+static bool lock_lists(PGconn *conn)
+{
+    rowbuf_t *add = rowbuf_new("list_add", 2), *lock = NULL;
+    bool ok = add && (lock = rowbuf_new("list_lock", 2)) != NULL;
+    for (int i = 0; ok && i < nregs; i++) {
+        const char *p[2] = {regs[i].authority_id, regs[i].list};
+        ok = rowbuf_add(add, conn, NULL, p) && rowbuf_add(lock, conn, NULL, p);
     }
-    struct batch_list *l = &lists[nlists++];
-    snprintf(l->authority_id, sizeof(l->authority_id), "%s", authority);
-    snprintf(l->list, sizeof(l->list), "%s", list);
-    l->last_number = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-    l->active = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+    PGresult *r = ok && rowbuf_flush(add, conn) ? rowbuf_run(lock, conn)
+                                                : NULL;
+    ok = r && PQntuples(r) <= MAX_LISTS;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        struct batch_list *l = &lists[nlists++];
+        snprintf(l->authority_id, sizeof(l->authority_id), "%s",
+                 PQgetvalue(r, i, 0));
+        snprintf(l->list, sizeof(l->list), "%s", PQgetvalue(r, i, 1));
+        l->last_number = strtoull(PQgetvalue(r, i, 2), NULL, 10);
+        l->active = strtoull(PQgetvalue(r, i, 3), NULL, 10);
+    }
     PQclear(r);
-    return l;
+    rowbuf_destroy(&add);
+    rowbuf_destroy(&lock);
+    return ok;
+}
+
+/* Reads what each registration finds in its (locked) list. */
+static bool read_states(PGconn *conn)
+{
+    rowbuf_t *rb = rowbuf_new("entry_state", 5);
+    bool ok = rb != NULL;
+    for (int i = 0; ok && i < nregs; i++) {
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%llu",
+                 (unsigned long long)regs[i].accepted_seq);
+        const char *p[5] = {regs[i].authority_id, regs[i].list,
+                            regs[i].application_id, regs[i].iin, seq};
+        ok = rowbuf_add(rb, conn, NULL, p);
+    }
+    PGresult *r = ok ? rowbuf_run(rb, conn) : NULL;
+    ok = r && PQntuples(r) == nregs;
+    for (int i = 0; ok && i < nregs; i++) {
+        struct reg *g = &regs[i];
+        g->numbered = PQgetvalue(r, i, 0)[0] == 't';
+        g->holds = !PQgetisnull(r, i, 1);
+        snprintf(g->held_number, sizeof(g->held_number), "%s",
+                 PQgetvalue(r, i, 1));
+        snprintf(g->held_seq, sizeof(g->held_seq), "%s",
+                 PQgetvalue(r, i, 2));
+        g->later = strtoull(PQgetvalue(r, i, 3), NULL, 10);
+    }
+    PQclear(r);
+    rowbuf_destroy(&rb);
+    return ok;
 }
 static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
@@ -184,6 +241,53 @@ static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
                : HANDLE_ERROR;
 }
 
+/* Before the handlers: the batch's registrations, their lists locked
+ * and their places read — two round trips for the batch instead of two
+ * per registration. */
+static bool prepare(void *ctx, PGconn *conn, const event_t *evs, int n)
+{
+    (void)ctx;
+    nregs = 0;
+    nlists = 0;
+    if (n > regs_cap) {
+        struct reg *g = realloc(regs, (size_t)n * sizeof(*regs));
+        if (!g)
+            return false;
+        regs = g;
+        regs_cap = n;
+    }
+    for (int i = 0; i < n; i++) {
+        if (evs[i].type != KEZEK__EVENT_TYPE__DECISION_MADE)
+            continue;
+        Kezek__DecisionMade *d = kezek__decision_made__unpack(
+            NULL, evs[i].payload_len, evs[i].payload);
+        if (d && registrable(d)) {
+            struct reg *g = &regs[nregs++];
+            memset(g, 0, sizeof(*g));
+            g->seq = evs[i].seq;
+            snprintf(g->authority_id, sizeof(g->authority_id), "%s",
+                     d->authority_id);
+            snprintf(g->list, sizeof(g->list), "%s", d->list);
+            snprintf(g->iin, sizeof(g->iin), "%s", d->applicant_iin);
+            snprintf(g->application_id, sizeof(g->application_id), "%s",
+                     d->application_id);
+            g->accepted_seq = d->accepted_seq;
+        }
+        if (d)
+            kezek__decision_made__free_unpacked(d, NULL);
+    }
+    return nregs == 0 || (lock_lists(conn) && read_states(conn));
+}
+
+static struct batch_list *find_list(const struct reg *g)
+{
+    for (int i = 0; i < nlists; i++)
+        if (strcmp(lists[i].authority_id, g->authority_id) == 0 &&
+            strcmp(lists[i].list, g->list) == 0)
+            return &lists[i];
+    return NULL;
+}
+
 static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                              char *why, size_t whylen)
 {
@@ -199,49 +303,59 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
     enum handle_rc rc = HANDLE_OK;
     if (!d->registered)
         goto out;
-    if (!d->authority_id[0] || strlen(d->authority_id) >= 64 ||
-        !d->list[0] || strlen(d->list) >= 32 || d->accepted_seq == 0 ||
-        strlen(d->applicant_iin) != 12) {
+    if (!registrable(d)) {
         snprintf(why, whylen, "DecisionMade lacks authority/list/order");
         rc = HANDLE_POISON;
         goto out;
     }
-    struct batch_list *bl = batch_list(conn, d->authority_id, d->list);
-    if (!bl) {
+    struct reg *g = NULL, *holder = NULL;
+    for (int i = 0; i < nregs && !g; i++)
+        if (regs[i].seq == ev->seq)
+            g = &regs[i];
+    struct batch_list *bl = g ? find_list(g) : NULL;
+    if (!bl) { /* prepare read it, or failed */
         rc = HANDLE_ERROR;
         goto out;
     }
-    char seq[24], next[24], active[24];
-    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)d->accepted_seq);
-    snprintf(next, sizeof(next), "%llu", bl->last_number + 1);
-    snprintf(active, sizeof(active), "%llu", bl->active + 1);
-    const char *p1[7] = {d->authority_id, d->list, d->application_id,
-                         d->applicant_iin, seq, next, active};
-    PGresult *r = pg_run(conn, "entry_register", 7, p1);
-    if (!r) {
-        rc = HANDLE_ERROR;
+    if (g->numbered)
+        goto out;
+    /* numbered earlier in this batch: keeps that place, as below */
+    uint64_t later = g->later;
+    for (struct reg *o = regs; o < g; o++)
+        if (o->fresh && strcmp(o->authority_id, g->authority_id) == 0 &&
+            strcmp(o->list, g->list) == 0) {
+            if (strcmp(o->iin, g->iin) == 0)
+                holder = o;
+            else if (o->accepted_seq > g->accepted_seq)
+                later++;
+        }
+    if (holder || g->holds) {
+        char number[24], seq[24];
+        snprintf(number, sizeof(number), "%s", g->held_number);
+        snprintf(seq, sizeof(seq), "%s", g->held_seq);
+        if (holder) {
+            snprintf(number, sizeof(number), "%llu",
+                     (unsigned long long)holder->number);
+            snprintf(seq, sizeof(seq), "%llu",
+                     (unsigned long long)holder->accepted_seq);
+        }
+        /* its rank counts the batch's new entries too */
+        rc = rowbuf_flush(entries, conn) ? announce(conn, d, number, seq)
+                                         : HANDLE_ERROR;
         goto out;
     }
-    if (!PQgetisnull(r, 0, 3)) { /* the number was given */
-        bl->last_number++;
-        bl->active++;
-    }
-    bool numbered = PQgetvalue(r, 0, 0)[0] == 't';
-    bool holds = !PQgetisnull(r, 0, 1);
-    char number[24], held_seq[24];
-    snprintf(number, sizeof(number), "%s", PQgetvalue(r, 0, holds ? 1 : 3));
-    snprintf(held_seq, sizeof(held_seq), "%s", PQgetvalue(r, 0, 2));
-    uint64_t position = strtoull(PQgetvalue(r, 0, 4), NULL, 10);
-    PQclear(r);
-    if (numbered)
-        goto out;
-    if (holds) {
-        rc = announce(conn, d, number, held_seq);
-        goto out;
-    }
-
-    uint64_t assigned = strtoull(number, NULL, 10);
-    if (!number_assigned(conn, d, assigned, position, d->accepted_seq)) {
+    g->fresh = true;
+    g->number = ++bl->last_number;
+    bl->active++;
+    uint64_t position = bl->active - later;
+    char number[24], seq[24], pos[24];
+    snprintf(number, sizeof(number), "%llu", (unsigned long long)g->number);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)g->accepted_seq);
+    snprintf(pos, sizeof(pos), "%llu", (unsigned long long)position);
+    const char *p[7] = {g->authority_id, g->list, number,
+                        g->application_id, g->iin, seq, pos};
+    if (!rowbuf_add(entries, conn, NULL, p) ||
+        !number_assigned(conn, d, g->number, position, g->accepted_seq)) {
         rc = HANDLE_ERROR;
         goto out;
     }
@@ -251,7 +365,7 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                  d->authority_id);
         snprintf(e->list, sizeof(e->list), "%s", d->list);
         snprintf(e->iin, sizeof(e->iin), "%s", d->applicant_iin);
-        e->number = assigned;
+        e->number = g->number;
         e->accepted_seq = d->accepted_seq;
     } else {
         view_dirty = true;
@@ -291,6 +405,8 @@ static void rolled_back(void *ctx)
     (void)ctx;
     npending = 0;
     nlists = 0;
+    nregs = 0;
+    rowbuf_clear(entries);
     rowbuf_clear(events);
     rowbuf_clear(list_rows);
 }
@@ -310,6 +426,8 @@ static bool flush(void *ctx, PGconn *conn)
         ok = rowbuf_add(list_rows, conn, NULL, v);
     }
     nlists = 0;
+    nregs = 0;
+    ok = rowbuf_flush(entries, conn) && ok;
     ok = rowbuf_flush(list_rows, conn) && ok;
     return rowbuf_flush(events, conn) && ok;
 }
@@ -711,14 +829,19 @@ int main(int argc, char **argv)
         .name = "queue", .conninfo = svc.conninfo, .stmts = queue_stmts,
         .bus_endpoints = svc.bus_endpoints, .batch_size = svc.batch_size,
         .linger_ms = svc.batch_linger_ms,
-        .idle_poll_ms = 250, .handle = assign, .flush = flush,
+        .idle_poll_ms = 250, .handle = assign, .prepare = prepare,
+        .flush = flush,
         .committed = committed, .rolled_back = rolled_back,
     };
     events = rowbuf_new("outbox_put", OUTBOX_PUT_COLS);
     list_rows = rowbuf_new("list_set", 4);
-    rc = events && list_rows ? consumer_run(&cc, &service_stop) : -1;
+    entries = rowbuf_new("entry_put", 7);
+    rc = events && list_rows && entries ? consumer_run(&cc, &service_stop)
+                                        : -1;
     rowbuf_destroy(&events);
     rowbuf_destroy(&list_rows);
+    rowbuf_destroy(&entries);
+    free(regs);
     service_stop = 1;
     pthread_join(watcher, NULL);
     kredis_destroy(&redis_writer);
