@@ -161,7 +161,14 @@ static int process(struct consumer *c, const event_t *evs, int n)
         rollback(c);
         return 0;
     }
-    if (c->cfg->prepare && !c->cfg->prepare(c->cfg->ctx, c->conn, evs, n)) {
+    /* the batch's reads, planned for their arrays (see below), and the
+     * per-event statements after them with their one generic plan */
+    if (c->cfg->prepare &&
+        (!pg_defer_exec(c->conn, "SET LOCAL plan_cache_mode ="
+                                 " force_custom_plan") ||
+         !c->cfg->prepare(c->cfg->ctx, c->conn, evs, n) ||
+         !pg_defer_exec(c->conn, "SET LOCAL plan_cache_mode ="
+                                 " force_generic_plan"))) {
         rollback(c);
         return isolate(c, evs, n, HANDLE_ERROR, "");
     }
