@@ -599,10 +599,14 @@ static int cmd_replay(int argc, char **argv)
         return 1;
     const char *p[2] = {from, to};
     PGresult *r = PQexecParams(c,
-        "SELECT application_id, outcome, reasons, facts -> 'facts',"
-        " application, decision_date, rules_version FROM decision"
-        " WHERE decision_date BETWEEN $1 AND $2 AND application IS NOT NULL"
-        " ORDER BY decision_date, application_id", 2, NULL, p, NULL, NULL,
+        /* the application as decided: its body (older decisions kept
+         * a copy) */
+        "SELECT d.application_id, d.outcome, d.reasons, d.facts -> 'facts',"
+        " coalesce(d.application, a.body), d.decision_date, d.rules_version"
+        " FROM decision d LEFT JOIN application a ON a.id = d.application_id"
+        " WHERE d.decision_date BETWEEN $1 AND $2"
+        " AND coalesce(d.application, a.body) IS NOT NULL"
+        " ORDER BY d.decision_date, d.application_id", 2, NULL, p, NULL, NULL,
         0);
     if (!pg_check(r)) {
         fprintf(stderr, "kezek: %s", PQerrorMessage(c));

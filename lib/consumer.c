@@ -161,14 +161,7 @@ static int process(struct consumer *c, const event_t *evs, int n)
         rollback(c);
         return 0;
     }
-    /* the batch's reads, planned for their arrays (see below), and the
-     * per-event statements after them with their one generic plan */
-    if (c->cfg->prepare &&
-        (!pg_defer_exec(c->conn, "SET LOCAL plan_cache_mode ="
-                                 " force_custom_plan") ||
-         !c->cfg->prepare(c->cfg->ctx, c->conn, evs, n) ||
-         !pg_defer_exec(c->conn, "SET LOCAL plan_cache_mode ="
-                                 " force_generic_plan"))) {
+    if (c->cfg->prepare && !c->cfg->prepare(c->cfg->ctx, c->conn, evs, n)) {
         rollback(c);
         return isolate(c, evs, n, HANDLE_ERROR, "");
     }
@@ -193,15 +186,6 @@ static int process(struct consumer *c, const event_t *evs, int n)
             continue;
         rollback(c);
         return isolate(c, evs, n, rc, why);
-    }
-    /* The set-based statements are planned for their actual arrays and
-     * tables: a generic plan, cached while a table was small, joined
-     * its arrays by scanning the table and stayed so as it grew (a
-     * batch of status updates cost 36 ms on 42,000 applications). */
-    if (c->cfg->flush && !pg_defer_exec(c->conn, "SET LOCAL plan_cache_mode"
-                                                 " = force_custom_plan")) {
-        rollback(c);
-        return isolate(c, evs, n, HANDLE_ERROR, "");
     }
     /* a deferred write that failed shows here, as the handler's error */
     if ((c->cfg->flush && !c->cfg->flush(c->cfg->ctx, c->conn)) ||
@@ -320,11 +304,13 @@ int consumer_run(const struct consumer_cfg *cfg,
             c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
             if (!c.conn)
                 break;
-            /* The handlers' statements are point reads and writes by
-             * key: one generic plan each, planned once. (Left to choose,
-             * Postgres re-planned some for every event once the tables'
-             * statistics made a custom plan look cheaper.) The batch's
-             * set-based flush plans for its arrays instead (process). */
+            /* Every statement is planned once (a generic plan): the
+             * handlers' point reads and writes by key, and the batches'
+             * set-based statements, whose joins to large tables go
+             * through their keys (rowbuf.h). Left to choose, Postgres
+             * re-planned some statements for every event; planning each
+             * batch's statements for its arrays cost more than running
+             * them (a tenth of all CPU). */
             if (!pg_exec(c.conn, "SET plan_cache_mode = force_generic_plan")
                 || !load_offset(&c)) {
                 PQfinish(c.conn);

@@ -11,6 +11,13 @@
  * "v.doc::jsonb". Binary values are added hex-encoded (rowbuf_hex) and
  * decoded in SQL with decode(v.x, 'hex').
  *
+ * Statements are planned once, generically, for arrays of unknown
+ * length: a join to a large table must reach it by its key also in that
+ * plan — "WHERE t.id = v.id AND t.id = ANY($1::text[])", not a join a
+ * generic plan may make by hashing the whole table — and EXISTS is
+ * written as a LATERAL … LIMIT 1 (a generic plan may hash EXISTS's
+ * table whole: 14 ms a batch against a queue of 13,000 entries).
+ *
  * A row may carry a key: adding a row whose key is already buffered
  * flushes the buffer first, so that two effects on one row apply in
  * order rather than in one UPDATE … FROM (which would apply only one).

@@ -358,6 +358,31 @@ Test(e2e, backlog_decided_on_each_applicants_records, .init = setup,
                               " jsonb_typeof(d.facts -> 'facts' -> 'person')"
                               " = 'null'"), 3,
                  "the three not in the register are refused");
+    /* the stored decisions replay to the same outcomes, from the
+     * applications' bodies and the facts as read (p.6) */
+    char cmd[1200], out[256] = "";
+    setenv("KEZEK_PG", env.conninfo, 1);
+    snprintf(cmd, sizeof(cmd), "%s/kezek decisions replay 2>&1",
+             getenv("KEZEK_BIN_DIR"));
+    FILE *f = popen(cmd, "r");
+    cr_assert(f && fgets(out, sizeof(out), f));
+    cr_assert_eq(pclose(f), 0, "%s", out);
+    cr_assert_str_eq(out, "replayed 6 decisions: 6 same, 0 differ\n");
+    /* a stored outcome the rules would not give is reported */
+    cr_assert_eq(tk_scalar(c, "WITH u AS (UPDATE decision SET outcome ="
+                              " 'refused' WHERE outcome = 'registered' AND"
+                              " application_id = (SELECT min(application_id)"
+                              " FROM decision WHERE outcome = 'registered')"
+                              " RETURNING 1) SELECT count(*) FROM u"), 1);
+    f = popen(cmd, "r");
+    cr_assert(f);
+    char line[512];
+    bool reported = false;
+    while (fgets(line, sizeof(line), f))
+        reported |= strcmp(line, "replayed 6 decisions: 5 same, 1 differ\n")
+                    == 0;
+    cr_assert_eq(WEXITSTATUS(pclose(f)), 3);
+    cr_assert(reported);
     PQfinish(c);
 }
 

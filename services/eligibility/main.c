@@ -43,8 +43,8 @@ static const struct pg_stmt elig_stmts[] = {
      " facts::jsonb, rules_version, decision_date::date,"
      " application::jsonb FROM v ON CONFLICT DO NOTHING"
      " RETURNING application_id),"
-     " u AS (DELETE FROM parked_application p USING v"
-     " WHERE p.application_id = v.application_id),"
+     " u AS (DELETE FROM parked_application p"
+     " WHERE p.application_id = ANY ($1::text[])),"
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM v JOIN d"
      " ON d.application_id = v.application_id RETURNING 1)"
@@ -175,7 +175,7 @@ static void batch_rolled_back(void *ctx)
 static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                          uint64_t seq, const char *iin, const char *email,
                          const struct elig_decision *d, json_t *facts,
-                         const char *date, const char *app_json)
+                         const char *date)
 {
     struct outbox_row o;
     if (!decision_event(&o, a, seq, iin, email, d)) {
@@ -192,7 +192,10 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
     const char *p[15] = {a->application_id,
                          d->outcome == ELIG_REGISTERED ? "t" : "f",
                          elig_outcome_str(d->outcome), codes_s, facts_s,
-                         ELIG_RULES_VERSION, date, app_json};
+                         ELIG_RULES_VERSION, date,
+                         /* the application decided is application.body
+                          * (kezek decisions replay joins it) */
+                         NULL};
     char *hex = NULL;
     if (!decisions)
         decisions = rowbuf_new("decision_put", 15);
@@ -281,9 +284,7 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
         rc = ok ? HANDLE_OK : HANDLE_ERROR;
         goto out;
     }
-    /* the application as it came, not printed again */
-    if (!put_decision(conn, a, seq, iin, email, &d, facts, date,
-                      a->application_json))
+    if (!put_decision(conn, a, seq, iin, email, &d, facts, date))
         goto out;
     tally[d.outcome]++;
     rc = HANDLE_OK;

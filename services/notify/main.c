@@ -54,7 +54,8 @@ static const struct pg_stmt notify_stmts[] = {
      " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n),"
      " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
-     " ON k.application_id = n.application_id),"
+     " ON k.application_id = n.application_id"
+     " WHERE k.application_id = ANY ($2::text[])),"
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
      " RETURNING 1) SELECT count(*) FROM o"},

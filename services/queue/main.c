@@ -53,13 +53,15 @@ static const struct pg_stmt queue_stmts[] = {
       * accepted after it (its rank is the active count minus those,
       * usually none; ORDER BY pins the generic plan to the list-order
       * index, which has them at its end) */
-     "SELECT EXISTS (SELECT 1 FROM queue_entry WHERE application_id = v.app),"
+     "SELECT x.numbered IS NOT NULL,"
      " h.number, h.accepted_seq, (SELECT count(*) FROM (SELECT 1"
      " FROM queue_entry o WHERE o.authority_id = v.auth AND o.list = v.list"
      " AND o.status = 'active' AND o.accepted_seq > v.seq::bigint"
      " ORDER BY o.accepted_seq) later)"
      " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
      " $5::text[]) WITH ORDINALITY AS v (auth, list, app, iin, seq, n)"
+     " LEFT JOIN LATERAL (SELECT true AS numbered FROM queue_entry"
+     " WHERE application_id = v.app LIMIT 1) x ON true"
      " LEFT JOIN LATERAL (SELECT number, accepted_seq FROM queue_entry"
      " WHERE authority_id = v.auth AND list = v.list"
      " AND applicant_iin = v.iin AND status = 'active' LIMIT 1) h ON true"
