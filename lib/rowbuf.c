@@ -37,11 +37,17 @@ struct rowbuf {
     char **keys;
     int nkeys, capkeys;
     rowbuf_t *before;   /* sent first whenever this one is sent */
+    bool plan_each;     /* planned for the arrays at hand */
 };
 
 void rowbuf_after(rowbuf_t *self, rowbuf_t *before)
 {
     self->before = before;
+}
+
+void rowbuf_plan_each(rowbuf_t *self)
+{
+    self->plan_each = true;
 }
 
 rowbuf_t *rowbuf_new(const char *stmt, int ncols)
@@ -188,11 +194,17 @@ static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
             lens[i] = (int)self->cols[i].len;
             fmts[i] = 1;
         }
+        if (self->plan_each)
+            *sent = pg_defer_exec(conn, "SET LOCAL plan_cache_mode ="
+                                        " force_custom_plan");
         /* both copy the parameters before they return */
-        if (wait)
+        if (*sent && wait)
             r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts, 0);
-        else
+        else if (*sent)
             *sent = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
+        if (self->plan_each && (r || (!wait && *sent)))
+            *sent = pg_defer_exec(conn, "SET LOCAL plan_cache_mode ="
+                                        " force_generic_plan");
     }
     free(p);
     free(lens);

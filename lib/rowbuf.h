@@ -11,12 +11,15 @@
  * "v.doc::jsonb". Binary values are added hex-encoded (rowbuf_hex) and
  * decoded in SQL with decode(v.x, 'hex').
  *
- * Statements are planned once, generically, for arrays of unknown
- * length: a join to a large table must reach it by its key also in that
- * plan — "WHERE t.id = v.id AND t.id = ANY($1::text[])", not a join a
- * generic plan may make by hashing the whole table — and EXISTS is
- * written as a LATERAL … LIMIT 1 (a generic plan may hash EXISTS's
- * table whole: 14 ms a batch against a queue of 13,000 entries).
+ * Consumers plan a statement once (a generic plan, consumer.c), for
+ * arrays of unknown length and the tables as they were then. That is
+ * right for inserts and for reads that reach each table by key per row
+ * (correlated subqueries; EXISTS written as LATERAL … LIMIT 1, which a
+ * plan cannot turn into hashing the whole table). A statement that
+ * joins its rows to a large table (UPDATE … FROM) is planned for the
+ * arrays at hand each time instead (rowbuf_plan_each): its generic plan,
+ * made while the table was small, went on scanning it whole as it grew
+ * (27 ms a batch at 40,000 applications).
  *
  * A row may carry a key: adding a row whose key is already buffered
  * flushes the buffer first, so that two effects on one row apply in
@@ -42,6 +45,10 @@ bool rowbuf_add(rowbuf_t *self, PGconn *conn, const char *key,
                 const char *const *vals) __attribute__((warn_unused_result));
 /* Hex text of len bytes, for a bytea column (caller frees). */
 char *rowbuf_hex(const uint8_t *bytes, size_t len);
+
+/* Plan self's statement for each batch (see above): in the consumer's
+ * transaction, with plan_cache_mode force_custom_plan for it alone. */
+void rowbuf_plan_each(rowbuf_t *self);
 
 /* Whenever self is sent (at the end or early), first sends before: the
  * rows of self may depend on those (e.g. join them). */

@@ -67,18 +67,17 @@ const struct pg_stmt intake_stmts[] = {
      " decision = CASE WHEN a.status IN ('registered', 'refused')"
      " THEN a.decision ELSE v.decision::jsonb END, updated_at = now()"
      " FROM unnest($1::text[], $2::text[], $3::text[])"
-     " AS v (id, status, decision) WHERE a.id = v.id"
-     " AND a.id = ANY ($1::text[])"},
+     " AS v (id, status, decision) WHERE a.id = v.id"},
     {"app_numbered",
      "UPDATE application a SET status = 'registered',"
      " queue = v.queue::jsonb, updated_at = now()"
      " FROM unnest($1::text[], $2::text[]) AS v (id, queue)"
-     " WHERE a.id = v.id AND a.id = ANY ($1::text[])"},
+     " WHERE a.id = v.id"},
     {"app_delivered",
      "UPDATE application a SET delivered_at = coalesce(a.delivered_at,"
      " to_timestamp(v.at::float8)), updated_at = now()"
      " FROM unnest($1::text[], $2::text[]) AS v (id, at)"
-     " WHERE a.id = v.id AND a.id = ANY ($1::text[])"},
+     " WHERE a.id = v.id"},
     {"feedback_put",
      "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
      " r51) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
