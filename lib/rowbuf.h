@@ -14,8 +14,9 @@
  * Consumers plan a statement once (a generic plan, consumer.c), for
  * arrays of unknown length and the tables as they were then. That is
  * right for inserts and for reads that reach each table by key per row
- * (correlated subqueries; EXISTS written as LATERAL … LIMIT 1, which a
- * plan cannot turn into hashing the whole table). A statement that
+ * (correlated subqueries; EXISTS or a join to one row written as
+ * LATERAL … LIMIT 1, which a plan cannot turn into hashing the whole
+ * table). A statement that
  * joins its rows to a large table (UPDATE … FROM) is planned for the
  * arrays at hand each time instead (rowbuf_plan_each): its generic plan,
  * made while the table was small, went on scanning it whole as it grew

@@ -53,8 +53,9 @@ static const struct pg_stmt notify_stmts[] = {
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
      " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n),"
      " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
-     " SELECT n.id, 'email', 'pending' FROM n JOIN notify_contact k"
-     " ON k.application_id = n.application_id),"
+     " SELECT n.id, 'email', 'pending' FROM n CROSS JOIN LATERAL"
+     " (SELECT 1 FROM notify_contact k WHERE k.application_id ="
+     " n.application_id LIMIT 1) k),"
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
      " RETURNING 1) SELECT count(*) FROM o"},
@@ -702,10 +703,8 @@ int main(int argc, char **argv)
     contacts = rowbuf_new("contact_put", 2);
     paper_rows = rowbuf_new("paper_access_put", 6);
     notices = rowbuf_new("notice_put", 15);
-    if (notices) { /* a notice's e-mail joins its contact */
+    if (notices) /* a notice's e-mail joins its contact */
         rowbuf_after(notices, contacts);
-        rowbuf_plan_each(notices);
-    }
     rc = contacts && paper_rows && notices ? consumer_run(&cc, &service_stop)
                                        : -1;
     rowbuf_destroy(&contacts);
