@@ -7,9 +7,18 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+static char path[64];
+
+static void remove_tmp(void)
+{
+    if (path[0])
+        unlink(path);
+}
+
+TestSuite(config, .fini = remove_tmp);
+
 static char *write_tmp(const char *text)
 {
-    static char path[64];
     snprintf(path, sizeof(path), "/tmp/kezek-conf-%d", (int)getpid());
     FILE *f = fopen(path, "w");
     fputs(text, f);
