@@ -178,10 +178,27 @@ static bool sizes_match(redisContext *c, const char *auth, const char *list,
 /* One list: the truth from Postgres, page by page (a cursor in the
  * caller's snapshot), then compared or built aside and swapped in. */
 static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
-                     const char *list, bool verify,
+                     const char *list, bool verify, bool settled,
                      struct queue_view_report *rep)
 {
     const char *p[2] = {auth, list};
+    if (verify && settled) { /* just written: left to a later pass */
+        PGresult *w = PQexecParams(pg,
+            "SELECT at > now() - interval '5 seconds' FROM queue_change"
+            " WHERE authority_id = $1 AND list = $2 ORDER BY id DESC"
+            " LIMIT 1", 2, NULL, p, NULL, NULL, 0);
+        bool fresh = pg_check(w) && PQntuples(w) == 1 &&
+                     PQgetvalue(w, 0, 0)[0] == 't';
+        bool failed = !pg_check(w);
+        PQclear(w);
+        if (failed)
+            return false;
+        if (fresh) {
+            rep->lists++;
+            rep->busy++;
+            return true;
+        }
+    }
     PGresult *res = PQexecParams(pg,
         "DECLARE queue_view_page NO SCROLL CURSOR FOR"
         " SELECT applicant_iin, number, accepted_seq FROM queue_entry"
@@ -282,8 +299,8 @@ static bool replay_changes(PGconn *pg, kredis_t *r, const char *authority,
     return ok;
 }
 
-bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
-                        bool verify, struct queue_view_report *rep)
+static bool run(PGconn *pg, kredis_t *r, const char *authority,
+                bool verify, bool settled, struct queue_view_report *rep)
 {
     memset(rep, 0, sizeof(*rep));
     /* one snapshot for every list; what commits meanwhile is replayed
@@ -305,7 +322,7 @@ bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
     ok = ok && pg_check(res);
     for (int i = 0; ok && i < PQntuples(res); i++)
         ok = one_list(pg, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                      verify, rep);
+                      verify, settled, rep);
     PQclear(res);
     if (!pg_exec(pg, ok ? "COMMIT" : "ROLLBACK"))
         ok = false;
@@ -320,4 +337,16 @@ bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
             freeReplyObject(k);
     }
     return ok;
+}
+
+bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
+                        bool verify, struct queue_view_report *rep)
+{
+    return run(pg, r, authority, verify, false, rep);
+}
+
+bool queue_view_verify_settled(PGconn *pg, kredis_t *r,
+                               struct queue_view_report *rep)
+{
+    return run(pg, r, NULL, true, true, rep);
 }

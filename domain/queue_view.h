@@ -36,6 +36,7 @@ bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e);
 
 struct queue_view_report {
     long lists, entries, drift; /* drift: lists that differ */
+    long busy;                  /* lists left unverified: just written */
 };
 
 /* Rebuilds (verify=false) or compares (verify=true) the view of every
@@ -43,5 +44,12 @@ struct queue_view_report {
  * failure. */
 bool queue_view_rebuild(PGconn *pg, kredis_t *r, const char *authority,
                         bool verify, struct queue_view_report *rep);
+
+/* Compares every list but those changed in the last few seconds before
+ * its snapshot (busy; verified on a later pass): Redis follows each
+ * commit, so a list being written differs from any snapshot for a
+ * moment. The service's periodic verify. */
+bool queue_view_verify_settled(PGconn *pg, kredis_t *r,
+                               struct queue_view_report *rep);
 
 #endif
