@@ -52,6 +52,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "transaction (100)\n"
                    "  batch_linger_ms               under load, wait "
                    "this long for a fuller batch (5; 0: never)\n"
+                   "  gauge_seconds                 refresh of the gauges "
+                   "that count whole tables (300)\n"
                    "  log_level                     debug|info|warn|error\n",
                    name, usage);
             return 1;
@@ -101,6 +103,10 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     if (!service_int(svc, "batch_linger_ms", 5, 0, 1000, &linger))
         return -1;
     svc->batch_linger_ms = (int)linger;
+    long gauge;
+    if (!service_int(svc, "gauge_seconds", 300, 10, 86400, &gauge))
+        return -1;
+    svc->gauge_seconds = (int)gauge;
 
     const char *bind = config_str(svc->cfg, "bus_bind", NULL);
     if (bind && *bind && strcmp(bind, "none") != 0) {

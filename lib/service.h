@@ -19,6 +19,7 @@ typedef struct service {
     const char *bus_endpoints;
     int batch_size;
     int batch_linger_ms;       /* under load: wait this long to fill a batch */
+    int gauge_seconds;         /* gauges that count whole tables: how often */
     pgpool_t *pool;
     relay_t *relay;
     http_server_t *http;

@@ -415,14 +415,15 @@ static const struct principal_fn feedback_fn = {ops_post_feedback},
     complaint_review_fn = {review_complaint_fn},
     complaint_answer_fn = {answer_complaint_fn};
 
-/* Every minute, the indicators of the year into /metrics. */
+/* The indicators of the year into /metrics, a few seconds after the start
+ * and then every gauge_seconds: they read the year's applications. */
 static void *gauges(void *arg)
 {
     (void)arg;
     PGconn *c = NULL;
     for (long tick = 0; !service_stop; tick++) {
         usleep(100000);
-        if (tick % 600 != 50)
+        if (tick % (svc.gauge_seconds * 10) != 50)
             continue;
         if (pg_lost(c)) {
             char err[256];

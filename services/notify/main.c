@@ -529,9 +529,9 @@ static void *sender(void *arg)
             continue;
         if (!c)
             break;
-        /* the gauges scan the results and deliveries: once a minute
-         * (the first a few seconds after start) */
-        if (++tick % 600 == 50) {
+        /* the gauges scan the results and deliveries: every
+         * gauge_seconds (the first a few seconds after start) */
+        if (++tick % (svc.gauge_seconds * 10) == 50) {
             PGresult *w = pg_run(c, "awaiting_pickup", 0, NULL);
             if (w)
                 metric_set(metrics_gauge("kezek_results_awaiting_pickup",
