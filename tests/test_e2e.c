@@ -148,6 +148,24 @@ Test(e2e, idempotency_key_replays_and_conflicts, .init = setup,
     PGconn *c = tk_db(&env);
     cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM application"), 1);
     PQfinish(c);
+    /* p.14: the repeat answers with the receipt given the first time */
+    char *body = tk_application(other);
+    json_t *a = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, "Idempotency-Key: receipt-twice", body,
+                        &st);
+    cr_assert_eq(st, 202);
+    json_t *b = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, "Idempotency-Key: receipt-twice", body,
+                        &st);
+    cr_assert_eq(st, 200);
+    cr_assert(json_is_object(json_object_get(a, "receipt")));
+    cr_assert(json_equal(json_object_get(a, "receipt"),
+                         json_object_get(b, "receipt")));
+    cr_assert_str_eq(json_string_value(json_object_get(a, "status")),
+                     "accepted");
+    json_decref(a);
+    json_decref(b);
+    free(body);
 }
 
 /* Submissions at once share transactions (group commit) and each gets

@@ -121,12 +121,19 @@ static json_t *build_receipt(const struct application *app,
         rep_name[0] ? json_string(rep_name) : json_null(), "phones", phones);
 }
 
+/* receipt: the receipt's JSON text as stored (printed once per
+ * application, not parsed and printed again per reply); id is hex */
 static void reply_accepted(http_resp_t *resp, int status, const char *id,
-                           json_t *receipt)
+                           const char *receipt)
 {
-    http_reply_json(resp, status,
-                    json_pack("{s:s, s:s, s:O}", "application_id", id,
-                              "status", "accepted", "receipt", receipt));
+    char *body = NULL;
+    if (asprintf(&body, "{\"application_id\":\"%s\",\"status\":"
+                        "\"accepted\",\"receipt\":%s}", id, receipt) < 0)
+        body = NULL;
+    if (body)
+        http_reply_text(resp, status, "application/json", body);
+    else
+        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
 }
 
 /* 1: replied from the stored key; 0: key unused; -1: database error. */
@@ -143,9 +150,7 @@ static int replay_key(PGconn *c, const principal_t *who, const char *key,
                          "this Idempotency-Key was used with another body",
                          NULL);
     } else if (rc) {
-        json_t *receipt = json_loads(PQgetvalue(r, 0, 2), 0, NULL);
-        reply_accepted(resp, 200, PQgetvalue(r, 0, 1), receipt);
-        json_decref(receipt);
+        reply_accepted(resp, 200, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
         metric_inc(m_replayed);
     }
     PQclear(r);
@@ -183,10 +188,10 @@ static bool receipt_number(PGconn *c, long long *out)
  * one commit, shared with the requests arriving meanwhile (committer.c).
  * 1 when stored (resp set: 202), 0 when the key was there first (nothing
  * written: the caller replays it), -1 when nothing could be stored (resp
- * set: 503). */
+ * set: 503). body_s: the body as printed for its hash (sha). */
 static int store(PGconn *c, const principal_t *who, const char *key,
-                 const char *sha, struct application *app,
-                 http_resp_t *resp)
+                 const char *sha, const char *body_s,
+                 struct application *app, http_resp_t *resp)
 {
     char authority_name[512], centre_name[512] = "";
     long long seqno;
@@ -208,7 +213,9 @@ static int store(PGconn *c, const principal_t *who, const char *key,
                                     centre_name[0] ? centre_name : NULL,
                                     due, internal);
     char *receipt_s = json_dumps(receipt, JSON_COMPACT);
-    char *body_s = json_dumps(app->body, JSON_COMPACT);
+    json_decref(receipt);
+    if (!receipt_s)
+        goto unavailable;
     const char *channel = who->kind == PRINCIPAL_OFFICE   ? "office"
                           : who->kind == PRINCIPAL_CENTRE ? "centre"
                                                           : "portal";
@@ -221,7 +228,7 @@ static int store(PGconn *c, const principal_t *who, const char *key,
     ev.channel = (char *)channel;
     ev.accepted_at_us = now;
     ev.result_due = due;
-    ev.application_json = body_s;
+    ev.application_json = (char *)body_s;
     /* the receipt stays in application.receipt: nobody downstream needs
      * it at once (notify prints it from there when asked, p.14) */
     ev.principal = (char *)who->text;
@@ -239,14 +246,12 @@ static int store(PGconn *c, const principal_t *who, const char *key,
     }
     free(hex);
     outbox_row_free(&o);
-    free(body_s);
-    free(receipt_s);
     if (rc == 1) {
-        reply_accepted(resp, 202, id, receipt);
+        reply_accepted(resp, 202, id, receipt_s);
         metric_inc(m_accepted);
         log_info("application.accepted", "application %s accepted", id);
     }
-    json_decref(receipt);
+    free(receipt_s);
     if (rc >= 0)
         return rc;
 unavailable:
@@ -265,6 +270,7 @@ static void post_application(void *ctx, const http_req_t *req,
     if (!c)
         return;
     json_t *body = NULL;
+    char *canon = NULL;
     const char *key = http_header(req, "Idempotency-Key");
     if (who.kind == PRINCIPAL_OPS) {
         http_reply_error(resp, 403, "forbidden",
@@ -283,9 +289,13 @@ static void post_application(void *ctx, const http_req_t *req,
     /* "the same body": the same JSON, whatever its spacing or key order */
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];
-    char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    /* printed once: hashed, stored and carried by the event */
+    canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon) {
+        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
+        goto out;
+    }
     crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
-    free(canon);
     sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
     /* the common case first: a new key stores in one round trip; the
      * key found in place (a retry, or a concurrent twin) is replayed */
@@ -302,11 +312,12 @@ static void post_application(void *ctx, const http_req_t *req,
         }
         goto out;
     }
-    int rc = store(c, &who, key, sha, &app, resp);
+    int rc = store(c, &who, key, sha, canon, &app, resp);
     if (rc == 0 && replay_key(c, &who, key, sha, resp) != 1)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
 out:
+    free(canon);
     json_decref(body);
     pgpool_release(svc.pool, c);
 }
