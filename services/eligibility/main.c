@@ -174,8 +174,8 @@ static void batch_rolled_back(void *ctx)
 /* Gathers the decision with its DecisionMade event. */
 static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
                          uint64_t seq, const char *iin, const char *email,
-                         const struct elig_decision *d, json_t *facts,
-                         const char *date)
+                         const struct elig_decision *d,
+                         const char *facts, const char *date)
 {
     struct outbox_row o;
     if (!decision_event(&o, a, seq, iin, email, d)) {
@@ -185,10 +185,14 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
     json_t *codes = json_array();
     for (int i = 0; i < d->nreasons; i++)
         json_array_append_new(codes, json_string(d->reasons[i]));
-    json_t *record = json_pack("{s:O, s:O}", "facts", facts, "used",
-                               d->used);
+    /* the facts as the registries gave them, and what the rules used */
+    char *used_s = json_dumps(d->used, JSON_COMPACT);
     char *codes_s = json_dumps(codes, JSON_COMPACT);
-    char *facts_s = json_dumps(record, JSON_COMPACT);
+    char *facts_s = NULL;
+    if (!used_s || !codes_s ||
+        asprintf(&facts_s, "{\"facts\":%s,\"used\":%s}", facts, used_s) < 0)
+        facts_s = NULL;
+    free(used_s);
     const char *p[15] = {a->application_id,
                          d->outcome == ELIG_REGISTERED ? "t" : "f",
                          elig_outcome_str(d->outcome), codes_s, facts_s,
@@ -199,14 +203,13 @@ static bool put_decision(PGconn *conn, Kezek__ApplicationAccepted *a,
     char *hex = NULL;
     if (!decisions)
         decisions = rowbuf_new("decision_put", 15);
-    bool ok = decisions && outbox_row_texts(&o, p + 8, &hex) &&
+    bool ok = decisions && facts_s && outbox_row_texts(&o, p + 8, &hex) &&
               rowbuf_add(decisions, conn, a->application_id, p);
     free(hex);
     outbox_row_free(&o);
     free(codes_s);
     free(facts_s);
     json_decref(codes);
-    json_decref(record);
     return ok;
 }
 
@@ -238,6 +241,7 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
     enum handle_rc rc = HANDLE_POISON;
     struct elig_decision d = {0};
     json_t *facts = NULL;
+    char *facts_text = NULL;
     json_t *app = json_loads(a->application_json, 0, NULL);
     json_t *applicant = json_object_get(app, "applicant");
     const char *iin = json_string_value(json_object_get(applicant, "iin"));
@@ -252,7 +256,7 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
     char date[11];
     kdate_format(day, date);
     rc = HANDLE_ERROR;
-    facts = registry_facts(conn, iin, day.year);
+    facts = registry_facts(conn, iin, day.year, &facts_text);
     if (!facts) /* a registry is unreachable: wait and retry */
         goto out;
     elig_decide(app, facts, date, &d);
@@ -284,13 +288,14 @@ static enum handle_rc decide_payload(PGconn *conn, const uint8_t *payload,
         rc = ok ? HANDLE_OK : HANDLE_ERROR;
         goto out;
     }
-    if (!put_decision(conn, a, seq, iin, email, &d, facts, date))
+    if (!put_decision(conn, a, seq, iin, email, &d, facts_text, date))
         goto out;
     tally[d.outcome]++;
     rc = HANDLE_OK;
 out:
     json_decref(app);
     json_decref(facts);
+    free(facts_text);
     json_decref(d.used);
     kezek__application_accepted__free_unpacked(a, NULL);
     return rc;

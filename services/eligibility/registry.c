@@ -38,21 +38,34 @@ bool registry_prefetch(PGconn *conn, const char *const *iins,
     return prefetched != NULL;
 }
 
-json_t *registry_facts(PGconn *conn, const char *iin, int year)
+/* The facts document of a row's text, and the text kept in *text. */
+static json_t *facts_of(const char *s, char **text)
+{
+    json_t *facts = json_loads(s, 0, NULL);
+    *text = facts ? strdup(s) : NULL;
+    if (facts && !*text) {
+        json_decref(facts);
+        facts = NULL;
+    }
+    return facts;
+}
+
+json_t *registry_facts(PGconn *conn, const char *iin, int year,
+                       char **text)
 {
     char year_s[16];
     snprintf(year_s, sizeof(year_s), "%d", year);
+    *text = NULL;
     for (int i = 0; prefetched && i < PQntuples(prefetched); i++)
         if (strcmp(PQgetvalue(prefetched, i, 0), iin) == 0 &&
             strcmp(PQgetvalue(prefetched, i, 1), year_s) == 0)
-            return json_loads(PQgetvalue(prefetched, i, 2), 0, NULL);
+            return facts_of(PQgetvalue(prefetched, i, 2), text);
     const char *p[2] = {iin, year_s};
     PGresult *r = pg_run(conn, "reg_facts", 2, p);
     if (!r)
         return NULL;
-    json_t *facts = PQntuples(r) == 1
-                        ? json_loads(PQgetvalue(r, 0, 0), 0, NULL)
-                        : NULL;
+    json_t *facts = PQntuples(r) == 1 ? facts_of(PQgetvalue(r, 0, 0), text)
+                                      : NULL;
     PQclear(r);
     return facts;
 }

@@ -34,8 +34,10 @@
 /* The facts of elig.h for the applicant iin and the application's year;
  * NULL when a registry could not be read (the caller retries later —
  * an unreachable registry never refuses anyone). Served from the
- * batch's prefetch when it holds them. */
-json_t *registry_facts(PGconn *conn, const char *iin, int year);
+ * batch's prefetch when it holds them. *text: the document as read
+ * (caller frees), to store without printing it again. */
+json_t *registry_facts(PGconn *conn, const char *iin, int year,
+                       char **text);
 
 /* Reads the facts of n applicants (iins[i], years[i]) in one statement
  * for registry_facts on this thread, replacing the previous prefetch;
