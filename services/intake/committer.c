@@ -96,9 +96,14 @@ static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
     return true;
 }
 
-/* Waits (lock held) up to the linger while requests in flight have not
- * reached the queue yet; a lone request, or a queue that already holds
- * every request in flight, goes at once. */
+/* Waits (lock held) up to the linger while more requests are in flight
+ * than queued. Under load that is nearly always so (requests being
+ * validated, or just served and still answering), and a transaction
+ * gathers about a linger's worth of arrivals; a lone request, or a queue
+ * that holds every request in flight, goes at once. (Waiting only for
+ * the requests being validated batched less: 2.0 applications per
+ * transaction at 1,000/s instead of 3.1, and a closed loop 907 instead
+ * of 1,313/s.) */
 static void linger(void)
 {
     if (cm.linger_us <= 0 || !cm.in_flight)
