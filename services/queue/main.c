@@ -204,6 +204,7 @@ static bool read_states(PGconn *conn)
     rowbuf_destroy(&rb);
     return ok;
 }
+
 static _Atomic bool view_dirty = true;  /* rebuild before trusting it */
 static metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
     *m_drift;
