@@ -737,24 +737,26 @@ static void get_history(void *ctx, const http_req_t *req, http_resp_t *resp)
     pgpool_release(svc.pool, c);
 }
 
-/* Every minute: list lengths, and the drift a verify finds (repairing
- * a view known to be dirty). A list written just after the verify's
- * snapshot differs from it for a moment (Redis follows each commit; the
- * lists written just before are left to a later pass): drift is acted on
- * when the next verify still finds it — a rebuild sends every look-up
- * to Postgres meanwhile. */
+/* Every verify_seconds (300: a pass reads every list whole, seconds of
+ * CPU at a million entries): list lengths, and the drift a verify finds
+ * (repairing a view known to be dirty). A list written just after the
+ * verify's snapshot differs from it for a moment (Redis follows each
+ * commit; the lists written just before are left to a later pass):
+ * drift is acted on when a second look, 10 s later, still finds it — a
+ * rebuild sends every look-up to Postgres meanwhile. */
 static void *watch(void *arg)
 {
     (void)arg;
     long every;
-    if (!service_int(&svc, "verify_seconds", 60, 1, 86400, &every))
-        every = 60;
+    if (!service_int(&svc, "verify_seconds", 300, 1, 86400, &every))
+        every = 300;
     kredis_t *r = kredis_new(svc.redis_addr);
     PGconn *c = NULL;
     int drifted = 0; /* verifies in a row that found drift */
     for (long tick = every * 10 - 20; !service_stop; tick++) {
         usleep(100000);
-        if (tick % (every * 10) != 0 && !(view_dirty && tick % 20 == 0))
+        if (tick % (every * 10) != 0 && !(view_dirty && tick % 20 == 0) &&
+            !(drifted && tick % 100 == 0))
             continue;
         if (pg_lost(c)) {
             if (c)
