@@ -304,13 +304,14 @@ int consumer_run(const struct consumer_cfg *cfg,
             c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
             if (!c.conn)
                 break;
-            /* Every statement is planned once (a generic plan): the
+            /* Statements are planned once (a generic plan): the
              * handlers' point reads and writes by key, and the batches'
              * set-based statements, whose joins to large tables go
-             * through their keys (rowbuf.h). Left to choose, Postgres
-             * re-planned some statements for every event; planning each
-             * batch's statements for its arrays cost more than running
-             * them (a tenth of all CPU). */
+             * through their keys — but for the few planned per batch
+             * (rowbuf_plan_each, rowbuf.h). Left to choose, Postgres
+             * re-planned some statements for every event; planning
+             * every batch's statements for its arrays cost more than
+             * running them (a tenth of all CPU). */
             if (!pg_exec(c.conn, "SET plan_cache_mode = force_generic_plan")
                 || !load_offset(&c)) {
                 PQfinish(c.conn);

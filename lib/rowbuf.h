@@ -16,11 +16,11 @@
  * right for inserts and for reads that reach each table by key per row
  * (correlated subqueries; EXISTS or a join to one row written as
  * LATERAL … LIMIT 1, which a plan cannot turn into hashing the whole
- * table). A statement that
- * joins its rows to a large table (UPDATE … FROM) is planned for the
- * arrays at hand each time instead (rowbuf_plan_each): its generic plan,
- * made while the table was small, went on scanning it whole as it grew
- * (27 ms a batch at 40,000 applications).
+ * table). A statement that joins its rows to a large table (UPDATE …
+ * FROM) is planned for the arrays at hand each time instead
+ * (rowbuf_plan_each): its generic plan, made while the table was small,
+ * went on scanning it whole as it grew (27 ms a batch at 40,000
+ * applications).
  *
  * A row may carry a key: adding a row whose key is already buffered
  * flushes the buffer first, so that two effects on one row apply in
