@@ -15,12 +15,12 @@ static bool in_set(const char *s, const char *const *set)
     return false;
 }
 
+const char *const queue_lists[] = {"wwii", "vulnerable", "public_sector",
+                                   "emergency_dwelling", NULL};
+
 bool queue_list_known(const char *list)
 {
-    static const char *const lists[] = {"wwii", "vulnerable",
-                                        "public_sector",
-                                        "emergency_dwelling", NULL};
-    return in_set(list, lists);
+    return in_set(list, queue_lists);
 }
 
 bool queue_removal_reason_known(const char *reason)

@@ -3,6 +3,7 @@
 #include "intake.h"
 
 #include "iin.h"
+#include "queue_view.h"
 #include "refname.h"
 
 #include <stdio.h>
@@ -10,9 +11,6 @@
 
 static const char *const funds[] = {"communal", "state_enterprise",
                                     "state_institution", "leb_rented", NULL};
-static const char *const categories[] = {"wwii", "vulnerable",
-                                         "public_sector",
-                                         "emergency_dwelling", NULL};
 static const char *const sector_kinds[] = {"civil_servant",
                                            "budget_employee", "military",
                                            "cosmonaut", "elected", NULL};
@@ -298,7 +296,8 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
         !check_str(body, "authority_id", "authority_id", 64, false, &s,
                    resp) ||
         !check_enum(body, "fund", funds, true, &fund, resp) ||
-        !check_enum(body, "category", categories, true, &app->category,
+        /* p.6 categories: each has its list in the queue */
+        !check_enum(body, "category", queue_lists, true, &app->category,
                     resp) ||
         !check_int(body, "vulnerable_group", "vulnerable_group", 1, 12,
                    false, &group, resp) ||
