@@ -129,7 +129,7 @@ static struct reg {
     uint64_t accepted_seq;
     bool numbered;                  /* the application has its entry */
     bool holds;                     /* the person has a place already */
-    char held_number[24], held_seq[24];
+    uint64_t held_number, held_seq;
     uint64_t later;                 /* active entries accepted after it */
     bool fresh;                     /* numbered by this batch */
     uint64_t number;
@@ -194,10 +194,8 @@ static bool read_states(PGconn *conn)
         struct reg *g = &regs[i];
         g->numbered = PQgetvalue(r, i, 0)[0] == 't';
         g->holds = !PQgetisnull(r, i, 1);
-        snprintf(g->held_number, sizeof(g->held_number), "%s",
-                 PQgetvalue(r, i, 1));
-        snprintf(g->held_seq, sizeof(g->held_seq), "%s",
-                 PQgetvalue(r, i, 2));
+        g->held_number = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+        g->held_seq = strtoull(PQgetvalue(r, i, 2), NULL, 10);
         g->later = strtoull(PQgetvalue(r, i, 3), NULL, 10);
     }
     PQclear(r);
@@ -230,18 +228,18 @@ static bool number_assigned(PGconn *conn, const Kezek__DecisionMade *d,
 
 /* Emits QueueNumberAssigned for an existing entry of the person. */
 static enum handle_rc announce(PGconn *conn, Kezek__DecisionMade *d,
-                               const char *number, const char *seq)
+                               uint64_t number, uint64_t seq)
 {
-    const char *p[3] = {d->authority_id, d->list, seq};
+    char seq_s[24];
+    snprintf(seq_s, sizeof(seq_s), "%llu", (unsigned long long)seq);
+    const char *p[3] = {d->authority_id, d->list, seq_s};
     PGresult *r = pg_run(conn, "entry_position", 3, p);
     if (!r)
         return HANDLE_ERROR;
     uint64_t position = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
-    return number_assigned(conn, d, strtoull(number, NULL, 10), position,
-                           strtoull(seq, NULL, 10))
-               ? HANDLE_OK
-               : HANDLE_ERROR;
+    return number_assigned(conn, d, number, position, seq) ? HANDLE_OK
+                                                           : HANDLE_ERROR;
 }
 
 /* Before the handlers: the batch's registrations, their lists locked
@@ -333,18 +331,11 @@ static enum handle_rc assign(void *ctx, PGconn *conn, const event_t *ev,
                 later++;
         }
     if (holder || g->holds) {
-        char number[24], seq[24];
-        snprintf(number, sizeof(number), "%s", g->held_number);
-        snprintf(seq, sizeof(seq), "%s", g->held_seq);
-        if (holder) {
-            snprintf(number, sizeof(number), "%llu",
-                     (unsigned long long)holder->number);
-            snprintf(seq, sizeof(seq), "%llu",
-                     (unsigned long long)holder->accepted_seq);
-        }
         /* its rank counts the batch's new entries too */
-        rc = rowbuf_flush(entries, conn) ? announce(conn, d, number, seq)
-                                         : HANDLE_ERROR;
+        rc = !rowbuf_flush(entries, conn) ? HANDLE_ERROR
+             : holder ? announce(conn, d, holder->number,
+                                 holder->accepted_seq)
+                      : announce(conn, d, g->held_number, g->held_seq);
         goto out;
     }
     g->fresh = true;
