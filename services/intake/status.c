@@ -20,11 +20,11 @@ bool intake_status_init(void)
     updates[DECIDED] = rowbuf_new("app_decided", 3);
     updates[NUMBERED] = rowbuf_new("app_numbered", 2);
     updates[DELIVERED] = rowbuf_new("app_delivered", 2);
-    for (int k = 0; k < KINDS; k++)
+    for (int k = 0; k < KINDS; k++) {
         if (!updates[k])
             return false;
-        else /* UPDATE … FROM: joins the application table */
-            rowbuf_plan_each(updates[k]);
+        rowbuf_plan_each(updates[k]); /* UPDATE … FROM application */
+    }
     return true;
 }
 
