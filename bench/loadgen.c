@@ -14,7 +14,6 @@
  * submissions name their authority). */
 #include "benchkit.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,18 +63,17 @@ static int write_registry(const char *path, long n, int seed,
 }
 
 struct submit {
-    const char *auth, *endpoint, *authority, *settlement;
+    const char *auth, *authority, *settlement;
     int seed;
     long next_id;
     struct client {
-        struct curl_slist *hdr;
         char body[1024];
-        char key_hdr[96];
+        char hdr[512];
     } cl[MAX_CLIENTS];
 };
 
 /* The next application, with a fresh IIN and Idempotency-Key. */
-static void prepare(void *ctx, int i, CURL *h)
+static void prepare(void *ctx, int i, struct bench_req *r)
 {
     struct submit *s = ctx;
     struct client *c = &s->cl[i];
@@ -88,15 +86,14 @@ static void prepare(void *ctx, int i, CURL *h)
         "\"category\":\"wwii\",\"need_grounds\":[1],"
         "\"documents\":[{\"code\":\"application_form\"}]}",
         iin, s->settlement, s->authority);
-    snprintf(c->key_hdr, sizeof(c->key_hdr),
-             "Idempotency-Key: bench-%d-%ld", s->seed, s->next_id);
-    curl_slist_free_all(c->hdr);
-    c->hdr = curl_slist_append(NULL, s->auth);
-    c->hdr = curl_slist_append(c->hdr, "Content-Type: application/json");
-    c->hdr = curl_slist_append(c->hdr, c->key_hdr);
-    curl_easy_setopt(h, CURLOPT_URL, s->endpoint);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+    snprintf(c->hdr, sizeof(c->hdr),
+             "%sContent-Type: application/json\r\n"
+             "Idempotency-Key: bench-%d-%ld\r\n", s->auth, s->seed,
+             s->next_id);
+    r->method = "POST";
+    snprintf(r->path, sizeof(r->path), "/v1/applications");
+    r->headers = c->hdr;
+    r->body = c->body;
 }
 
 int main(int argc, char **argv)
@@ -133,18 +130,15 @@ int main(int argc, char **argv)
                         "[--clients 1-512] [--duration S] [--rate R]\n");
         return 2;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    char endpoint[256], auth[300];
-    snprintf(endpoint, sizeof(endpoint), "%s/v1/applications", url);
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+    char auth[300];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", token);
     static struct submit sub;
     sub.auth = auth;
-    sub.endpoint = endpoint;
     sub.authority = authority;
     sub.settlement = settlement;
     sub.seed = seed;
     sub.next_id = (long)seed * 1000000;
-    struct bench_load b = {.clients = clients, .duration = duration,
+    struct bench_load b = {.url = url, .clients = clients, .duration = duration,
                            .rate = rate, .want_code = 202,
                            .prepare = prepare, .ctx = &sub};
     bench_drive(&b);
@@ -154,8 +148,6 @@ int main(int argc, char **argv)
            "\"max\":%.2f}}\n", b.sent, b.ok, b.errors, b.seconds,
            b.ok / b.seconds, clients, bench_pct(&b, 0.5), bench_pct(&b, 0.95),
            bench_pct(&b, 0.99), bench_pct(&b, 1.0));
-    for (int i = 0; i < clients; i++)
-        curl_slist_free_all(sub.cl[i].hdr);
     free(b.lat);
     return 0;
 }

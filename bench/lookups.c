@@ -13,7 +13,6 @@
 #include "pg.h"
 #include "queue_view.h"
 
-#include <curl/curl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -53,23 +52,21 @@ static bool populate(PGconn *c, long size)
 }
 
 struct lookup {
-    const char *base;
     long size;
     unsigned seed;
-    struct curl_slist *hdr; /* the ops token */
-    char url[256][256];
+    const char *hdr; /* the ops token */
 };
 
 /* A random entry of the list. */
-static void prepare(void *ctx, int i, CURL *h)
+static void prepare(void *ctx, int i, struct bench_req *r)
 {
+    (void)i;
     struct lookup *l = ctx;
     char iin[13];
     bench_iin(rand_r(&l->seed) % l->size + 1, iin);
-    snprintf(l->url[i], sizeof(l->url[i]),
-             "%s/v1/queue/" AUTH "/wwii/entries/%s", l->base, iin);
-    curl_easy_setopt(h, CURLOPT_URL, l->url[i]);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, l->hdr);
+    snprintf(r->path, sizeof(r->path), "/v1/queue/" AUTH "/wwii/entries/%s",
+             iin);
+    r->headers = l->hdr;
 }
 
 int main(int argc, char **argv)
@@ -100,16 +97,10 @@ int main(int argc, char **argv)
     }
     double rebuild_s = bench_now() - t0;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     char auth[300];
-    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", argv[4]);
-    struct curl_slist *hdr = curl_slist_append(NULL, auth);
-    static struct lookup lk;
-    lk.base = argv[3];
-    lk.size = size;
-    lk.seed = 42;
-    lk.hdr = hdr;
-    struct bench_load b = {.clients = clients, .duration = seconds,
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", argv[4]);
+    struct lookup lk = {.size = size, .seed = 42, .hdr = auth};
+    struct bench_load b = {.url = argv[3], .clients = clients, .duration = seconds,
                            .want_code = 200, .prepare = prepare,
                            .ctx = &lk};
     bench_drive(&b);
@@ -118,7 +109,6 @@ int main(int argc, char **argv)
            "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
            size, rebuild_s, b.ok, b.errors, b.ok / b.seconds, clients,
            bench_pct(&b, 0.5), bench_pct(&b, 0.99), bench_pct(&b, 1.0));
-    curl_slist_free_all(hdr);
     kredis_destroy(&r);
     PQfinish(c);
     free(b.lat);
