@@ -3,37 +3,62 @@
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
+#include "rowbuf.h"
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
-#define AUDIT_MAX 100000
+/* Reads are gathered in one of two buffers while the writer writes the
+ * other: the swap is the only work under the lock, so a burst of reads
+ * never waits behind a write (the old single queue was shifted down by
+ * memmove under the lock after each write). A buffer holds AUDIT_CAP
+ * rows (≈ 5 MB, touched only as far as it fills); the writer takes a
+ * full buffer's worth in one pass and comes back at once while reads
+ * keep up with it, else every 100 ms. Beyond AUDIT_CAP unwritten rows
+ * (Postgres unreachable for a while) reads are counted as dropped. */
+#define AUDIT_CAP 16384
+#define AUDIT_CHUNK 2000 /* rows per statement */
 
 struct row {
+    int64_t at_us; /* when the read was answered */
     char principal[80], purpose[64], resource[160], iin[13];
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct row *queue;
-static int nqueued;
+static struct row *bufs[2];
+static int cur, fill; /* reads go to bufs[cur][0..fill) */
 static char *conninfo;
 static volatile sig_atomic_t *stopping;
 static pthread_t writer;
 static bool running;
 static metric_t *m_rows, *m_dropped;
 
+static const struct pg_stmt stmts[] = {
+    {"audit_put",
+     "INSERT INTO audit_read (at, principal, purpose, resource,"
+     " subject_iin) SELECT to_timestamp(v.at::float8 / 1e6), v.principal,"
+     " v.purpose, v.resource, nullif(v.iin, '') FROM unnest($1::text[],"
+     " $2::text[], $3::text[], $4::text[], $5::text[]) AS v (at,"
+     " principal, purpose, resource, iin)"},
+    {NULL, NULL},
+};
+
 void audit_read(const char *principal, const char *purpose,
                 const char *resource, const char *subject_iin)
 {
     if (!running)
         return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     pthread_mutex_lock(&lock);
-    if (nqueued < AUDIT_MAX) {
-        struct row *r = &queue[nqueued++];
+    if (fill < AUDIT_CAP) {
+        struct row *r = &bufs[cur][fill++];
+        r->at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
         snprintf(r->principal, sizeof(r->principal), "%s", principal);
         snprintf(r->purpose, sizeof(r->purpose), "%s", purpose);
         snprintf(r->resource, sizeof(r->resource), "%s", resource);
@@ -46,79 +71,92 @@ void audit_read(const char *principal, const char *purpose,
 }
 
 /* Writes rows[0..n) in one statement; false when Postgres failed. */
-static bool flush(PGconn *c, struct row *rows, int n)
+static bool flush(PGconn *c, rowbuf_t *rb, const struct row *rows, int n)
 {
-    const char **p = malloc(sizeof(char *) * (size_t)n * 4);
-    size_t cap = 200 + (size_t)n * 64, len = 0; /* ≤ 48 a row */
-    char *sql = malloc(cap);
-    len += (size_t)snprintf(sql, cap, "INSERT INTO audit_read (principal,"
-                            " purpose, resource, subject_iin) VALUES ");
     for (int i = 0; i < n; i++) {
-        len += (size_t)snprintf(sql + len, cap - len,
-                                "%s($%d, $%d, $%d, nullif($%d, ''))",
-                                i ? ", " : "", 4 * i + 1, 4 * i + 2,
-                                4 * i + 3, 4 * i + 4);
-        p[4 * i] = rows[i].principal;
-        p[4 * i + 1] = rows[i].purpose;
-        p[4 * i + 2] = rows[i].resource;
-        p[4 * i + 3] = rows[i].iin;
+        char at[24];
+        snprintf(at, sizeof(at), "%lld", (long long)rows[i].at_us);
+        const char *v[5] = {at, rows[i].principal, rows[i].purpose,
+                            rows[i].resource, rows[i].iin};
+        if (!rowbuf_add(rb, c, NULL, v)) {
+            rowbuf_clear(rb);
+            return false;
+        }
     }
-    PGresult *r = PQexecParams(c, sql, 4 * n, NULL, p, NULL, NULL, 0);
-    bool ok = pg_check(r);
+    PGresult *r = rowbuf_run(rb, c);
     PQclear(r);
-    free(sql);
-    free(p);
-    return ok;
+    return r != NULL;
+}
+
+/* Writes rows[*done..n), reconnecting when needed, advancing *done
+ * past each statement that succeeded; false while Postgres cannot take
+ * them (the caller retries from *done: no row twice, none skipped). */
+static bool write_rows(PGconn **c, rowbuf_t *rb, const struct row *rows,
+                       int n, int *done)
+{
+    if (pg_lost(*c)) {
+        char err[256];
+        if (*c)
+            PQfinish(*c);
+        *c = pg_connect(conninfo, stmts, err, sizeof(err));
+    }
+    if (!*c)
+        return false;
+    while (*done < n) {
+        int k = n - *done < AUDIT_CHUNK ? n - *done : AUDIT_CHUNK;
+        if (!flush(*c, rb, rows + *done, k)) {
+            if (pg_lost(*c) || pg_transient_failure())
+                return false;
+            /* one row the server refuses must not stop the trail: write
+             * row by row and drop (count) only the bad ones */
+            for (int i = *done; i < *done + k; i++)
+                if (!flush(*c, rb, &rows[i], 1))
+                    metric_inc(m_dropped);
+        }
+        *done += k;
+    }
+    return true;
 }
 
 static void *write_loop(void *arg)
 {
     (void)arg;
     PGconn *c = NULL;
-    struct row *batch = calloc(2000, sizeof(*batch));
+    rowbuf_t *rb = rowbuf_new("audit_put", 5);
     for (;;) {
         bool last = *stopping;
-        if (!last)
-            usleep(100000);
         pthread_mutex_lock(&lock);
-        int n = nqueued < 2000 ? nqueued : 2000;
-        memcpy(batch, queue, sizeof(*batch) * (size_t)n);
+        struct row *rows = bufs[cur];
+        int n = fill;
+        cur ^= 1;
+        fill = 0;
         pthread_mutex_unlock(&lock);
-        if (n > 0) {
-            if (pg_lost(c)) {
-                char err[256];
-                if (c)
-                    PQfinish(c);
-                c = pg_connect_plain(conninfo, err, sizeof(err));
-            }
-            bool ok = c && flush(c, batch, n);
-            if (!ok && c && !pg_lost(c) && !pg_transient_failure()) {
-                /* one row the server refuses must not stop the trail:
-                 * write row by row and drop (count) only the bad ones */
-                ok = true;
-                for (int i = 0; i < n; i++)
-                    if (!flush(c, &batch[i], 1))
-                        metric_inc(m_dropped);
-            }
-            if (ok) {
-                pthread_mutex_lock(&lock);
-                memmove(queue, queue + n,
-                        sizeof(*queue) * (size_t)(nqueued - n));
-                nqueued -= n;
-                pthread_mutex_unlock(&lock);
-                metric_add(m_rows, (uint64_t)n);
-                continue;
-            }
+        int done = 0;
+        bool ok = n == 0 || (rb && write_rows(&c, rb, rows, n, &done));
+        while (!ok && !*stopping) { /* Postgres away: retry, reads queue
+                                       in the other buffer meanwhile */
+            usleep(100000);
+            ok = rb && write_rows(&c, rb, rows, n, &done);
         }
-        if (last)
+        if (!ok) {
+            pthread_mutex_lock(&lock);
+            log_error("audit.lost", "%d audit rows could not be written",
+                      n - done + fill);
+            pthread_mutex_unlock(&lock);
             break;
+        }
+        metric_add(m_rows, (uint64_t)n);
+        if (last && n == 0) {
+            pthread_mutex_lock(&lock);
+            int left = fill;
+            pthread_mutex_unlock(&lock);
+            if (left == 0)
+                break;
+        } else if (!last && n < AUDIT_CHUNK) {
+            usleep(100000);
+        }
     }
-    pthread_mutex_lock(&lock);
-    if (nqueued)
-        log_error("audit.lost", "%d audit rows could not be written",
-                  nqueued);
-    pthread_mutex_unlock(&lock);
-    free(batch);
+    rowbuf_destroy(&rb);
     if (c)
         PQfinish(c);
     return NULL;
@@ -126,7 +164,8 @@ static void *write_loop(void *arg)
 
 void audit_start(const char *ci, volatile sig_atomic_t *stop)
 {
-    queue = calloc(AUDIT_MAX, sizeof(*queue));
+    bufs[0] = calloc(AUDIT_CAP, sizeof(struct row));
+    bufs[1] = calloc(AUDIT_CAP, sizeof(struct row));
     conninfo = strdup(ci);
     stopping = stop;
     m_rows = metrics_counter("kezek_audit_rows_total",
@@ -142,6 +181,7 @@ void audit_stop(void)
         return;
     pthread_join(writer, NULL);
     running = false;
-    free(queue);
+    free(bufs[0]);
+    free(bufs[1]);
     free(conninfo);
 }
