@@ -171,7 +171,8 @@ void audit_start(const char *ci, volatile sig_atomic_t *stop)
     m_rows = metrics_counter("kezek_audit_rows_total",
                              "Personal-data reads recorded (p.17)", NULL);
     m_dropped = metrics_counter("kezek_audit_dropped_total",
-                                "Audit rows dropped: queue full", NULL);
+                                "Audit rows dropped: queue full, or refused"
+                                " by Postgres", NULL);
     running = pthread_create(&writer, NULL, write_loop, NULL) == 0;
 }
 
