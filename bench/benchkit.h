@@ -94,7 +94,7 @@ struct bench_conn {
     char in[65536]; /* the answer so far, NUL-terminated */
 };
 
-static bool bench_addr(const char *url, struct sockaddr_in *sa)
+static inline bool bench_addr(const char *url, struct sockaddr_in *sa)
 {
     char host[64];
     unsigned port = 80;
@@ -106,7 +106,7 @@ static bool bench_addr(const char *url, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1;
 }
 
-static void bench_close(int ep, struct bench_conn *c)
+static inline void bench_close(int ep, struct bench_conn *c)
 {
     if (c->fd >= 0) {
         epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -116,7 +116,7 @@ static void bench_close(int ep, struct bench_conn *c)
 }
 
 /* Writes what is left of the request; false on a broken connection. */
-static bool bench_flush(int ep, struct bench_conn *c, int i)
+static inline bool bench_flush(int ep, struct bench_conn *c, int i)
 {
     while (c->osent < c->olen) {
         ssize_t n = send(c->fd, c->out + c->osent, c->olen - c->osent,
@@ -134,7 +134,7 @@ static bool bench_flush(int ep, struct bench_conn *c, int i)
 }
 
 /* Starts client i's next request; false if it could not be sent. */
-static bool bench_start(struct bench_load *b, int ep,
+static inline bool bench_start(struct bench_load *b, int ep,
                         const struct sockaddr_in *sa, struct bench_conn *c,
                         int i)
 {
@@ -165,7 +165,7 @@ static bool bench_start(struct bench_load *b, int ep,
 
 /* The answer's status once it is complete, 0 while incomplete, -1 if
  * malformed. *keep is false if the server closes the connection. */
-static int bench_answer(const struct bench_conn *c, bool *keep)
+static inline int bench_answer(const struct bench_conn *c, bool *keep)
 {
     const char *p = c->in, *end = c->in + c->ilen;
     const char *hend = memmem(p, c->ilen, "\r\n\r\n", 4);
