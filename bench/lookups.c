@@ -74,6 +74,22 @@ static void prepare(void *ctx, int i, struct bench_req *r)
     r->headers = l->hdr;
 }
 
+/* One run of look-ups; prints its JSON fields. */
+static void look_up(const char *url, int clients, int seconds,
+                    struct lookup *lk)
+{
+    struct bench_load b = {.url = url, .clients = clients,
+                           .duration = seconds, .want_code = 200,
+                           .prepare = prepare, .ctx = lk};
+    bench_drive(&b);
+    printf("\"clients\":%d,\"lookups\":%ld,\"errors\":%ld,"
+           "\"lookups_per_s\":%.0f,\"latency_ms\":{\"p50\":%.3f,"
+           "\"p99\":%.3f,\"max\":%.3f}", clients, b.ok, b.errors,
+           b.ok / b.seconds, bench_pct(&b, 0.5), bench_pct(&b, 0.99),
+           bench_pct(&b, 1.0));
+    free(b.lat);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6) {
@@ -108,27 +124,12 @@ int main(int argc, char **argv)
     char auth[300];
     snprintf(auth, sizeof(auth), "Authorization: Bearer %s\r\n", argv[4]);
     struct lookup lk = {.size = size, .seed = 42, .hdr = auth};
-    struct bench_load b = {.url = argv[3], .clients = clients,
-                           .duration = seconds, .want_code = 200,
-                           .prepare = prepare, .ctx = &lk};
-    bench_drive(&b);
-    printf("{\"entries\":%ld,\"rebuild_s\":%.2f,\"lookups\":%ld,"
-           "\"errors\":%ld,\"lookups_per_s\":%.0f,\"clients\":%d,"
-           "\"latency_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-           size, rebuild_s, b.ok, b.errors, b.ok / b.seconds, clients,
-           bench_pct(&b, 0.5), bench_pct(&b, 0.99), bench_pct(&b, 1.0));
-    free(b.lat);
+    printf("{\"entries\":%ld,\"rebuild_s\":%.2f,", size, rebuild_s);
+    look_up(argv[3], clients, seconds, &lk);
     if (few > 0) {
-        struct bench_load f = {.url = argv[3], .clients = few,
-                               .duration = seconds, .want_code = 200,
-                               .prepare = prepare, .ctx = &lk};
-        bench_drive(&f);
-        printf(",\"few\":{\"clients\":%d,\"lookups\":%ld,\"errors\":%ld,"
-               "\"lookups_per_s\":%.0f,\"latency_ms\":{\"p50\":%.3f,"
-               "\"p99\":%.3f,\"max\":%.3f}}", few, f.ok, f.errors,
-               f.ok / f.seconds, bench_pct(&f, 0.5), bench_pct(&f, 0.99),
-               bench_pct(&f, 1.0));
-        free(f.lat);
+        printf(",\"few\":{");
+        look_up(argv[3], few, seconds, &lk);
+        printf("}");
     }
     printf("}\n");
     kredis_destroy(&r);
