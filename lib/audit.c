@@ -20,7 +20,8 @@
  * rows (≈ 5 MB, touched only as far as it fills); the writer takes a
  * full buffer's worth in one pass and comes back at once while reads
  * keep up with it, else every 100 ms. Beyond AUDIT_CAP unwritten rows
- * (Postgres unreachable for a while) reads are counted as dropped. */
+ * (Postgres unreachable for a while) reads are refused (audit_reply
+ * answers 503): a read is served only with its audit row. */
 #define AUDIT_CAP 16384
 #define AUDIT_CHUNK 2000 /* rows per statement */
 
@@ -36,7 +37,7 @@ static char *conninfo;
 static volatile sig_atomic_t *stopping;
 static pthread_t writer;
 static bool running;
-static metric_t *m_rows, *m_dropped;
+static metric_t *m_rows, *m_dropped, *m_refused;
 
 static const struct pg_stmt stmts[] = {
     {"audit_put",
@@ -48,15 +49,16 @@ static const struct pg_stmt stmts[] = {
     {NULL, NULL},
 };
 
-void audit_read(const char *principal, const char *purpose,
+bool audit_read(const char *principal, const char *purpose,
                 const char *resource, const char *subject_iin)
 {
     if (!running)
-        return;
+        return true;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     pthread_mutex_lock(&lock);
-    if (fill < AUDIT_CAP) {
+    bool ok = fill < AUDIT_CAP;
+    if (ok) {
         struct row *r = &bufs[cur][fill++];
         r->at_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
         snprintf(r->principal, sizeof(r->principal), "%s", principal);
@@ -64,10 +66,22 @@ void audit_read(const char *principal, const char *purpose,
         snprintf(r->resource, sizeof(r->resource), "%s", resource);
         snprintf(r->iin, sizeof(r->iin), "%s", subject_iin ? subject_iin
                                                             : "");
-    } else {
-        metric_inc(m_dropped);
     }
     pthread_mutex_unlock(&lock);
+    if (!ok)
+        metric_inc(m_refused);
+    return ok;
+}
+
+void audit_reply(http_resp_t *resp, const char *principal,
+                 const char *purpose, const char *resource,
+                 const char *subject_iin)
+{
+    if (!audit_read(principal, purpose, resource, subject_iin))
+        http_reply_error(resp, 503, "unavailable",
+                         "the read cannot be recorded in the audit of "
+                         "personal-data reads (p.17) now; try again later",
+                         NULL);
 }
 
 /* Writes rows[0..n) in one statement; false when Postgres failed. */
@@ -171,8 +185,10 @@ void audit_start(const char *ci, volatile sig_atomic_t *stop)
     m_rows = metrics_counter("kezek_audit_rows_total",
                              "Personal-data reads recorded (p.17)", NULL);
     m_dropped = metrics_counter("kezek_audit_dropped_total",
-                                "Audit rows dropped: queue full, or refused"
-                                " by Postgres", NULL);
+                                "Audit rows Postgres refused", NULL);
+    m_refused = metrics_counter("kezek_audit_refused_total",
+                                "Reads refused (503): the audit queue was"
+                                " full", NULL);
     running = pthread_create(&writer, NULL, write_loop, NULL) == 0;
 }
 

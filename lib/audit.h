@@ -7,7 +7,10 @@
 #ifndef KEZEK_AUDIT_H
 #define KEZEK_AUDIT_H
 
+#include "http.h"
+
 #include <signal.h>
+#include <stdbool.h>
 
 /* Starts the writer (conninfo); stop is watched for shutdown, after
  * which the queue is flushed. */
@@ -15,8 +18,20 @@ void audit_start(const char *conninfo, volatile sig_atomic_t *stop);
 void audit_stop(void);
 
 /* Records one read. purpose: the X-Purpose header or a default naming
- * the endpoint; subject_iin may be NULL. */
-void audit_read(const char *principal, const char *purpose,
-                const char *resource, const char *subject_iin);
+ * the endpoint; subject_iin may be NULL. False when the read cannot be
+ * recorded: the queue is full (Postgres has not taken rows for a while;
+ * counted in kezek_audit_refused_total). A process that never started
+ * the audit (tools) records nothing and gets true. */
+bool audit_read(const char *principal, const char *purpose,
+                const char *resource, const char *subject_iin)
+    __attribute__((warn_unused_result));
+
+/* For a handler that has set its reply (sent when it returns): records
+ * the read the reply answers, or, when it cannot be recorded, replaces
+ * the reply with 503 — no personal data leaves unrecorded (p.17). Call
+ * it after the reply is set. */
+void audit_reply(http_resp_t *resp, const char *principal,
+                 const char *purpose, const char *resource,
+                 const char *subject_iin);
 
 #endif

@@ -154,8 +154,10 @@ Test(audit, many_reads_are_all_written)
     volatile sig_atomic_t stop = 0;
     audit_start(env.conninfo, &stop);
     for (int i = 0; i < 4500; i++)
-        audit_read("office:a-01-02", i == 3000 ? "bad \xff" : "test",
-                   "application/x", i % 2 ? "791028302728" : NULL);
+        cr_assert(audit_read("office:a-01-02", i == 3000 ? "bad \xff"
+                                                         : "test",
+                             "application/x",
+                             i % 2 ? "791028302728" : NULL));
     usleep(300000); /* the rows' times are their reads', not the write's */
     cr_assert(pg_exec(c, "CREATE TABLE t1 AS SELECT clock_timestamp() t"));
     stop = 1;
@@ -167,6 +169,48 @@ Test(audit, many_reads_are_all_written)
                               " at < (SELECT t FROM t0) OR"
                               " at > (SELECT t FROM t1) - interval"
                               " '250 ms'"), 0);
+    PQfinish(c);
+    tk_env_fini(&env);
+}
+
+/* lib/audit (p.17): while Postgres takes no rows, reads queue up to a
+ * bound and are then refused — audit_reply answers 503 in place of the
+ * data — and every read admitted is written once Postgres is back. */
+Test(audit, a_read_that_cannot_be_recorded_is_refused)
+{
+    tk_env_t env;
+    tk_env_init(&env);
+    PGconn *c = tk_db(&env), *blocker = tk_db(&env);
+    cr_assert(pg_exec(blocker, "BEGIN"));
+    cr_assert(pg_exec(blocker, "LOCK TABLE audit_read IN ACCESS EXCLUSIVE"
+                               " MODE"));
+    volatile sig_atomic_t stop = 0;
+    audit_start(env.conninfo, &stop);
+    int admitted = 0, refused = 0;
+    for (int i = 0; i < 40000; i++) {
+        if (audit_read("ops", "test", "queue_entry", "791028302728"))
+            admitted++;
+        else
+            refused++;
+        if (i == 100)
+            usleep(300000); /* the writer takes the first rows and waits */
+    }
+    cr_assert(refused > 0, "a full queue refuses reads");
+    cr_assert(admitted >= 16384 && admitted < 40000, "admitted %d",
+              admitted);
+    http_resp_t resp = {0};
+    http_reply_json(&resp, 200, json_pack("{s:s}", "iin", "791028302728"));
+    audit_reply(&resp, "ops", "test", "queue_entry", "791028302728");
+    cr_assert_eq(resp.status, 503);
+    cr_assert_null(strstr(resp.body, "791028302728"), "no data in %s",
+                   resp.body);
+    free(resp.body);
+    cr_assert(pg_exec(blocker, "COMMIT"));
+    stop = 1;
+    audit_stop();
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM audit_read"), admitted,
+                 "every admitted read is written");
+    PQfinish(blocker);
     PQfinish(c);
     tk_env_fini(&env);
 }

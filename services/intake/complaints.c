@@ -312,9 +312,9 @@ void complaints_get(PGconn *c, const principal_t *who,
                                 "text", PQgetvalue(r, 0, 4), "answered_at",
                                 at));
         }
-        audit_read(who->text, http_purpose(req, "complaint"), "complaint",
-                   PQgetvalue(r, 0, 2));
         http_reply_json(resp, 200, out);
+        audit_reply(resp, who->text, http_purpose(req, "complaint"),
+                    "complaint", PQgetvalue(r, 0, 2));
     }
     PQclear(r);
 }

@@ -381,8 +381,8 @@ static void get_application(void *ctx, const http_req_t *req,
         http_reply_json(resp, 200, out);
         char res[80];
         snprintf(res, sizeof(res), "application/%s", req->params[0]);
-        audit_read(who.text, http_purpose(req, "application_status"), res,
-                   PQgetvalue(r, 0, 8));
+        audit_reply(resp, who.text, http_purpose(req, "application_status"),
+                    res, PQgetvalue(r, 0, 8));
     }
     PQclear(r);
     pgpool_release(svc.pool, c);

@@ -219,9 +219,9 @@ void ops_get_audit(PGconn *c, const principal_t *who, const http_req_t *req,
                               PQgetvalue(r, i, 3)));
     }
     PQclear(r);
-    audit_read(who->text, http_purpose(req, "audit"), "audit", iin);
     http_reply_json(resp, 200, json_pack("{s:s, s:o}", "iin", iin, "reads",
                                          rows));
+    audit_reply(resp, who->text, http_purpose(req, "audit"), "audit", iin);
 }
 
 /* Every minute: the national and regional indicators of the year. */

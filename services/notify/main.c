@@ -624,8 +624,8 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
             }
             http_reply_json(resp, 200, json_pack("{s:o, s:i}", "messages",
                                                  msgs, "page", (int)page));
-            audit_read(who.text, http_purpose(req, "cabinet"), "cabinet",
-                       iin);
+            audit_reply(resp, who.text, http_purpose(req, "cabinet"),
+                        "cabinet", iin);
             PQclear(r);
         }
     }

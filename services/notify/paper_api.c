@@ -162,8 +162,8 @@ static void render(service_t *svc, const http_req_t *req, http_resp_t *resp,
             http_reply_bytes(resp, 200, "application/pdf", (char *)pdf, len);
             char res[96];
             snprintf(res, sizeof(res), "%s.pdf/%s", kind, req->params[0]);
-            audit_read(who.text, http_purpose(req, "print"), res,
-                       access[2]);
+            audit_reply(resp, who.text, http_purpose(req, "print"), res,
+                        access[2]);
         }
         json_decref(doc);
     }
@@ -340,8 +340,8 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
         }
         http_reply_bytes(resp, 200, "text/csv; charset=utf-8", out,
                          strlen(out));
-        audit_read(who.text, http_purpose(req, "journal"), "journal",
-                   NULL);
+        audit_reply(resp, who.text, http_purpose(req, "journal"), "journal",
+                    NULL);
     } else {
         json_t *rows = json_array();
         for (int i = 0; i < PQntuples(r); i++) {
@@ -358,8 +358,8 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
         http_reply_json(resp, 200, json_pack("{s:s, s:s, s:o}",
                         "authority_id", req->params[0], "date", date,
                         "issued", rows));
-        audit_read(who.text, http_purpose(req, "journal"), "journal",
-                   NULL);
+        audit_reply(resp, who.text, http_purpose(req, "journal"), "journal",
+                    NULL);
     }
     PQclear(r);
     if (c)

@@ -577,14 +577,14 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                          NULL);
         return;
     }
-    audit_read(who.text, http_purpose(req, "queue_position"),
-               "queue_entry", iin);
     http_reply_json(resp, 200,
                     json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "number",
                               (json_int_t)number, "position",
                               (json_int_t)position, "list", list,
                               "authority_id", authority, "as_of", as_of,
                               "source", source));
+    audit_reply(resp, who.text, http_purpose(req, "queue_position"),
+                "queue_entry", iin);
 }
 
 /* POST /v1/queue/{authority}/{list}/entries/{iin}/removal — the office
@@ -716,12 +716,12 @@ static void get_history(void *ctx, const http_req_t *req, http_resp_t *resp)
                                     json_string(PQgetvalue(ch, i, 1)));
             json_array_append_new(h, row);
         }
-        audit_read(who.text, http_purpose(req, "queue_history"),
-                   "queue_history", req->params[2]);
         http_reply_json(resp, 200, json_pack(
             "{s:s, s:s, s:I, s:o}", "authority_id", req->params[0], "list",
             req->params[1], "number",
             (json_int_t)atoll(PQgetvalue(base, 0, 5)), "history", h));
+        audit_reply(resp, who.text, http_purpose(req, "queue_history"),
+                    "queue_history", req->params[2]);
     }
     PQclear(base);
     PQclear(ch);
