@@ -77,11 +77,14 @@ void audit_reply(http_resp_t *resp, const char *principal,
                  const char *purpose, const char *resource,
                  const char *subject_iin)
 {
-    if (!audit_read(principal, purpose, resource, subject_iin))
-        http_reply_error(resp, 503, "unavailable",
-                         "the read cannot be recorded in the audit of "
-                         "personal-data reads (p.17) now; try again later",
-                         NULL);
+    if (audit_read(principal, purpose, resource, subject_iin))
+        return;
+    http_reply_error(resp, 503, "unavailable",
+                     "the read cannot be recorded in the audit of "
+                     "personal-data reads (p.17) now; try again later",
+                     NULL);
+    snprintf(resp->header_name, sizeof(resp->header_name), "Retry-After");
+    snprintf(resp->header_value, sizeof(resp->header_value), "1");
 }
 
 /* Writes rows[0..n) in one statement; false when Postgres failed. */

@@ -202,6 +202,7 @@ Test(audit, a_read_that_cannot_be_recorded_is_refused)
     http_reply_json(&resp, 200, json_pack("{s:s}", "iin", "791028302728"));
     audit_reply(&resp, "ops", "test", "queue_entry", "791028302728");
     cr_assert_eq(resp.status, 503);
+    cr_assert_str_eq(resp.header_name, "Retry-After");
     cr_assert_null(strstr(resp.body, "791028302728"), "no data in %s",
                    resp.body);
     free(resp.body);
