@@ -43,7 +43,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "  redis / KEZEK_REDIS           host:port or "
                    "unix:/path (127.0.0.1:6379)\n"
                    "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
-                   "  http_threads                  worker threads (4)\n"
+                   "  http_threads                  worker threads (4; "
+                   "intake 32)\n"
                    "  bus_bind / KEZEK_BUS_BIND     this relay's PUB "
                    "endpoint\n"
                    "  bus_endpoints                 all relays' PUB "
@@ -140,13 +141,14 @@ static bool pg_health(void *ctx, char *detail, size_t len)
     return ok;
 }
 
-int service_http(service_t *svc, int default_port,
+int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx)
 {
     long port, threads, inflight;
     if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
-        !service_int(svc, "http_threads", 4, 1, 256, &threads) ||
+        !service_int(svc, "http_threads", default_threads, 1, 256,
+                     &threads) ||
         !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
         return -1;
     svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, stmts);

@@ -35,9 +35,10 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
 
 /* Creates the Postgres pool (http_threads + 1 connections, each with
  * stmts prepared) and starts the HTTP server on the configured port
- * (default_port). /healthz reports Postgres reachable through the pool.
- * ctx is passed to every handler. */
-int service_http(service_t *svc, int default_port,
+ * (default_port) with http_threads workers (default_threads). /healthz
+ * reports Postgres reachable through the pool. ctx is passed to every
+ * handler. */
+int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx);
 

@@ -654,7 +654,7 @@ int main(int argc, char **argv)
                                 "outcome=\"refused\"");
     m_review = metrics_counter("kezek_decisions_total", "Decisions made",
                                "outcome=\"review\"");
-    if (service_http(&svc, 8081, elig_stmts, routes, NULL) != 0) {
+    if (service_http(&svc, 8081, 4, elig_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }

@@ -686,7 +686,7 @@ int main(int argc, char **argv)
                                    "result=\"retry\"");
     m_mail_failed = metrics_counter("kezek_email_total", "E-mail attempts",
                                     "result=\"failed\"");
-    if (service_http(&svc, 8083, notify_stmts, routes, &svc) != 0) {
+    if (service_http(&svc, 8083, 4, notify_stmts, routes, &svc) != 0) {
         service_fini(&svc);
         return 1;
     }

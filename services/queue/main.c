@@ -819,7 +819,7 @@ int main(int argc, char **argv)
         "Lists whose Redis view differed from Postgres at the last verify",
         NULL);
     redis_writer = kredis_new(svc.redis_addr);
-    if (service_http(&svc, 8082, queue_stmts, routes, NULL) != 0) {
+    if (service_http(&svc, 8082, 4, queue_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
     }
