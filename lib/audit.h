@@ -13,8 +13,10 @@
 #include <stdbool.h>
 
 /* Starts the writer (conninfo); stop is watched for shutdown, after
- * which the queue is flushed. */
-void audit_start(const char *conninfo, volatile sig_atomic_t *stop);
+ * which the queue is flushed. False when it cannot start (no memory, no
+ * thread): the service must not serve reads then. */
+bool audit_start(const char *conninfo, volatile sig_atomic_t *stop)
+    __attribute__((warn_unused_result));
 void audit_stop(void);
 
 /* Records one read. purpose: the X-Purpose header or a default naming

@@ -119,7 +119,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
             return -1;
         }
     }
-    audit_start(svc->conninfo, &service_stop);
+    if (!audit_start(svc->conninfo, &service_stop))
+        return -1; /* no read may be served unrecorded (p.17) */
     log_info("service.start", "kezek-%s starting", name);
     return 0;
 }
