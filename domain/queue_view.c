@@ -187,9 +187,9 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
             "SELECT at > now() - interval '5 seconds' FROM queue_change"
             " WHERE authority_id = $1 AND list = $2 ORDER BY id DESC"
             " LIMIT 1", 2, NULL, p, NULL, NULL, 0);
-        bool fresh = pg_check(w) && PQntuples(w) == 1 &&
-                     PQgetvalue(w, 0, 0)[0] == 't';
         bool failed = !pg_check(w);
+        bool fresh = !failed && PQntuples(w) == 1 &&
+                     PQgetvalue(w, 0, 0)[0] == 't';
         PQclear(w);
         if (failed)
             return false;
