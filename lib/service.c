@@ -125,6 +125,11 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     return 0;
 }
 
+bool service_gauge_tick(const service_t *svc, long tick)
+{
+    return tick % ((long)svc->gauge_seconds * 10) == 50;
+}
+
 /* healthz: Postgres reachable through the pool. */
 static bool pg_health(void *ctx, char *detail, size_t len)
 {

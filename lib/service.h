@@ -42,6 +42,11 @@ int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx);
 
+/* For a loop that ticks every 100 ms: whether this tick refreshes the
+ * gauges that count whole tables — the first a few seconds after the
+ * start, then every gauge_seconds. */
+bool service_gauge_tick(const service_t *svc, long tick);
+
 /* Stops HTTP and the relay, frees everything. */
 void service_fini(service_t *svc);
 

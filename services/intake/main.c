@@ -434,7 +434,7 @@ static void *gauges(void *arg)
     PGconn *c = NULL;
     for (long tick = 0; !service_stop; tick++) {
         usleep(100000);
-        if (tick % (svc.gauge_seconds * 10) != 50)
+        if (!service_gauge_tick(&svc, tick))
             continue;
         if (pg_lost(c)) {
             char err[256];

@@ -510,7 +510,7 @@ static void *sender(void *arg)
 {
     (void)arg;
     PGconn *c = NULL;
-    int tick = 0;
+    long tick = 0;
     while (!service_stop) {
         if (pg_lost(c)) {
             if (c)
@@ -529,9 +529,8 @@ static void *sender(void *arg)
             continue;
         if (!c)
             break;
-        /* the gauges scan the results and deliveries: every
-         * gauge_seconds (the first a few seconds after start) */
-        if (++tick % (svc.gauge_seconds * 10) == 50) {
+        /* the gauges scan the results and deliveries */
+        if (service_gauge_tick(&svc, ++tick)) {
             PGresult *w = pg_run(c, "awaiting_pickup", 0, NULL);
             if (w)
                 metric_set(metrics_gauge("kezek_results_awaiting_pickup",
