@@ -192,9 +192,13 @@ Test(email, delivered_once_signed_in_both_languages, .init = setup,
                                                               "signature")),
                             PQgetvalue(r, 0, 0)));
     PQclear(r);
-    /* the application shows delivery */
-    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM application"
-                             " WHERE delivered_at IS NOT NULL", 1, 10000));
+    /* the application shows delivery (p.15: the result in the cabinet),
+     * and the e-mail that left is reported — the only NoticeDelivered
+     * (the cabinet's delivery is the notice itself, migrations/013) */
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM result_delivery",
+                             1, 10000));
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM event_log"
+                             " WHERE type = 4", 1, 10000));
     PQfinish(c);
     json_decref(saved);
     free(att);

@@ -40,9 +40,9 @@ static const char *err_code(json_t *j)
 }
 
 /* Appendix 4 on a crafted dataset: 4 applications of a-01-02 in 2026,
- * 3 delivered within the term, 1 late; 1 portal and 1 office one whose
- * status the citizen looked up on the portal (3.2: 2 of 4); feedback 5,
- * 4, 2. */
+ * 3 delivered within the term, 1 late (their results' notices); 1 portal
+ * and 1 office one whose status the citizen looked up on the portal
+ * (3.2: 2 of 4); feedback 5, 4, 2. */
 Test(ops, indicators_on_a_crafted_dataset, .init = setup, .fini = teardown,
      .timeout = 60)
 {
@@ -55,20 +55,32 @@ Test(ops, indicators_on_a_crafted_dataset, .init = setup, .fini = teardown,
         {"i4", "office", "2026-04-05 10:00+05", "2026-03-31"},
     };
     for (int i = 0; i < 4; i++) {
-        char sql[900], iin[13];
+        char sql[1400], iin[13];
         tk_iin(i + 1, iin);
         snprintf(sql, sizeof(sql),
                  "INSERT INTO application (id, receipt_number, authority_id,"
                  " settlement_id, channel, principal, category,"
                  " applicant_iin, accepted_at, result_due, internal_due,"
-                 " body, receipt, status, delivered_at) VALUES ('%s', 'R%s',"
+                 " body, receipt, status) VALUES ('%s', 'R%s',"
                  " 'a-01-02', 's-01-02', '%s', 'x', 'wwii', '%s',"
                  " '2026-03-01 10:00+05', '%s', '%s', '{}', '{}',"
-                 " 'registered', '%s')", rows[i][0], rows[i][0], rows[i][1],
-                 iin, rows[i][3], rows[i][3], rows[i][2]);
+                 " 'registered'); INSERT INTO notice (id, application_id,"
+                 " applicant_iin, kind, issued_at, canonical, signature,"
+                 " key_id) VALUES ('%s-registration_notice', '%s', '%s',"
+                 " 'registration_notice', '%s', '{}', 'x', 'k')",
+                 rows[i][0], rows[i][0], rows[i][1], iin, rows[i][3],
+                 rows[i][3], rows[i][0], rows[i][0], iin, rows[i][2]);
         cr_assert_eq(PQresultStatus(PQexec(c, sql)), PGRES_COMMAND_OK, "%s",
                      PQerrorMessage(c));
     }
+    /* delivered is the result's notice (p.15): i4's acceptance report,
+     * in the term, does not make it served in the term */
+    cr_assert_eq(PQresultStatus(PQexec(c,
+        "INSERT INTO notice (id, application_id, applicant_iin, kind,"
+        " issued_at, canonical, signature, key_id) VALUES"
+        " ('i4-acceptance_report', 'i4', 'x', 'acceptance_report',"
+        " '2026-03-01 10:00+05', '{}', 'x', 'k')")), PGRES_COMMAND_OK, "%s",
+        PQerrorMessage(c));
     cr_assert_eq(PQresultStatus(PQexec(c,
         "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
         " r51) VALUES ('i1', 'a-01-02', 5, 5, NULL, 5),"

@@ -16,8 +16,11 @@
  * electronically (portal submissions or status looked up online);
  * 2.1, 3.1, 4.1, 5.1 answers of 4 or 5. */
 #define INDICATOR_SQL                                                    \
-    "WITH a AS (SELECT a.* FROM application a JOIN authority au"         \
-    " ON au.id = a.authority_id WHERE (a.accepted_at AT TIME ZONE 'UTC'" \
+    "WITH a AS (SELECT a.*, d.delivered_at FROM application a"           \
+    " JOIN authority au ON au.id = a.authority_id"                       \
+    " LEFT JOIN LATERAL (SELECT delivered_at FROM result_delivery d"     \
+    " WHERE d.application_id = a.id) d ON true"                          \
+    " WHERE (a.accepted_at AT TIME ZONE 'UTC'"                           \
     " + interval '5 hours')::date BETWEEN $1::date AND $2::date"         \
     " AND ($3::text IS NULL OR a.authority_id = $3)"                     \
     " AND ($4::text IS NULL OR au.region_id = $4)),"                     \

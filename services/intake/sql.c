@@ -39,10 +39,12 @@ const struct pg_stmt intake_stmts[] = {
      " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
      OUTBOX_FROM_TEXT("v") " FROM v JOIN a ON a.id = v.id)"
      " SELECT id FROM a"},
-    {"app_get",
-     "SELECT id, status, authority_id, decision, queue, receipt,"
-     " delivered_at IS NOT NULL, principal, applicant_iin"
-     " FROM application WHERE id = $1"},
+    {"app_get", /* delivered: the result's notice is in the cabinet
+                   (migrations/013) — once the status shows that result */
+     "SELECT a.id, a.status, a.authority_id, a.decision, a.queue,"
+     " a.receipt, a.status IN ('registered', 'refused') AND EXISTS"
+     " (SELECT 1 FROM result_delivery d WHERE d.application_id = a.id),"
+     " a.principal, a.applicant_iin FROM application a WHERE a.id = $1"},
     {"ref_authorities",
      "SELECT r.id, r.doc, coalesce(json_agg(a.doc ORDER BY a.id)"
      " FILTER (WHERE a.id IS NOT NULL), '[]') FROM region r"
@@ -72,11 +74,6 @@ const struct pg_stmt intake_stmts[] = {
      "UPDATE application a SET status = 'registered',"
      " queue = v.queue::jsonb, updated_at = now()"
      " FROM unnest($1::text[], $2::text[]) AS v (id, queue)"
-     " WHERE a.id = v.id"},
-    {"app_delivered",
-     "UPDATE application a SET delivered_at = coalesce(a.delivered_at,"
-     " to_timestamp(v.at::float8)), updated_at = now()"
-     " FROM unnest($1::text[], $2::text[]) AS v (id, at)"
      " WHERE a.id = v.id"},
     {"feedback_put",
      "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"

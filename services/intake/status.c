@@ -1,5 +1,6 @@
-/* The status read model: GET /v1/applications/{id} follows decisions,
- * queue numbers and deliveries. Every update is idempotent. */
+/* The status read model: GET /v1/applications/{id} follows decisions
+ * and queue numbers (the delivery of the result it reads from notify's
+ * result_delivery, migrations/013). Every update is idempotent. */
 #include "intake.h"
 
 #include "calendar.h"
@@ -12,14 +13,13 @@
 
 /* The batch's updates, one statement per kind, written in this order at
  * the end of the batch (a decision before its number). */
-enum { DECIDED, NUMBERED, DELIVERED, KINDS };
+enum { DECIDED, NUMBERED, KINDS };
 static rowbuf_t *updates[KINDS];
 
 bool intake_status_init(void)
 {
     updates[DECIDED] = rowbuf_new("app_decided", 3);
     updates[NUMBERED] = rowbuf_new("app_numbered", 2);
-    updates[DELIVERED] = rowbuf_new("app_delivered", 2);
     for (int k = 0; k < KINDS; k++) {
         if (!updates[k])
             return false;
@@ -118,26 +118,6 @@ static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
     return rc;
 }
 
-static enum handle_rc on_delivered(PGconn *conn, const event_t *ev,
-                                   char *why, size_t whylen)
-{
-    Kezek__NoticeDelivered *n =
-        kezek__notice_delivered__unpack(NULL, ev->payload_len, ev->payload);
-    if (!n) {
-        snprintf(why, whylen, "undecodable NoticeDelivered");
-        return HANDLE_POISON;
-    }
-    char at[32];
-    snprintf(at, sizeof(at), "%.6f", (double)n->delivered_at_us / 1e6);
-    const char *p[2] = {n->application_id, at};
-    /* delivery of the result (p.15), not of the acceptance report */
-    enum handle_rc rc = strcmp(n->kind, "acceptance_report") == 0
-                            ? HANDLE_OK
-                            : run(conn, DELIVERED, p);
-    kezek__notice_delivered__free_unpacked(n, NULL);
-    return rc;
-}
-
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen)
 {
@@ -147,8 +127,6 @@ enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
         return on_decision(conn, ev, why, whylen);
     case KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED:
         return on_number(conn, ev, why, whylen);
-    case KEZEK__EVENT_TYPE__NOTICE_DELIVERED:
-        return on_delivered(conn, ev, why, whylen);
     default:
         return HANDLE_OK;
     }

@@ -1,7 +1,8 @@
 /* kezek-notify: turns decisions and queue numbers into signed notices
  * (p.5, p.15) — and portal acceptances into acceptance reports (p.14) —
  * in the personal cabinet and, when the application gives one, by
- * e-mail; reports each delivery with NoticeDelivered.
+ * e-mail; reports each e-mail that left with NoticeDelivered (the
+ * cabinet's delivery is the notice itself).
  *
  * A notice is identified by (application, kind); inserting it is
  * idempotent, so a replayed batch never shows a notice twice. E-mail
@@ -35,30 +36,28 @@
 #define MAX_KEYS 256
 
 static const struct pg_stmt notify_stmts[] = {
-    {"notice_put", /* the batch's notices (rowbuf.h: arrays) and, for
-                      results, their deliveries — cabinet done, e-mail
-                      pending when there is an address — and their
-                      NoticeDelivered (cabinet): one statement per batch */
+    {"notice_put", /* the batch's notices (rowbuf.h: arrays) and their
+                      deliveries — cabinet done, e-mail pending when
+                      there is an address: one statement per batch. The
+                      notice in the cabinet is the delivery of a result
+                      (p.15); intake's status reads it (result_delivery,
+                      migrations/013) instead of an event per notice */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
-     " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
-     " $14::text[], $15::text[]) AS v (id, application_id, iin, kind, at,"
-     " canonical, signature, key_id, " OUTBOX_TEXT_COLUMNS ")),"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+     " AS v (id, application_id, iin, kind, at, canonical, signature,"
+     " key_id)),"
      " n AS (INSERT INTO notice (id, application_id, applicant_iin,"
      " kind, issued_at, canonical, signature, key_id)"
      " SELECT id, application_id, iin, kind, to_timestamp(at::float8),"
      " canonical, signature, key_id FROM v"
      " ON CONFLICT (application_id, kind) DO NOTHING"
-     " RETURNING id, application_id, kind),"
+     " RETURNING id, application_id),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
-     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n),"
-     " e AS (INSERT INTO notice_delivery (notice_id, channel, state)"
+     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n)"
+     " INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n CROSS JOIN LATERAL"
      " (SELECT 1 FROM notify_contact k WHERE k.application_id ="
-     " n.application_id LIMIT 1) k),"
-     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
-     OUTBOX_FROM_TEXT("v") " FROM n JOIN v ON v.id = n.id"
-     " RETURNING 1) SELECT count(*) FROM o"},
+     " n.application_id LIMIT 1) k"},
     {"contact_put", /* set-based, before the notices that join it */
      "INSERT INTO notify_contact (application_id, email)"
      " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
@@ -194,8 +193,8 @@ static enum handle_rc gather(rowbuf_t *rb, PGconn *conn, const char *key,
 }
 
 /* Signs the notice for (application, kind) and gathers it for the
- * batch's notice_put, which stores it once, in the cabinet, queues its
- * e-mail when there is an address, and reports it. */
+ * batch's notice_put, which stores it once, in the cabinet, and queues
+ * its e-mail when there is an address. */
 static enum handle_rc issue(PGconn *conn, const char *application_id,
                             const char *iin, const char *authority,
                             const char *kind, json_t *doc)
@@ -210,25 +209,9 @@ static enum handle_rc issue(PGconn *conn, const char *application_id,
     char id[80], at[32];
     snprintf(id, sizeof(id), "%s-%s", application_id, kind);
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
-    Kezek__NoticeDelivered n = KEZEK__NOTICE_DELIVERED__INIT;
-    n.application_id = (char *)application_id;
-    n.notice_id = id;
-    n.kind = (char *)kind;
-    n.channel = "cabinet";
-    n.delivered_at_us = now;
-    struct outbox_row o;
-    char *hex = NULL;
-    bool ok = outbox_row_init(&o, PRODUCER,
-                              KEZEK__EVENT_TYPE__NOTICE_DELIVERED,
-                              application_id, &n.base);
-    if (ok) {
-        const char *p[15] = {id, application_id, iin, kind, at, canonical,
-                             sig, key->key_id};
-        ok = outbox_row_texts(&o, p + 8, &hex) &&
-             rowbuf_add(notices, conn, id, p);
-    }
-    free(hex);
-    outbox_row_free(&o);
+    const char *p[8] = {id, application_id, iin, kind, at, canonical, sig,
+                        key->key_id};
+    bool ok = rowbuf_add(notices, conn, id, p);
     free(canonical);
     if (!ok)
         return HANDLE_ERROR;
@@ -701,7 +684,7 @@ int main(int argc, char **argv)
     };
     contacts = rowbuf_new("contact_put", 2);
     paper_rows = rowbuf_new("paper_access_put", 6);
-    notices = rowbuf_new("notice_put", 15);
+    notices = rowbuf_new("notice_put", 8);
     if (notices) /* a notice's e-mail joins its contact */
         rowbuf_after(notices, contacts);
     rc = contacts && paper_rows && notices ? consumer_run(&cc, &service_stop)
