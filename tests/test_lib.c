@@ -174,8 +174,9 @@ Test(audit, many_reads_are_all_written)
 }
 
 /* lib/audit (p.17): while Postgres takes no rows, reads queue up to a
- * bound (4 MB of packed rows) and are then refused — audit_reply answers 503 in place of the
- * data — and every read admitted is written once Postgres is back. */
+ * bound (4 MB of packed rows) and are then refused — audit_reply
+ * answers 503 in place of the data — and every read admitted is written
+ * once Postgres is back. */
 Test(audit, a_read_that_cannot_be_recorded_is_refused)
 {
     tk_env_t env;
