@@ -4,6 +4,7 @@
 #include "metrics.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 struct bus {
     void *ctx;
     void *sock;
+    pthread_mutex_t lock; /* a PUB is shared by the process's producers */
     metric_t *out, *in;
 };
 
@@ -20,6 +22,7 @@ static bus_t *bus_new(int type, char *err, size_t errlen)
     bus_t *self = calloc(1, sizeof(*self));
     if (!self)
         return NULL;
+    pthread_mutex_init(&self->lock, NULL);
     self->ctx = zmq_ctx_new();
     self->sock = zmq_socket(self->ctx, type);
     if (!self->sock) {
@@ -84,6 +87,7 @@ void bus_destroy(bus_t **self_p)
         zmq_close(self->sock);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
+    pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
 }
@@ -94,7 +98,11 @@ bool bus_publish(bus_t *self, const event_t *ev)
     uint8_t *buf = event_encode(ev, &len);
     if (!buf)
         return false;
+    /* ZeroMQ sockets are not thread-safe; the mutex also gives the
+     * full memory barrier they need between threads */
+    pthread_mutex_lock(&self->lock);
     int rc = zmq_send(self->sock, buf, len, ZMQ_DONTWAIT);
+    pthread_mutex_unlock(&self->lock);
     free(buf);
     if (rc < 0)
         return false;

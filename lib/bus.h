@@ -17,7 +17,8 @@ bus_t *bus_pub_new(const char *endpoint, char *err, size_t errlen);
 bus_t *bus_sub_new(const char *endpoints, char *err, size_t errlen);
 void bus_destroy(bus_t **self_p);
 
-/* Publishes ev (does not block; dropped past the high-water mark). */
+/* Publishes ev (does not block; dropped past the high-water mark).
+ * Threads may share a publisher. */
 bool bus_publish(bus_t *self, const event_t *ev);
 
 /* Waits up to timeout_ms for a frame. 1: ev filled; 0: nothing;

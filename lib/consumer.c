@@ -62,6 +62,7 @@ static void rollback(struct consumer *c)
     (void)drained;
     if (!pg_lost(c->conn) && !pg_exec(c->conn, "ROLLBACK"))
         log_error("consumer.rollback", "rollback failed");
+    outbox_log_done(false);
     if (c->cfg->rolled_back)
         c->cfg->rolled_back(c->cfg->ctx);
 }
@@ -196,6 +197,7 @@ static int process(struct consumer *c, const event_t *evs, int n)
     }
     c->offset += (uint64_t)n;
     c->last_commit_us = now_us();
+    outbox_log_done(true); /* the events the batch logged, on the bus */
     if (c->cfg->committed)
         c->cfg->committed(c->cfg->ctx);
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -220,7 +222,10 @@ static void drop_pending(struct consumer *c, int k)
     c->npending -= k;
 }
 
-/* Moves frames from the bus into the pending run. */
+/* Moves frames from the bus into pending, kept in seq order: each
+ * producer publishes after its own commit and the subscriber takes the
+ * publishers' frames in turn, so frames of consecutive transactions
+ * may come out of order. */
 static void gather(struct consumer *c, int timeout_ms)
 {
     event_t ev;
@@ -232,15 +237,28 @@ static void gather(struct consumer *c, int timeout_ms)
             continue;
         if (ev.seq > c->head)
             c->head = ev.seq;
-        bool fits = c->npending < c->cap &&
-                    (c->npending == 0 ||
-                     ev.seq == c->pending[c->npending - 1].seq + 1);
-        if (ev.seq <= c->offset || !fits) {
+        int at = c->npending;
+        while (at > 0 && c->pending[at - 1].seq > ev.seq)
+            at--;
+        if (ev.seq <= c->offset || c->npending == c->cap ||
+            (at > 0 && c->pending[at - 1].seq == ev.seq)) {
             event_clear(&ev); /* duplicate, or event_log will serve it */
             continue;
         }
-        c->pending[c->npending++] = ev;
+        memmove(&c->pending[at + 1], &c->pending[at],
+                (size_t)(c->npending - at) * sizeof(event_t));
+        c->pending[at] = ev;
+        c->npending++;
     }
+}
+
+/* How many pending events follow the offset without a gap. */
+static int contiguous(const struct consumer *c)
+{
+    int k = 0;
+    while (k < c->npending && c->pending[k].seq == c->offset + 1 + k)
+        k++;
+    return k;
 }
 
 static void init_metrics(struct consumer *c)
@@ -338,9 +356,15 @@ int consumer_run(const struct consumer_cfg *cfg,
             k++;
         drop_pending(&c, k);
 
-        int rc;
-        if (c.npending > 0 && c.pending[0].seq == c.offset + 1) {
-            int n = c.npending < batch ? c.npending : batch;
+        int rc, run = contiguous(&c);
+        if (run == 0 && c.npending > 0 && c.bus) {
+            /* a gap before what came: its frame may be a moment behind
+             * (another producer's), before event_log is asked */
+            gather(&c, 2);
+            run = contiguous(&c);
+        }
+        if (run > 0) {
+            int n = run < batch ? run : batch;
             rc = process(&c, c.pending, n);
             metric_inc(c.m_from_bus);
             quiet = false;

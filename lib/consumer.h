@@ -45,7 +45,10 @@ struct consumer_cfg {
      * and replayed like a handler's error). May be NULL. */
     bool (*prepare)(void *ctx, PGconn *conn, const event_t *evs, int n);
     /* Before the commit: sends what the handlers gathered for the whole
-     * batch (rowbuf_flush); false when that failed. May be NULL. */
+     * batch (rowbuf_flush); false when that failed. May be NULL. The
+     * batch's events go last (outbox_log_flush, outbox.h): they hold
+     * the event_log_head row from there to the commit, after which the
+     * consumer publishes them. */
     bool (*flush)(void *ctx, PGconn *conn);
     /* After a batch committed (Redis writes etc.), or rolled back. */
     void (*committed)(void *ctx);

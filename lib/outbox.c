@@ -8,32 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENT_COLUMNS \
-    "seq, event_id, type, key, producer, schema_version, occurred_at_us, " \
-    "payload"
-
 const struct pg_stmt spine_stmts[] = {
     {"outbox_add",
      "INSERT INTO event_outbox (" OUTBOX_COLUMNS ")"
      " VALUES ($1, $2, $3, $4, $5, $6, $7)"},
-    {"outbox_put", /* set-based: outbox_gather */
-     "INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
-     OUTBOX_FROM_TEXT("v") " FROM unnest($1::text[], $2::text[],"
-     " $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])"
-     " AS v (" OUTBOX_TEXT_COLUMNS ")"},
+    {"event_put", /* set-based, logged here: outbox_gather */
+     "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY"
+     " AS v (" OUTBOX_TEXT_COLUMNS ", n)),"
+     " e (" EVENT_LOG_E_COLUMNS ") AS (SELECT v.n, " OUTBOX_FROM_TEXT("v")
+     " FROM v)," EVENT_LOG_TAIL("e")},
     {"outbox_fetch",
      "SELECT " EVENT_COLUMNS " FROM event_log WHERE seq > $1"
      " ORDER BY seq LIMIT $2"},
     {"relay_move",
      "WITH moved AS (DELETE FROM event_outbox WHERE id IN"
      " (SELECT id FROM event_outbox ORDER BY id LIMIT $1) RETURNING *),"
-     " base AS (SELECT coalesce(max(seq), 0) AS b FROM event_log)"
-     " INSERT INTO event_log (seq, event_id, type, key, producer,"
-     " schema_version, occurred_at_us, payload)"
-     " SELECT base.b + row_number() OVER (ORDER BY moved.id),"
-     " moved.event_id, moved.type, moved.key, moved.producer,"
-     " moved.schema_version, moved.occurred_at_us, moved.payload"
-     " FROM moved, base RETURNING " EVENT_COLUMNS},
+     " e (" EVENT_LOG_E_COLUMNS ") AS (SELECT row_number() OVER"
+     " (ORDER BY id), event_id, type, key, producer, schema_version,"
+     " occurred_at_us, payload FROM moved)," EVENT_LOG_TAIL("e")},
     {"offset_lock",
      "SELECT last_seq FROM consumer_offset WHERE consumer = $1 FOR UPDATE"},
     {"offset_init",
@@ -206,4 +199,70 @@ int outbox_fetch(PGconn *conn, uint64_t after, int max, event_t *evs)
         return -1;
     }
     return n;
+}
+
+/* The bus of this process (service.c): its relay and its producers
+ * publish on it, from their threads (bus_publish is serialized). */
+static bus_t *publisher;
+
+void outbox_set_publisher(bus_t *bus)
+{
+    publisher = bus;
+}
+
+static int by_seq(const void *a, const void *b)
+{
+    const event_t *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void outbox_publish(bus_t *bus, const PGresult *r)
+{
+    if (!bus)
+        bus = publisher;
+    int n = r ? PQntuples(r) : 0;
+    if (!bus || n == 0)
+        return;
+    /* committed already: a frame we cannot build is only a missed
+     * doorbell, and consumers read event_log anyway */
+    event_t *evs = calloc((size_t)n, sizeof(event_t));
+    if (!evs)
+        return;
+    for (int i = 0; i < n; i++)
+        if (!outbox_row_event(r, i, &evs[i]))
+            evs[i].seq = 0;
+    qsort(evs, (size_t)n, sizeof(event_t), by_seq);
+    for (int i = 0; i < n; i++) {
+        if (evs[i].seq)
+            bus_publish(bus, &evs[i]);
+        event_clear(&evs[i]);
+    }
+    free(evs);
+}
+
+/* The events this thread's open transaction logged (outbox_log_flush),
+ * to publish once it commits. */
+static _Thread_local struct {
+    PGresult *r[PG_PIPE_KEEP];
+    int n;
+} logged;
+
+bool outbox_log_flush(rowbuf_t *rb, PGconn *conn)
+{
+    if (rowbuf_rows(rb) == 0)
+        return true;
+    if (logged.n == PG_PIPE_KEEP) /* never kept: only a doorbell less */
+        return rowbuf_flush(rb, conn);
+    return rowbuf_flush_keep(rb, conn, &logged.r[logged.n++]);
+}
+
+void outbox_log_done(bool committed)
+{
+    for (int i = 0; i < logged.n; i++) {
+        if (committed)
+            outbox_publish(NULL, logged.r[i]);
+        PQclear(logged.r[i]);
+        logged.r[i] = NULL;
+    }
+    logged.n = 0;
 }

@@ -1,15 +1,67 @@
-/* outbox — the transactional outbox and the sequenced event log.
+/* outbox — the sequenced event log, and the transactional outbox.
  *
- * A producer calls outbox_add inside the transaction of its state
- * change; nothing reaches the bus unless that transaction commits. The
- * relay (relay.c) later moves committed rows into event_log with a
- * gapless seq; consumers read event_log with outbox_fetch. */
+ * An event is written in the transaction of the state change it
+ * reports; nothing reaches the bus unless that transaction commits.
+ * event_log numbers events with a gapless seq in the order their
+ * transactions commit, so that a consumer reading seq > n (outbox_fetch)
+ * never skips an event committed later with a lower seq. The last seq
+ * given is the one row of event_log_head; a transaction takes its seqs
+ * by updating that row, whose lock it holds until its commit: the next
+ * producer gets its seqs only once the previous one's are visible.
+ *
+ * Two ways in:
+ * - logged where produced (the hot path: intake's applications, the
+ *   consumers' batches): the transaction's last writing statement ends
+ *   with EVENT_LOG_TAIL and writes its events into event_log itself, so
+ *   the row lock is held only from that statement to the commit, and
+ *   the statement returns the events, which the producer publishes
+ *   after its commit (outbox_publish, outbox_log_flush/outbox_log_done);
+ * - through the outbox (everything else: complaints, manual decisions,
+ *   e-mails sent, tools): outbox_add writes event_outbox anywhere in the
+ *   transaction, and the relay (relay.c) moves committed rows into
+ *   event_log and publishes them. */
 #ifndef KEZEK_OUTBOX_H
 #define KEZEK_OUTBOX_H
 
+#include "bus.h"
 #include "event.h"
 #include "pg.h"
 #include "rowbuf.h"
+
+/* An event_log row as outbox_row_event reads it (binary format). */
+#define EVENT_COLUMNS \
+    "seq, event_id, type, key, producer, schema_version, occurred_at_us, " \
+    "payload"
+/* The end of a statement that logs the events of its CTE e — columns
+ * (ord, event_id, type, key, producer, schema_version, occurred_at_us,
+ * payload), ord numbering them 1, 2, … in their order: it takes their
+ * seqs from event_log_head (when there are any), inserts them into
+ * event_log and returns them (EVENT_COLUMNS). */
+#define EVENT_LOG_TAIL(e) \
+    " s AS (UPDATE event_log_head SET seq = seq + (SELECT count(*) FROM " \
+    e ") WHERE EXISTS (SELECT FROM " e ")" \
+    " RETURNING seq - (SELECT count(*) FROM " e ") AS base)" \
+    " INSERT INTO event_log (" EVENT_COLUMNS ") SELECT s.base + " e \
+    ".ord, " e ".event_id, " e ".type, " e ".key, " e ".producer, " e \
+    ".schema_version, " e ".occurred_at_us, " e ".payload FROM " e ", s" \
+    " RETURNING " EVENT_COLUMNS
+#define EVENT_LOG_E_COLUMNS \
+    "ord, event_id, type, key, producer, schema_version, occurred_at_us, " \
+    "payload"
+
+/* The bus this process publishes on (service.c); NULL: none. */
+void outbox_set_publisher(bus_t *bus);
+/* Publishes the events of r (EVENT_COLUMNS, binary), in seq order, on
+ * bus (NULL: this process's publisher, if any). Call it only once they
+ * are committed. */
+void outbox_publish(bus_t *bus, const PGresult *r);
+/* Flushes rb — a statement ending with EVENT_LOG_TAIL — keeping its
+ * events for outbox_log_done; its last writing statement (see above). */
+bool outbox_log_flush(rowbuf_t *rb, PGconn *conn)
+    __attribute__((warn_unused_result));
+/* After the transaction of outbox_log_flush: publishes its events when
+ * it committed, forgets them either way. */
+void outbox_log_done(bool committed);
 
 /* Statements every spine connection prepares (pg_connect adds them). */
 extern const struct pg_stmt spine_stmts[];
@@ -55,8 +107,9 @@ bool outbox_add_row(PGconn *conn, const struct outbox_row *o)
     __attribute__((warn_unused_result));
 
 /* Packs a protobuf-c message and gathers it in rb — a rowbuf of the
- * spine statement "outbox_put" (OUTBOX_PUT_COLS columns) that the
- * consumer sends set-based before its commit (consumer_cfg.flush). */
+ * spine statement "event_put" (OUTBOX_PUT_COLS columns), which logs a
+ * batch's events set-based; the consumer sends it last before its
+ * commit with outbox_log_flush (consumer_cfg.flush). */
 #define OUTBOX_PUT_COLS 7
 bool outbox_gather(rowbuf_t *rb, PGconn *conn, const char *producer,
                    int type, const char *key, const ProtobufCMessage *msg)

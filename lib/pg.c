@@ -142,6 +142,12 @@ static _Thread_local struct {
     PGconn *conn;
     int pending;
     bool failed;
+    int sent, read;            /* statements sent, results read */
+    struct {
+        int at;                /* the statement's place in the pipeline */
+        PGresult **out;
+    } keep[PG_PIPE_KEEP];
+    int nkeep;
 } pipe_;
 
 static bool in_pipe(PGconn *conn)
@@ -183,6 +189,21 @@ static PGresult *pipe_result(PGconn *conn, const char *what, bool keep,
     return NULL;
 }
 
+/* Reads the result of the next deferred statement: into the place
+ * pg_defer_keep gave for it, or cleared. */
+static void pipe_deferred(PGconn *conn, bool *ok)
+{
+    PGresult **out = NULL;
+    for (int i = 0; i < pipe_.nkeep; i++)
+        if (pipe_.keep[i].at == pipe_.read)
+            out = pipe_.keep[i].out;
+    pipe_.pending--;
+    pipe_.read++;
+    PGresult *r = pipe_result(conn, "deferred statement", out != NULL, ok);
+    if (out)
+        *out = r;
+}
+
 /* Flushes the pipeline and reads the results owed before the last
  * statement sent; false when one of them failed. */
 static bool pipe_catch_up(PGconn *conn, int before_last)
@@ -190,10 +211,8 @@ static bool pipe_catch_up(PGconn *conn, int before_last)
     bool ok = !pipe_.failed;
     if (PQsendFlushRequest(conn) != 1 || PQflush(conn) != 0)
         ok = false;
-    while (pipe_.pending > before_last) {
-        pipe_.pending--;
-        pipe_result(conn, "deferred statement", false, &ok);
-    }
+    while (pipe_.pending > before_last)
+        pipe_deferred(conn, &ok);
     return ok;
 }
 
@@ -204,6 +223,7 @@ bool pg_pipe_begin(PGconn *conn)
     pipe_.conn = conn;
     pipe_.pending = 0;
     pipe_.failed = false;
+    pipe_.sent = pipe_.read = pipe_.nkeep = 0;
     return true;
 }
 
@@ -221,6 +241,7 @@ bool pg_defer(PGconn *conn, const char *stmt, int n,
         return false;
     }
     pipe_.pending++;
+    pipe_.sent++;
     return true;
 }
 
@@ -234,6 +255,35 @@ bool pg_defer_exec(PGconn *conn, const char *sql)
         return false;
     }
     pipe_.pending++;
+    pipe_.sent++;
+    return true;
+}
+
+bool pg_defer_keep(PGconn *conn, const char *stmt, int n,
+                   const char *const *params, const int *lens,
+                   const int *fmts, int result_fmt, PGresult **out)
+{
+    *out = NULL;
+    if (!in_pipe(conn)) {
+        *out = pg_run_bin(conn, stmt, n, params, lens, fmts, result_fmt);
+        return *out != NULL;
+    }
+    if (pipe_.nkeep == PG_PIPE_KEEP) {
+        pipe_.failed = true;
+        log_error("pg.defer", "%s: more than %d results kept", stmt,
+                  PG_PIPE_KEEP);
+        return false;
+    }
+    if (PQsendQueryPrepared(conn, stmt, n, params, lens, fmts,
+                            result_fmt) != 1) {
+        pipe_.failed = true;
+        log_error("pg.defer", "%s: %s", stmt, PQerrorMessage(conn));
+        return false;
+    }
+    pipe_.keep[pipe_.nkeep].at = pipe_.sent;
+    pipe_.keep[pipe_.nkeep++].out = out;
+    pipe_.pending++;
+    pipe_.sent++;
     return true;
 }
 
@@ -253,8 +303,10 @@ static PGresult *pipe_run(PGconn *conn, const char *stmt, const char *sql,
         return NULL;
     }
     pipe_.pending++;
+    pipe_.sent++;
     bool ok = pipe_catch_up(conn, 1);
     pipe_.pending--;
+    pipe_.read++;
     PGresult *r = pipe_result(conn, stmt ? stmt : sql, true, &ok);
     if (!ok) {
         PQclear(r);
@@ -270,10 +322,8 @@ bool pg_pipe_end(PGconn *conn)
     bool ok = !pipe_.failed;
     if (PQpipelineSync(conn) != 1)
         ok = false;
-    while (pipe_.pending > 0) {
-        pipe_.pending--;
-        pipe_result(conn, "deferred statement", false, &ok);
-    }
+    while (pipe_.pending > 0)
+        pipe_deferred(conn, &ok);
     PGresult *r = PQgetResult(conn);
     if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
         ok = false;

@@ -75,6 +75,16 @@ bool pg_pipe_begin(PGconn *conn) __attribute__((warn_unused_result));
 bool pg_defer(PGconn *conn, const char *stmt, int n,
               const char *const *params, const int *lens, const int *fmts)
     __attribute__((warn_unused_result));
+/* pg_defer whose result is wanted after all (in result_fmt: 0 text,
+ * 1 binary): *out receives it once read — at the next pg_run/pg_exec of
+ * the pipeline or at pg_pipe_end — if it succeeded, else stays NULL; the
+ * caller PQclears it. Outside a pipeline it runs at once. At most
+ * PG_PIPE_KEEP per pipeline; out must stay valid until pg_pipe_end. */
+#define PG_PIPE_KEEP 4
+bool pg_defer_keep(PGconn *conn, const char *stmt, int n,
+                   const char *const *params, const int *lens,
+                   const int *fmts, int result_fmt, PGresult **out)
+    __attribute__((warn_unused_result));
 /* pg_defer for a statement without parameters (BEGIN, COMMIT). */
 bool pg_defer_exec(PGconn *conn, const char *sql)
     __attribute__((warn_unused_result));

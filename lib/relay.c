@@ -22,48 +22,23 @@ struct relay {
     pthread_t thread;
 };
 
-static int by_seq(const void *a, const void *b)
-{
-    const event_t *x = a, *y = b;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
 int relay_pass(PGconn *conn, void *bus, int batch)
 {
     char batch_s[16];
     snprintf(batch_s, sizeof(batch_s), "%d", batch);
     const char *p[1] = {batch_s};
-    if (!pg_exec(conn, "BEGIN"))
-        return -1;
+    /* one statement, its own transaction: the lock on event_log_head
+     * (outbox.h) is held from its move to its commit, no longer */
     PGresult *r = PQexecPrepared(conn, "relay_move", 1, p, NULL, NULL, 1);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         log_error("relay.move", "%s", PQresultErrorMessage(r));
         PQclear(r);
-        if (!pg_lost(conn) && !pg_exec(conn, "ROLLBACK"))
-            log_error("relay.rollback", "rollback failed");
-        return -1;
-    }
-    if (!pg_exec(conn, "COMMIT")) {
-        PQclear(r);
         return -1;
     }
     int n = PQntuples(r);
-    /* committed already: a frame we cannot build is only a missed
-     * doorbell, and consumers read event_log anyway */
-    event_t *evs = calloc((size_t)(n ? n : 1), sizeof(event_t));
-    for (int i = 0; evs && i < n; i++)
-        if (!outbox_row_event(r, i, &evs[i]))
-            evs[i].seq = 0;
+    if (bus)
+        outbox_publish(bus, r);
     PQclear(r);
-    if (!evs)
-        return n;
-    qsort(evs, (size_t)n, sizeof(event_t), by_seq);
-    for (int i = 0; i < n; i++) {
-        if (bus && evs[i].seq)
-            bus_publish(bus, &evs[i]);
-        event_clear(&evs[i]);
-    }
-    free(evs);
     return n;
 }
 
@@ -173,12 +148,18 @@ relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
     return self;
 }
 
+bus_t *relay_bus(relay_t *self)
+{
+    return self ? self->bus : NULL;
+}
+
 void relay_destroy(relay_t **self_p)
 {
     relay_t *self = *self_p;
     if (!self)
         return;
     pthread_join(self->thread, NULL);
+    outbox_set_publisher(NULL);
     bus_destroy(&self->bus);
     free(self->conninfo);
     free(self);

@@ -1,11 +1,14 @@
-/* relay — moves committed outbox rows into event_log with a gapless
- * seq and publishes them, in seq order.
+/* relay — moves committed outbox rows into event_log (seqs from
+ * event_log_head, outbox.h) and publishes them, in seq order.
  *
- * Every service runs a relay thread; a Postgres advisory lock elects
- * one leader, so the sequence has a single writer. When the leader
+ * Every service runs a relay thread, which owns the process's PUB
+ * socket (the producers of the process publish on it too); a Postgres
+ * advisory lock elects one leader to move the outbox. When the leader
  * dies its session ends, the lock is freed and another takes over. */
 #ifndef KEZEK_RELAY_H
 #define KEZEK_RELAY_H
+
+#include "bus.h"
 
 #include <libpq-fe.h>
 #include <pthread.h>
@@ -21,6 +24,8 @@ typedef struct relay relay_t;
 relay_t *relay_start(const char *conninfo, const char *pub_endpoint,
                      int batch, int linger_ms, volatile sig_atomic_t *stop,
                      char *err, size_t errlen);
+/* The relay's PUB socket, for the process's producers (outbox.h). */
+bus_t *relay_bus(relay_t *self);
 /* Joins the thread (after *stop was set) and frees. */
 void relay_destroy(relay_t **self_p);
 

@@ -176,11 +176,12 @@ char *rowbuf_hex(const uint8_t *bytes, size_t len)
     return s;
 }
 
-/* Sends the statement for the buffered rows (at least one), deferred or
- * waited for, and empties the buffer; the result when waited for and
- * it succeeded, else NULL; *sent false when it could not be sent. */
+/* Sends the statement for the buffered rows (at least one), deferred
+ * (its binary result kept in *keep when keep is not NULL) or waited
+ * for, and empties the buffer; the result when waited for and it
+ * succeeded, else NULL; *sent false when it could not be sent. */
 static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
-                           bool *sent)
+                           int result_fmt, PGresult **keep, bool *sent)
 {
     const char **p = calloc((size_t)self->ncols, sizeof(char *));
     int *lens = calloc((size_t)self->ncols, sizeof(int));
@@ -199,7 +200,11 @@ static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
                                         " force_custom_plan");
         /* both copy the parameters before they return */
         if (*sent && wait)
-            r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts, 0);
+            r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts,
+                           result_fmt);
+        else if (*sent && keep)
+            *sent = pg_defer_keep(conn, self->stmt, self->ncols, p, lens,
+                                  fmts, 1, keep);
         else if (*sent)
             *sent = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
         if (self->plan_each && (r || (!wait && *sent)))
@@ -213,24 +218,36 @@ static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
     return r;
 }
 
-bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
+bool rowbuf_flush_keep(rowbuf_t *self, PGconn *conn, PGresult **keep)
 {
+    if (keep)
+        *keep = NULL;
     if (self->before && !rowbuf_flush(self->before, conn))
         return false;
     if (self->nrows == 0)
         return true;
     int n = self->nrows;
     bool sent;
-    send_rows(self, conn, false, &sent);
+    send_rows(self, conn, false, 1, keep, &sent);
     if (!sent)
         log_error("rowbuf.flush", "%s: %d rows not sent", self->stmt, n);
     return sent;
 }
 
-PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
+PGresult *rowbuf_run_fmt(rowbuf_t *self, PGconn *conn, int result_fmt)
 {
     if (self->nrows == 0)
         return NULL;
     bool sent;
-    return send_rows(self, conn, true, &sent);
+    return send_rows(self, conn, true, result_fmt, NULL, &sent);
+}
+
+PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
+{
+    return rowbuf_run_fmt(self, conn, 0);
+}
+
+bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
+{
+    return rowbuf_flush_keep(self, conn, NULL);
 }

@@ -60,9 +60,16 @@ int rowbuf_rows(const rowbuf_t *self);
  * empties the buffer; true when there was nothing to send. */
 bool rowbuf_flush(rowbuf_t *self, PGconn *conn)
     __attribute__((warn_unused_result));
+/* rowbuf_flush whose result is wanted, in binary format: pg_defer_keep
+ * (pg.h) puts it in *keep (NULL when there were no rows or it failed). */
+bool rowbuf_flush_keep(rowbuf_t *self, PGconn *conn, PGresult **keep)
+    __attribute__((warn_unused_result));
 /* Runs the statement for the buffered rows (at least one) now and
  * returns its result (NULL on failure, logged), emptying the buffer. */
 PGresult *rowbuf_run(rowbuf_t *self, PGconn *conn)
+    __attribute__((warn_unused_result));
+/* rowbuf_run with the result in result_fmt (0 text, 1 binary). */
+PGresult *rowbuf_run_fmt(rowbuf_t *self, PGconn *conn, int result_fmt)
     __attribute__((warn_unused_result));
 /* Forgets the buffered rows (the batch rolled back). */
 void rowbuf_clear(rowbuf_t *self);

@@ -2,6 +2,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "outbox.h"
 
 #include <malloc.h>
 #include <sodium.h>
@@ -118,6 +119,7 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
             log_error("relay.start", "%s", err);
             return -1;
         }
+        outbox_set_publisher(relay_bus(svc->relay));
     }
     if (!audit_start(svc->conninfo, &service_stop))
         return -1; /* no read may be served unrecorded (p.17) */

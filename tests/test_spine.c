@@ -313,3 +313,145 @@ Test(spine, two_relays_one_sequence, .init = setup, .fini = teardown)
     stop2 = 1;
     relay_destroy(&b);
 }
+
+/* Events logged where they are produced (outbox.h: EVENT_LOG_TAIL) and
+ * through the outbox at once: writers hold their seqs from the logging
+ * statement to the commit (some wait a moment there, some roll back),
+ * while a reader follows event_log as a consumer does — seq > last. A
+ * seq given in another order than the commits' would show the reader a
+ * gap that fills later. */
+struct log_writer {
+    int n, rolled_back, committed, failed;
+    bool slow;
+};
+
+static void *log_writer_thread(void *arg)
+{
+    struct log_writer *w = arg;
+    char err[256];
+    PGconn *c = pg_connect(env.conninfo, NULL, err, sizeof(err));
+    rowbuf_t *rb = rowbuf_new("event_put", OUTBOX_PUT_COLS);
+    Kezek__QueueNumberAssigned m = KEZEK__QUEUE_NUMBER_ASSIGNED__INIT;
+    m.application_id = "a";
+    for (int i = 0; c && rb && i < w->n; i++) {
+        int k = 1 + i % 3; /* events per transaction */
+        bool ok = pg_exec(c, "BEGIN");
+        for (int j = 0; ok && j < k; j++)
+            ok = outbox_gather(rb, c, "test",
+                               KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED, "k",
+                               &m.base);
+        ok = ok && outbox_log_flush(rb, c);
+        if (w->slow)
+            usleep(2000); /* holding the head row: others wait */
+        bool keep = i % 5 != 4;
+        bool done = ok && pg_exec(c, keep ? "COMMIT" : "ROLLBACK");
+        outbox_log_done(done && keep);
+        if (!done) {
+            w->failed++;
+            rowbuf_clear(rb);
+            if (!pg_exec(c, "ROLLBACK"))
+                break;
+        } else if (keep) {
+            w->committed += k;
+        } else {
+            w->rolled_back += k;
+        }
+    }
+    rowbuf_destroy(&rb);
+    if (c)
+        PQfinish(c);
+    return NULL;
+}
+
+struct log_reader {
+    _Atomic int stop;
+    int seen, gaps;
+};
+
+static void *log_reader_thread(void *arg)
+{
+    struct log_reader *r = arg;
+    char err[256];
+    PGconn *c = pg_connect(env.conninfo, NULL, err, sizeof(err));
+    event_t evs[100];
+    uint64_t last = 0;
+    for (bool final = false; c;) {
+        if (r->stop)
+            final = true; /* one more read after the writers are done */
+        int n = outbox_fetch(c, last, 100, evs);
+        for (int i = 0; i < n; i++) {
+            if (evs[i].seq != last + 1)
+                r->gaps++;
+            last = evs[i].seq;
+            r->seen++;
+            event_clear(&evs[i]);
+        }
+        if (n < 0 || (final && n == 0))
+            break;
+    }
+    if (c)
+        PQfinish(c);
+    return NULL;
+}
+
+Test(spine, events_logged_where_produced_keep_one_gapless_commit_order,
+     .init = setup, .fini = teardown)
+{
+    char err[256], ep[64];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", env.bus_port[0]);
+    volatile sig_atomic_t stop = 0;
+    relay_t *relay = relay_start(env.conninfo, ep, 5, 1, &stop, err,
+                                 sizeof(err));
+    cr_assert(relay, "%s", err);
+    outbox_set_publisher(relay_bus(relay));
+    bus_t *sub = bus_sub_new(ep, err, sizeof(err));
+    cr_assert(sub, "%s", err);
+    usleep(200000); /* let the subscription settle */
+
+    struct log_writer w[3] = {{.n = 60}, {.n = 60, .slow = true},
+                              {.n = 60}};
+    struct producer p = {60}; /* through the outbox and the relay */
+    struct log_reader r = {0};
+    pthread_t tw[3], tp, tr;
+    pthread_create(&tr, NULL, log_reader_thread, &r);
+    for (int i = 0; i < 3; i++)
+        pthread_create(&tw[i], NULL, log_writer_thread, &w[i]);
+    pthread_create(&tp, NULL, produce_thread, &p);
+    int logged = 0;
+    for (int i = 0; i < 3; i++) {
+        pthread_join(tw[i], NULL);
+        cr_assert_eq(w[i].failed, 0);
+        cr_assert_gt(w[i].rolled_back, 0);
+        logged += w[i].committed;
+    }
+    pthread_join(tp, NULL);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM event_log",
+                             logged + 60, 10000));
+    r.stop = 1;
+    pthread_join(tr, NULL);
+
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(r.gaps, 0, "the reader saw a seq before a lower one");
+    cr_assert_eq(r.seen, logged + 60);
+    cr_assert_eq(tk_scalar(c, "SELECT max(seq) FROM event_log"),
+                 logged + 60);
+    cr_assert_eq(tk_scalar(c, "SELECT seq FROM event_log_head"),
+                 logged + 60);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM event_log"
+                              " WHERE producer = 'test' AND type = 3"),
+                 logged);
+    /* the committed ones were published after their commit, the rolled
+     * back ones never */
+    int frames = 0;
+    event_t ev;
+    while (bus_recv(sub, 500, &ev) == 1) {
+        cr_assert_leq(ev.seq, (uint64_t)(logged + 60));
+        frames++;
+        event_clear(&ev);
+    }
+    cr_assert_eq(frames, logged + 60);
+    PQfinish(c);
+    bus_destroy(&sub);
+    stop = 1;
+    relay_destroy(&relay);
+}

@@ -30,13 +30,14 @@ static const struct pg_stmt elig_stmts[] = {
     REGISTRY_STMTS,
     {"decision_put", /* the batch's decisions (rowbuf.h), off the work */
      /* list, each with its DecisionMade — only for a decision written now
-      * (a replay finds it made), so the statement needs no answer */
+      * (a replay finds it made), logged here (outbox.h): the batch's last
+      * write, its events returned for the bus */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
      " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
      " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
-     " $14::text[], $15::text[]) AS v (application_id, registered,"
-     " outcome, reasons, facts, rules_version, decision_date, application,"
-     " " OUTBOX_TEXT_COLUMNS ")),"
+     " $14::text[], $15::text[]) WITH ORDINALITY AS v (application_id,"
+     " registered, outcome, reasons, facts, rules_version, decision_date,"
+     " application, " OUTBOX_TEXT_COLUMNS ", n)),"
      " d AS (INSERT INTO decision (application_id, registered, outcome,"
      " reasons, facts, rules_version, decision_date, application)"
      " SELECT application_id, registered::boolean, outcome, reasons::jsonb,"
@@ -45,10 +46,9 @@ static const struct pg_stmt elig_stmts[] = {
      " RETURNING application_id),"
      " u AS (DELETE FROM parked_application p"
      " WHERE p.application_id = ANY ($1::text[])),"
-     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
-     OUTBOX_FROM_TEXT("v") " FROM v JOIN d"
-     " ON d.application_id = v.application_id RETURNING 1)"
-     " SELECT count(*) FROM o"},
+     " e (" EVENT_LOG_E_COLUMNS ") AS (SELECT row_number() OVER"
+     " (ORDER BY v.n), " OUTBOX_FROM_TEXT("v") " FROM v JOIN d"
+     " ON d.application_id = v.application_id)," EVENT_LOG_TAIL("e")},
     {"park",
      "INSERT INTO parked_application (application_id, authority_id, reason,"
      " accepted_seq, payload, due_date) VALUES ($1, $2, $3, $4, $5, $6)"
@@ -153,7 +153,7 @@ static _Thread_local rowbuf_t *decisions;
 
 static bool decisions_flush(PGconn *conn)
 {
-    return !decisions || rowbuf_flush(decisions, conn);
+    return !decisions || outbox_log_flush(decisions, conn);
 }
 
 static bool batch_flush(void *ctx, PGconn *conn)
@@ -415,6 +415,7 @@ static void *sweep(void *arg)
             PQclear(row);
             bool committed = rc == HANDLE_OK && decisions_flush(c) &&
                              pg_exec(c, "COMMIT");
+            outbox_log_done(committed);
             tally_flush(committed);
             if (!committed && decisions)
                 rowbuf_clear(decisions);

@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "outbox.h"
 #include "rowbuf.h"
 
 #include <pthread.h>
@@ -81,17 +82,20 @@ static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
             rowbuf_clear(rows);
             return false;
         }
-    PGresult *r = rowbuf_run(rows, c);
+    /* the ApplicationAccepted of each application stored, logged and
+     * committed (one statement) */
+    PGresult *r = rowbuf_run_fmt(rows, c, 1);
     if (!r)
         return false;
     for (int i = 0; i < n; i++) {
         reqs[i]->result = 0;
         for (int k = 0; k < PQntuples(r); k++)
-            if (strcmp(PQgetvalue(r, k, 0), reqs[i]->vals[0]) == 0) {
+            if (strcmp(PQgetvalue(r, k, 3), reqs[i]->vals[0]) == 0) {
                 reqs[i]->result = 1;
                 break;
             }
     }
+    outbox_publish(NULL, r);
     PQclear(r);
     return true;
 }

@@ -15,16 +15,18 @@ const struct pg_stmt intake_stmts[] = {
     {"receipt_block", /* RECEIPT_BLOCK numbers in one round trip */
      "SELECT nextval('receipt_number_seq') FROM generate_series(1, 32)"},
     {"app_store", /* a batch of keys, applications and events (the */
-     /* committer, rowbuf.h); returns the ids stored — a row whose key
-      * exists stores nothing, and the caller replays the key */
+     /* committer, rowbuf.h), the events logged here (outbox.h); returns
+      * them (key: the application id) — a row whose key exists stores
+      * nothing, and the caller replays the key */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
      " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
      " $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],"
      " $14::text[], $15::text[], $16::text[], $17::text[], $18::text[],"
      " $19::text[], $20::text[], $21::text[], $22::text[])"
-     " AS v (id, receipt_number, authority_id, settlement_id, channel,"
-     " principal, category, applicant_iin, accepted_at, result_due,"
-     " internal_due, body, receipt, key, sha, " OUTBOX_TEXT_COLUMNS ")),"
+     " WITH ORDINALITY AS v (id, receipt_number, authority_id,"
+     " settlement_id, channel, principal, category, applicant_iin,"
+     " accepted_at, result_due, internal_due, body, receipt, key, sha, "
+     OUTBOX_TEXT_COLUMNS ", n)),"
      " k AS (INSERT INTO idempotency_key (principal, key, body_sha256,"
      " application_id) SELECT principal, key, sha, id FROM v"
      " ON CONFLICT DO NOTHING RETURNING application_id),"
@@ -36,9 +38,9 @@ const struct pg_stmt intake_stmts[] = {
      " to_timestamp(v.accepted_at::float8), v.result_due::date,"
      " v.internal_due::date, v.body::jsonb, v.receipt::jsonb"
      " FROM v JOIN k ON k.application_id = v.id RETURNING id),"
-     " o AS (INSERT INTO event_outbox (" OUTBOX_COLUMNS ") SELECT "
-     OUTBOX_FROM_TEXT("v") " FROM v JOIN a ON a.id = v.id)"
-     " SELECT id FROM a"},
+     " e (" EVENT_LOG_E_COLUMNS ") AS (SELECT row_number() OVER"
+     " (ORDER BY v.n), " OUTBOX_FROM_TEXT("v") " FROM v JOIN a"
+     " ON a.id = v.id)," EVENT_LOG_TAIL("e")},
     {"app_get", /* delivered: the result's notice is in the cabinet
                    (migrations/013) — once the status shows that result */
      "SELECT a.id, a.status, a.authority_id, a.decision, a.queue,"

@@ -423,7 +423,8 @@ static bool flush(void *ctx, PGconn *conn)
     nregs = 0;
     ok = rowbuf_flush(entries, conn) && ok;
     ok = rowbuf_flush(list_rows, conn) && ok;
-    return rowbuf_flush(events, conn) && ok;
+    /* last: its events take their seqs till the commit (outbox.h) */
+    return outbox_log_flush(events, conn) && ok;
 }
 
 /* The common front of the entry endpoints: token, path checks and who
@@ -841,7 +842,7 @@ int main(int argc, char **argv)
         .flush = flush,
         .committed = committed, .rolled_back = rolled_back,
     };
-    events = rowbuf_new("outbox_put", OUTBOX_PUT_COLS);
+    events = rowbuf_new("event_put", OUTBOX_PUT_COLS);
     list_rows = rowbuf_new("list_set", 4);
     entries = rowbuf_new("entry_put", 7);
     rc = events && list_rows && entries ? consumer_run(&cc, &service_stop)
