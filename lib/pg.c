@@ -12,6 +12,7 @@
 struct pgpool {
     char *conninfo;
     const struct pg_stmt *stmts;
+    const char *setup;
     int size, idle_n, open_n;
     PGconn **idle;
     pthread_mutex_t lock;
@@ -399,6 +400,11 @@ pgpool_t *pgpool_new(const char *conninfo, int size,
     return self;
 }
 
+void pgpool_set_setup(pgpool_t *self, const char *sql)
+{
+    self->setup = sql;
+}
+
 void pgpool_destroy(pgpool_t **self_p)
 {
     pgpool_t *self = *self_p;
@@ -430,8 +436,14 @@ PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen)
         PQfinish(c);
         c = NULL;
     }
-    if (!c)
+    if (!c) {
         c = pg_connect(self->conninfo, self->stmts, err, errlen);
+        if (c && self->setup && !pg_exec(c, self->setup)) {
+            snprintf(err, errlen, "connection setup failed");
+            PQfinish(c);
+            c = NULL;
+        }
+    }
     if (!c) {
         pthread_mutex_lock(&self->lock);
         self->open_n--;

@@ -22,6 +22,9 @@ typedef struct pgpool pgpool_t;
 pgpool_t *pgpool_new(const char *conninfo, int size,
                      const struct pg_stmt *stmts);
 void pgpool_destroy(pgpool_t **self_p);
+/* sql (static) runs on every connection the pool opens from now on,
+ * e.g. a SET for the session. */
+void pgpool_set_setup(pgpool_t *self, const char *sql);
 
 /* A healthy connection, or NULL (and err) when Postgres is unreachable.
  * Blocks while all connections are in use. */

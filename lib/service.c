@@ -160,6 +160,8 @@ int service_http(service_t *svc, int default_port, int default_threads,
         !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
         return -1;
     svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, stmts);
+    if (svc->pool && svc->pool_setup)
+        pgpool_set_setup(svc->pool, svc->pool_setup);
     char err[256];
     svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
                            (int)port, (int)threads, (int)inflight, routes,

@@ -17,6 +17,9 @@ typedef struct service {
     const char *conninfo;
     const char *redis_addr;
     const char *bus_endpoints;
+    /* run on each connection of the HTTP pool (NULL: nothing), set
+     * before service_http */
+    const char *pool_setup;
     int batch_size;
     int batch_linger_ms;       /* under load: wait this long to fill a batch */
     int gauge_seconds;         /* gauges that count whole tables: how often */
