@@ -136,7 +136,9 @@ Test(crash, kill_9_each_service_in_turn, .timeout = 300)
     cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM application a"
                              " JOIN result_delivery d"
                              " ON d.application_id = a.id"
-                             " WHERE a.status = 'registered'", N, 30000));
+                             " JOIN application_status s"
+                             " ON s.application_id = a.id"
+                             " WHERE s.status = 'registered'", N, 30000));
 
     /* Redis is a view: flush it, rebuild, and it equals the truth */
     kredis_t *r = kredis_new(env.redis);

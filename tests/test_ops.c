@@ -61,15 +61,18 @@ Test(ops, indicators_on_a_crafted_dataset, .init = setup, .fini = teardown,
                  "INSERT INTO application (id, receipt_number, authority_id,"
                  " settlement_id, channel, principal, category,"
                  " applicant_iin, accepted_at, result_due, internal_due,"
-                 " body, receipt, status) VALUES ('%s', 'R%s',"
+                 " body, receipt) VALUES ('%s', 'R%s',"
                  " 'a-01-02', 's-01-02', '%s', 'x', 'wwii', '%s',"
-                 " '2026-03-01 10:00+05', '%s', '%s', '{}', '{}',"
-                 " 'registered'); INSERT INTO notice (id, application_id,"
-                 " applicant_iin, kind, issued_at, canonical, signature,"
+                 " '2026-03-01 10:00+05', '%s', '%s', '{}', '{}');"
+                 " INSERT INTO application_status (application_id, status)"
+                 " VALUES ('%s', 'registered'); INSERT INTO notice (id,"
+                 " application_id, applicant_iin, kind, issued_at,"
+                 " canonical, signature,"
                  " key_id) VALUES ('%s-registration_notice', '%s', '%s',"
                  " 'registration_notice', '%s', '{}', 'x', 'k')",
                  rows[i][0], rows[i][0], rows[i][1], iin, rows[i][3],
-                 rows[i][3], rows[i][0], rows[i][0], iin, rows[i][2]);
+                 rows[i][3], rows[i][0], rows[i][0], rows[i][0], iin,
+                 rows[i][2]);
         cr_assert_eq(PQresultStatus(PQexec(c, sql)), PGRES_COMMAND_OK, "%s",
                      PQerrorMessage(c));
     }
@@ -330,8 +333,8 @@ Test(ops, work_list_and_manual_decision, .init = setup, .fini = teardown,
     cr_assert_eq(st, 200, "decision: %ld %s", st, err_code(j));
     json_decref(j);
     char q[200];
-    snprintf(q, sizeof(q), "SELECT count(*) FROM application WHERE id ="
-             " '%s' AND status = 'refused'", id);
+    snprintf(q, sizeof(q), "SELECT count(*) FROM application_status"
+             " WHERE application_id = '%s' AND status = 'refused'", id);
     cr_assert(tk_wait_scalar(&env, q, 1, 10000), "the same event path");
     snprintf(q, sizeof(q), "SELECT count(*) FROM decision WHERE"
              " application_id = '%s' AND decided_by = 'office:a-01-02'",

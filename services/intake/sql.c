@@ -41,12 +41,15 @@ const struct pg_stmt intake_stmts[] = {
      " e (" EVENT_LOG_E_COLUMNS ") AS (SELECT row_number() OVER"
      " (ORDER BY v.n), " OUTBOX_FROM_TEXT("v") " FROM v JOIN a"
      " ON a.id = v.id)," EVENT_LOG_TAIL("e")},
-    {"app_get", /* delivered: the result's notice is in the cabinet
-                   (migrations/013) — once the status shows that result */
-     "SELECT a.id, a.status, a.authority_id, a.decision, a.queue,"
-     " a.receipt, a.status IN ('registered', 'refused') AND EXISTS"
-     " (SELECT 1 FROM result_delivery d WHERE d.application_id = a.id),"
-     " a.principal, a.applicant_iin FROM application a WHERE a.id = $1"},
+    {"app_get", /* the status: its own row (migrations/015), none while
+                   undecided; delivered: the result's notice is in the
+                   cabinet (migrations/013) — once the status shows it */
+     "SELECT a.id, coalesce(s.status, 'accepted'), a.authority_id,"
+     " s.decision, s.queue, a.receipt, coalesce(s.status IN ('registered',"
+     " 'refused'), false) AND EXISTS (SELECT 1 FROM result_delivery d"
+     " WHERE d.application_id = a.id), a.principal, a.applicant_iin"
+     " FROM application a LEFT JOIN application_status s"
+     " ON s.application_id = a.id WHERE a.id = $1"},
     {"ref_authorities",
      "SELECT r.id, r.doc, coalesce(json_agg(a.doc ORDER BY a.id)"
      " FILTER (WHERE a.id IS NOT NULL), '[]') FROM region r"
@@ -65,18 +68,27 @@ const struct pg_stmt intake_stmts[] = {
      " public_key) ORDER BY key_id), '[]') FROM signing_key"},
     /* the status read model, set-based: one statement per batch and
      * kind, each column an array (rowbuf.h) */
-    {"app_decided",
-     "UPDATE application a SET status = CASE WHEN a.status IN"
-     " ('registered', 'refused') THEN a.status ELSE v.status END,"
-     " decision = CASE WHEN a.status IN ('registered', 'refused')"
-     " THEN a.decision ELSE v.decision::jsonb END, updated_at = now()"
-     " FROM unnest($1::text[], $2::text[], $3::text[])"
-     " AS v (id, status, decision) WHERE a.id = v.id"},
+    /* the status read model (status.c): upserts by key, so one plan
+     * serves every batch; only for an application stored here */
+    {"app_decided", /* a final status (registered, refused) stays */
+     "INSERT INTO application_status AS s (application_id, status,"
+     " decision) SELECT v.id, v.status, v.decision::jsonb"
+     " FROM unnest($1::text[], $2::text[], $3::text[]) AS v (id, status,"
+     " decision) JOIN LATERAL (SELECT 1 FROM application a"
+     " WHERE a.id = v.id LIMIT 1) a ON true"
+     " ON CONFLICT (application_id) DO UPDATE SET"
+     " status = CASE WHEN s.status IN ('registered', 'refused')"
+     " THEN s.status ELSE excluded.status END,"
+     " decision = CASE WHEN s.status IN ('registered', 'refused')"
+     " THEN s.decision ELSE excluded.decision END, updated_at = now()"},
     {"app_numbered",
-     "UPDATE application a SET status = 'registered',"
-     " queue = v.queue::jsonb, updated_at = now()"
+     "INSERT INTO application_status AS s (application_id, status, queue)"
+     " SELECT v.id, 'registered', v.queue::jsonb"
      " FROM unnest($1::text[], $2::text[]) AS v (id, queue)"
-     " WHERE a.id = v.id"},
+     " JOIN LATERAL (SELECT 1 FROM application a WHERE a.id = v.id"
+     " LIMIT 1) a ON true"
+     " ON CONFLICT (application_id) DO UPDATE SET status = 'registered',"
+     " queue = excluded.queue, updated_at = now()"},
     {"feedback_put",
      "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
      " r51) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},

@@ -1,6 +1,7 @@
 /* The status read model: GET /v1/applications/{id} follows decisions
- * and queue numbers (the delivery of the result it reads from notify's
- * result_delivery, migrations/013). Every update is idempotent. */
+ * and queue numbers in application_status (migrations/015; the delivery
+ * of the result it reads from notify's result_delivery, migrations/013).
+ * Every update is idempotent. */
 #include "intake.h"
 
 #include "calendar.h"
@@ -20,11 +21,9 @@ bool intake_status_init(void)
 {
     updates[DECIDED] = rowbuf_new("app_decided", 3);
     updates[NUMBERED] = rowbuf_new("app_numbered", 2);
-    for (int k = 0; k < KINDS; k++) {
+    for (int k = 0; k < KINDS; k++)
         if (!updates[k])
             return false;
-        rowbuf_plan_each(updates[k]); /* UPDATE … FROM application */
-    }
     return true;
 }
 
