@@ -51,8 +51,9 @@ struct http_route {
 typedef struct http_server http_server_t;
 
 /* Starts listening on 127.0.0.1:port (or bind_addr) with a pool of
- * threads. routes must outlive the server; health (may be NULL) gets
- * health_ctx, handlers get ctx. NULL and err on failure. */
+ * threads (threads 0: a thread per connection, at most 2 × max_inflight
+ * connections). routes must outlive the server; health (may be NULL)
+ * gets health_ctx, handlers get ctx. NULL and err on failure. */
 http_server_t *http_start(const char *bind_addr, int port, int threads,
                           int max_inflight, const struct http_route *routes,
                           http_health_fn health, void *health_ctx,

@@ -400,6 +400,14 @@ pgpool_t *pgpool_new(const char *conninfo, int size,
     return self;
 }
 
+int pgpool_in_use(pgpool_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    int n = self->open_n - self->idle_n;
+    pthread_mutex_unlock(&self->lock);
+    return n;
+}
+
 void pgpool_set_setup(pgpool_t *self, const char *sql)
 {
     self->setup = sql;

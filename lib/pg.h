@@ -29,6 +29,8 @@ void pgpool_set_setup(pgpool_t *self, const char *sql);
 /* A healthy connection, or NULL (and err) when Postgres is unreachable.
  * Blocks while all connections are in use. */
 PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen);
+/* Connections acquired and not yet released (or being opened). */
+int pgpool_in_use(pgpool_t *self);
 /* Returns conn; a broken or mid-transaction connection is closed. */
 void pgpool_release(pgpool_t *self, PGconn *conn);
 

@@ -44,8 +44,10 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "  redis / KEZEK_REDIS           host:port or "
                    "unix:/path (127.0.0.1:6379)\n"
                    "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
-                   "  http_threads                  worker threads (4; "
-                   "intake 32)\n"
+                   "  http_threads                  worker threads (4); 0: "
+                   "a thread per connection (intake)\n"
+                   "  pg_pool                       Postgres connections "
+                   "for HTTP (http_threads + 1; 33 with 0)\n"
                    "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
                    "endpoint (its events, its relay's)\n"
                    "  bus_endpoints                 every service's PUB "
@@ -153,13 +155,15 @@ int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx)
 {
-    long port, threads, inflight;
+    long port, threads, inflight, pool;
     if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
-        !service_int(svc, "http_threads", default_threads, 1, 256,
+        !service_int(svc, "http_threads", default_threads, 0, 256,
                      &threads) ||
-        !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight))
+        !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight) ||
+        !service_int(svc, "pg_pool", threads > 0 ? threads + 1 : 33, 1,
+                     150, &pool))
         return -1;
-    svc->pool = pgpool_new(svc->conninfo, (int)threads + 1, stmts);
+    svc->pool = pgpool_new(svc->conninfo, (int)pool, stmts);
     if (svc->pool && svc->pool_setup)
         pgpool_set_setup(svc->pool, svc->pool_setup);
     char err[256];
