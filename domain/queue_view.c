@@ -33,7 +33,7 @@ bool queue_removal_reason_known(const char *reason)
 
 static bool pipeline_ok(redisContext *c, int n)
 {
-    bool ok = true;
+    bool ok = n >= 0; /* -1: the commands could not be built */
     for (int i = 0; i < n; i++) {
         redisReply *rep = NULL;
         if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
@@ -95,10 +95,17 @@ static int page_matches(redisContext *c, const char *auth, const char *list,
                         PGresult *page, long at)
 {
     int k = PQntuples(page);
+    /* on the heap: as thread-local arrays they took 190 KB of every
+     * thread of every service (the TLS of each thread is zeroed) */
+    const char **argv = malloc((size_t)(2 + k) * sizeof(*argv));
+    size_t *lens = malloc((size_t)(2 + k) * sizeof(*lens));
+    if (!argv || !lens) {
+        free(argv);
+        free(lens);
+        return -1;
+    }
     redisReply *z = redisCommand(c, "ZRANGE kezek:q:%s:%s %ld %ld WITHSCORES",
                                  auth, list, at, at + k - 1);
-    static _Thread_local const char *argv[2 + PAGE];
-    static _Thread_local size_t lens[2 + PAGE];
     char hkey[160];
     snprintf(hkey, sizeof(hkey), "kezek:qn:%s:%s", auth, list);
     argv[0] = "HMGET";
@@ -108,6 +115,8 @@ static int page_matches(redisContext *c, const char *auth, const char *list,
     for (int i = 0; i < 2 + k; i++)
         lens[i] = strlen(argv[i]);
     redisReply *h = redisCommandArgv(c, 2 + k, argv, lens);
+    free(argv);
+    free(lens);
     int rc = z && h && z->type == REDIS_REPLY_ARRAY &&
              h->type == REDIS_REPLY_ARRAY ? 1 : -1;
     bool same = rc == 1 && z->elements == (size_t)k * 2 &&
@@ -127,13 +136,18 @@ static int page_matches(redisContext *c, const char *auth, const char *list,
 }
 
 /* Appends a page to the aside keys zkey/hkey in multi-member commands;
- * returns how many commands were appended. */
+ * returns how many commands were appended, -1 when out of memory. */
 static int page_append(redisContext *c, const char *zkey, const char *hkey,
                        PGresult *page)
 {
-    static _Thread_local const char *argv[2 + 2 * CHUNK];
-    static _Thread_local size_t lens[2 + 2 * CHUNK];
+    const char **argv = malloc((2 + 2 * CHUNK) * sizeof(*argv));
+    size_t *lens = malloc((2 + 2 * CHUNK) * sizeof(*lens));
     int n = PQntuples(page), cmds = 0;
+    if (!argv || !lens) {
+        free(argv);
+        free(lens);
+        return -1;
+    }
     for (int at = 0; at < n; at += CHUNK) {
         int k = n - at < CHUNK ? n - at : CHUNK;
         for (int pass = 0; pass < 2; pass++) {
@@ -151,6 +165,8 @@ static int page_append(redisContext *c, const char *zkey, const char *hkey,
             cmds++;
         }
     }
+    free(argv);
+    free(lens);
     return cmds;
 }
 
