@@ -356,8 +356,3 @@ void http_stop(http_server_t **self_p)
     free(self);
     *self_p = NULL;
 }
-
-int http_inflight(http_server_t *self)
-{
-    return atomic_load(&self->inflight);
-}

@@ -59,8 +59,6 @@ http_server_t *http_start(const char *bind_addr, int port, int threads,
                           http_health_fn health, void *health_ctx,
                           void *ctx, char *err, size_t errlen);
 void http_stop(http_server_t **self_p);
-/* Requests being served at this moment. */
-int http_inflight(http_server_t *self);
 
 /* Request helpers. */
 const char *http_header(const http_req_t *req, const char *name);

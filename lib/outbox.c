@@ -39,7 +39,6 @@ const struct pg_stmt spine_stmts[] = {
      "INSERT INTO dead_letter (consumer, seq, event_id, type, reason,"
      " payload) VALUES ($1, $2, $3, $4, $5, $6)"
      " ON CONFLICT (consumer, seq) DO NOTHING"},
-    {"head_seq", "SELECT coalesce(max(seq), 0) FROM event_log"},
     {"auth_token",
      "SELECT principal, coalesce(employee, '') FROM api_token"
      " WHERE token_hash = $1"

@@ -36,7 +36,8 @@ struct store_req {
     pthread_cond_t wake;          /* signalled when done, or to lead */
     struct store_req *next;
 };
-/* in_flight: the HTTP requests being served (http_inflight) */
+/* in_flight: the requests that may join a commit soon (holding a pool
+ * connection) */
 bool committer_init(int linger_us, int (*in_flight)(void));
 void committer_fini(void);
 /* Blocks until the row is written with others (perhaps by this thread,
