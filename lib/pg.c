@@ -316,6 +316,14 @@ static PGresult *pipe_run(PGconn *conn, const char *stmt, const char *sql,
     return r;
 }
 
+bool pg_pipe_read(PGconn *conn)
+{
+    if (!in_pipe(conn))
+        return true;
+    bool ok = pipe_catch_up(conn, 0);
+    return ok && !pipe_.failed;
+}
+
 bool pg_pipe_end(PGconn *conn)
 {
     if (!in_pipe(conn))

@@ -93,6 +93,9 @@ bool pg_defer_keep(PGconn *conn, const char *stmt, int n,
 /* pg_defer for a statement without parameters (BEGIN, COMMIT). */
 bool pg_defer_exec(PGconn *conn, const char *sql)
     __attribute__((warn_unused_result));
+/* Flushes the pipeline and reads every result owed so far (kept ones
+ * into their places) without ending it; false when one failed. */
+bool pg_pipe_read(PGconn *conn) __attribute__((warn_unused_result));
 /* Syncs, reads every outstanding result and leaves pipeline mode; true
  * when every statement since pg_pipe_begin succeeded. Without an open
  * pipeline: true. After false the transaction (if any) is aborted and
