@@ -348,8 +348,7 @@ int consumer_run(const struct consumer_cfg *cfg,
             /* Statements are planned once (a generic plan): the
              * handlers' point reads and writes by key, and the batches'
              * set-based statements, whose joins to large tables go
-             * through their keys — but for the few planned per batch
-             * (rowbuf_plan_each, rowbuf.h). Left to choose, Postgres
+             * through their keys (rowbuf.h). Left to choose, Postgres
              * re-planned some statements for every event; planning
              * every batch's statements for its arrays cost more than
              * running them (a tenth of all CPU). */

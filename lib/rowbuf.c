@@ -37,17 +37,11 @@ struct rowbuf {
     char **keys;
     int nkeys, capkeys;
     rowbuf_t *before;   /* sent first whenever this one is sent */
-    bool plan_each;     /* planned for the arrays at hand */
 };
 
 void rowbuf_after(rowbuf_t *self, rowbuf_t *before)
 {
     self->before = before;
-}
-
-void rowbuf_plan_each(rowbuf_t *self)
-{
-    self->plan_each = true;
 }
 
 rowbuf_t *rowbuf_new(const char *stmt, int ncols)
@@ -195,21 +189,15 @@ static PGresult *send_rows(rowbuf_t *self, PGconn *conn, bool wait,
             lens[i] = (int)self->cols[i].len;
             fmts[i] = 1;
         }
-        if (self->plan_each)
-            *sent = pg_defer_exec(conn, "SET LOCAL plan_cache_mode ="
-                                        " force_custom_plan");
-        /* both copy the parameters before they return */
-        if (*sent && wait)
+        /* each copies the parameters before it returns */
+        if (wait)
             r = pg_run_bin(conn, self->stmt, self->ncols, p, lens, fmts,
                            result_fmt);
-        else if (*sent && keep)
+        else if (keep)
             *sent = pg_defer_keep(conn, self->stmt, self->ncols, p, lens,
                                   fmts, 1, keep);
-        else if (*sent)
+        else
             *sent = pg_defer(conn, self->stmt, self->ncols, p, lens, fmts);
-        if (self->plan_each && (r || (!wait && *sent)))
-            *sent = pg_defer_exec(conn, "SET LOCAL plan_cache_mode ="
-                                        " force_generic_plan");
     }
     free(p);
     free(lens);

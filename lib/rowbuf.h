@@ -16,11 +16,11 @@
  * right for inserts and for reads that reach each table by key per row
  * (correlated subqueries; EXISTS or a join to one row written as
  * LATERAL … LIMIT 1, which a plan cannot turn into hashing the whole
- * table). A statement that joins its rows to a large table (UPDATE …
- * FROM) is planned for the arrays at hand each time instead
- * (rowbuf_plan_each): its generic plan, made while the table was small,
- * went on scanning it whole as it grew (27 ms a batch at 40,000
- * applications).
+ * table). A statement that would join its rows to a large table
+ * (UPDATE … FROM) is written to reach them by key instead (an upsert,
+ * INSERT … ON CONFLICT): such a join's generic plan, made while the
+ * table was small, went on scanning it whole as it grew (27 ms a batch
+ * at 40,000 applications).
  *
  * A row may carry a key: adding a row whose key is already buffered
  * flushes the buffer first, so that two effects on one row apply in
@@ -46,10 +46,6 @@ bool rowbuf_add(rowbuf_t *self, PGconn *conn, const char *key,
                 const char *const *vals) __attribute__((warn_unused_result));
 /* Hex text of len bytes, for a bytea column (caller frees). */
 char *rowbuf_hex(const uint8_t *bytes, size_t len);
-
-/* Plan self's statement for each batch (see above): in the consumer's
- * transaction, with plan_cache_mode force_custom_plan for it alone. */
-void rowbuf_plan_each(rowbuf_t *self);
 
 /* Whenever self is sent (at the end or early), first sends before: the
  * rows of self may depend on those (e.g. join them). */
