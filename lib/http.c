@@ -316,29 +316,27 @@ http_server_t *http_start(const char *bind_addr, int port, int threads,
         free(self);
         return NULL;
     }
-    if (threads > 0)
-        self->d = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
-                MHD_USE_ERROR_LOG,
-            (uint16_t)port, NULL, NULL, on_request, self,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-            MHD_OPTION_END);
-    else /* a thread per connection: a request that waits (intake's group
-          * commit) holds up no other connection */
-        self->d = MHD_start_daemon(
-            MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                MHD_USE_POLL | MHD_USE_ERROR_LOG,
-            (uint16_t)port, NULL, NULL, on_request, self,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)(2 * max_inflight),
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-            MHD_OPTION_END);
+    /* a pool of workers, or a thread per connection (threads 0): then a
+     * request that waits (intake's group commit) holds up no other
+     * connection */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+        (threads > 0 ? MHD_USE_EPOLL_LINUX_ONLY
+                     : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+    struct MHD_OptionItem mode[] = {
+        threads > 0
+            ? (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
+                                      threads, NULL}
+            : (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                      2 * max_inflight, NULL},
+        {MHD_OPTION_END, 0, NULL}};
+    self->d = MHD_start_daemon(
+        flags, (uint16_t)port, NULL, NULL, on_request, self,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_ARRAY, mode,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, self,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_END);
     if (!self->d) {
         snprintf(err, errlen, "http: cannot listen on port %d", port);
         free(self);
