@@ -153,36 +153,30 @@ static int process(struct consumer *c, const event_t *evs, int n)
     pg_clear_state();
     if (!pg_pipe_begin(c->conn))
         return -1;
-    if (!c->cfg->prepare) {
-        if (!pg_defer_exec(c->conn, "BEGIN") || !lock_offset(c, &db_off)) {
-            rollback(c);
-            return -1;
-        }
-    } else {
-        /* the offset's lock travels with the prepare hook's read: one
-         * round trip for both (the hook's reads are undone with the
-         * batch when another instance of the group ran meanwhile) */
-        PGresult *off = NULL;
-        const char *p[1] = {c->cfg->name};
-        bool ok = pg_defer_exec(c->conn, "BEGIN") &&
-                  pg_defer_keep(c->conn, "offset_lock", 1, p, NULL, NULL, 0,
-                                &off);
-        bool prepared = ok && c->cfg->prepare(c->cfg->ctx, c->conn, evs, n);
-        if (ok && !off)
-            ok = pg_pipe_read(c->conn) && off;
-        if (ok && PQntuples(off) == 1)
-            db_off = strtoull(PQgetvalue(off, 0, 0), NULL, 10);
-        else
-            ok = false;
-        PQclear(off);
-        if (!ok) {
-            rollback(c);
-            return -1;
-        }
-        if (!prepared && db_off == c->offset) {
-            rollback(c);
-            return isolate(c, evs, n, HANDLE_ERROR, "");
-        }
+    /* the offset's lock travels with the prepare hook's read, if any:
+     * one round trip for both (the hook's reads are undone with the
+     * batch when another instance of the group ran meanwhile) */
+    PGresult *off = NULL;
+    const char *p[1] = {c->cfg->name};
+    bool ok = pg_defer_exec(c->conn, "BEGIN") &&
+              pg_defer_keep(c->conn, "offset_lock", 1, p, NULL, NULL, 0,
+                            &off);
+    bool prepared = ok && (!c->cfg->prepare ||
+                           c->cfg->prepare(c->cfg->ctx, c->conn, evs, n));
+    if (ok && !off)
+        ok = pg_pipe_read(c->conn) && off;
+    if (ok && PQntuples(off) == 1)
+        db_off = strtoull(PQgetvalue(off, 0, 0), NULL, 10);
+    else
+        ok = false;
+    PQclear(off);
+    if (!ok) {
+        rollback(c);
+        return -1;
+    }
+    if (!prepared && db_off == c->offset) {
+        rollback(c);
+        return isolate(c, evs, n, HANDLE_ERROR, "");
     }
     if (db_off != c->offset) { /* another instance of the group ran */
         c->offset = db_off;

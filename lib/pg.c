@@ -320,8 +320,7 @@ bool pg_pipe_read(PGconn *conn)
 {
     if (!in_pipe(conn))
         return true;
-    bool ok = pipe_catch_up(conn, 0);
-    return ok && !pipe_.failed;
+    return pipe_catch_up(conn, 0);
 }
 
 bool pg_pipe_end(PGconn *conn)
