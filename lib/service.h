@@ -36,9 +36,11 @@ extern volatile sig_atomic_t service_stop;
 int service_init(service_t *svc, const char *name, int argc, char **argv,
                  const char *usage);
 
-/* Creates the Postgres pool (http_threads + 1 connections, each with
- * stmts prepared) and starts the HTTP server on the configured port
- * (default_port) with http_threads workers (default_threads). /healthz
+/* Creates the Postgres pool (pg_pool connections: http_threads + 1, or
+ * 33 with a thread per connection; each with stmts prepared, and
+ * pool_setup run) and starts the HTTP server on the configured port
+ * (default_port) with http_threads workers (default_threads; 0: a
+ * thread per connection). /healthz
  * reports Postgres reachable through the pool. ctx is passed to every
  * handler. */
 int service_http(service_t *svc, int default_port, int default_threads,

@@ -564,17 +564,18 @@ int main(int argc, char **argv)
     long linger_us;
     if (!service_int(&svc, "commit_linger_us", 1000, 0, 100000, &linger_us))
         return 1;
-    /* A request waits in its thread for the group commit: a thread per
-     * connection, so that it holds up no other connection. A pool of
-     * workers (16, then 32 for 32 closed-loop clients) let connections
-     * that shared a worker wait for each other's commit, as the accepts
-     * happened to fall: some runs' submit latency was bimodal (p50 7 ms,
-     * p95 115 ms) and their throughput a third lower (issue 9). */
     /* One plan per statement on the request connections: every one of
      * them reaches its rows by key, and left to choose Postgres planned
      * the group commit's statement (22 arrays, four CTEs) anew for each
      * commit — at 1,000/s a sixth of intake's Postgres CPU (issue 9). */
     svc.pool_setup = "SET plan_cache_mode = force_generic_plan";
+    /* A request waits in its thread for the group commit: a thread per
+     * connection (http_threads 0), so that it holds up no other
+     * connection. A pool of workers (16, then 32 for 32 closed-loop
+     * clients) let connections that shared a worker wait for each
+     * other's commit, as the accepts happened to fall: some runs' submit
+     * latency was bimodal (p50 7 ms, p95 115 ms) and their throughput a
+     * third lower (issue 9). */
     if (!committer_init((int)linger_us, in_flight) ||
         service_http(&svc, 8080, 0, intake_stmts, routes, NULL) != 0) {
         service_fini(&svc);

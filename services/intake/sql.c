@@ -66,10 +66,10 @@ const struct pg_stmt intake_stmts[] = {
      "SELECT coalesce(json_agg(json_build_object('key_id', key_id,"
      " 'authority_id', authority_id, 'alg', 'Ed25519', 'public_key',"
      " public_key) ORDER BY key_id), '[]') FROM signing_key"},
-    /* the status read model, set-based: one statement per batch and
-     * kind, each column an array (rowbuf.h) */
-    /* the status read model (status.c): upserts by key, so one plan
-     * serves every batch; only for an application stored here */
+    /* the status read model (status.c), set-based: one statement per
+     * batch and kind, each column an array (rowbuf.h); upserts by key,
+     * so one plan serves every batch; only for an application stored
+     * here */
     {"app_decided", /* a final status (registered, refused) stays */
      "INSERT INTO application_status AS s (application_id, status,"
      " decision) SELECT v.id, v.status, v.decision::jsonb"
