@@ -10,6 +10,14 @@
  * queueing (the same look-ups per second at 4 clients, a tenth of the
  * latency), so the latency of the service is read there.
  *
+ *   bench-lookups --floor QUEUE_URL [CLIENTS=32] [SECONDS=10]
+ *
+ * measures the floor instead: the same client against a path no route
+ * serves (404 from the router: libmicrohttpd, the router and a small JSON
+ * body; no token, Redis, Postgres or audit row). No look-up can be
+ * faster on this machine with this client; bench/run reports look-ups
+ * against it, as it reports applications against pgbench.
+ *
  * Uses the synthetic authority "bench-lookups" (no reference row, so it
  * never mixes with real lists) and replaces its wwii list each run.
  * Prints one JSON line. */
@@ -74,13 +82,25 @@ static void prepare(void *ctx, int i, struct bench_req *r)
     r->headers = l->hdr;
 }
 
-/* One run of look-ups; prints its JSON fields. */
+/* The floor's request: a path no route serves. */
+static void prepare_floor(void *ctx, int i, struct bench_req *r)
+{
+    (void)ctx;
+    (void)i;
+    snprintf(r->path, sizeof(r->path), "/v1/bench-floor");
+    r->headers = NULL;
+}
+
+/* One run of look-ups (lk), or of the floor (lk NULL); prints its JSON
+ * fields. */
 static void look_up(const char *url, int clients, int seconds,
                     struct lookup *lk)
 {
     struct bench_load b = {.url = url, .clients = clients,
-                           .duration = seconds, .want_code = 200,
-                           .prepare = prepare, .ctx = lk};
+                           .duration = seconds,
+                           .want_code = lk ? 200 : 404,
+                           .prepare = lk ? prepare : prepare_floor,
+                           .ctx = lk};
     bench_drive(&b);
     printf("\"clients\":%d,\"lookups\":%ld,\"errors\":%ld,"
            "\"lookups_per_s\":%.0f,\"latency_ms\":{\"p50\":%.3f,"
@@ -92,10 +112,22 @@ static void look_up(const char *url, int clients, int seconds,
 
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "--floor") == 0) {
+        int clients = argc > 3 ? atoi(argv[3]) : 32;
+        int seconds = argc > 4 ? atoi(argv[4]) : 10;
+        if (clients < 1 || clients > 256 || seconds < 1)
+            return 2;
+        printf("{");
+        look_up(argv[2], clients, seconds, NULL);
+        printf("}\n");
+        return 0;
+    }
     if (argc < 6) {
         fprintf(stderr, "usage: bench-lookups CONNINFO REDIS QUEUE_URL "
                         "OPS_TOKEN SIZE [CLIENTS] [SECONDS] "
-                        "[FEW_CLIENTS]\n");
+                        "[FEW_CLIENTS]\n"
+                        "       bench-lookups --floor QUEUE_URL [CLIENTS] "
+                        "[SECONDS]\n");
         return 2;
     }
     long size = atol(argv[5]);
