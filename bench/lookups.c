@@ -110,33 +110,37 @@ static void look_up(const char *url, int clients, int seconds,
     free(b.lat);
 }
 
+static int usage(void)
+{
+    fprintf(stderr, "usage: bench-lookups CONNINFO REDIS QUEUE_URL "
+                    "OPS_TOKEN SIZE [CLIENTS 1-256] [SECONDS >= 1] "
+                    "[FEW_CLIENTS 0-256]\n"
+                    "       bench-lookups --floor QUEUE_URL "
+                    "[CLIENTS 1-256] [SECONDS >= 1]\n");
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--floor") == 0) {
         int clients = argc > 3 ? atoi(argv[3]) : 32;
         int seconds = argc > 4 ? atoi(argv[4]) : 10;
         if (clients < 1 || clients > 256 || seconds < 1)
-            return 2;
+            return usage();
         printf("{");
         look_up(argv[2], clients, seconds, NULL);
         printf("}\n");
         return 0;
     }
-    if (argc < 6) {
-        fprintf(stderr, "usage: bench-lookups CONNINFO REDIS QUEUE_URL "
-                        "OPS_TOKEN SIZE [CLIENTS] [SECONDS] "
-                        "[FEW_CLIENTS]\n"
-                        "       bench-lookups --floor QUEUE_URL [CLIENTS] "
-                        "[SECONDS]\n");
-        return 2;
-    }
+    if (argc < 6)
+        return usage();
     long size = atol(argv[5]);
     int clients = argc > 6 ? atoi(argv[6]) : 32;
     int seconds = argc > 7 ? atoi(argv[7]) : 10;
     int few = argc > 8 ? atoi(argv[8]) : 0;
     if (size < 1 || clients < 1 || clients > 256 || seconds < 1 ||
         few < 0 || few > 256)
-        return 2;
+        return usage();
     log_init("bench", LOG_WARN);
     char err[512];
     PGconn *c = pg_connect_plain(argv[1], err, sizeof(err));
