@@ -26,6 +26,9 @@
 
 #define PRODUCER "queue"
 #define MAX_PENDING 10000
+/* seconds after its registration within which an entry the view lacks
+ * is taken for one on its way to Redis, not for drift */
+#define VIEW_SETTLE_S "2"
 
 static const struct pg_stmt queue_stmts[] = {
     /* A list's counters are read and locked once per batch (list_lock),
@@ -98,10 +101,13 @@ static const struct pg_stmt queue_stmts[] = {
     {"entry_position",
      "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
      " AND list = $2 AND status = 'active' AND accepted_seq <= $3"},
-    {"entry_lookup",
+    {"entry_lookup", /* the number, the position, and whether the entry
+                        is old enough that the view must have it */
      "SELECT e.number, (SELECT count(*) FROM queue_entry o"
      " WHERE o.authority_id = e.authority_id AND o.list = e.list"
-     " AND o.status = 'active' AND o.accepted_seq <= e.accepted_seq)"
+     " AND o.status = 'active' AND o.accepted_seq <= e.accepted_seq),"
+     " e.registered_at < now() - make_interval(secs => "
+     VIEW_SETTLE_S ")"
      " FROM queue_entry e WHERE e.authority_id = $1 AND e.list = $2"
      " AND e.applicant_iin = $3 AND e.status = 'active'"},
     {NULL, NULL},
@@ -563,9 +569,14 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
         if (PQntuples(res) == 1) {
             number = atoll(PQgetvalue(res, 0, 0));
             position = atoll(PQgetvalue(res, 0, 1));
-            /* Redis answered without the entry the truth has: the view
-             * drifted (e.g. Redis restarted empty); repair it */
-            if (!view_dirty && redis_answered)
+            /* Redis answered without an entry the truth has had for a
+             * while: the view drifted (e.g. Redis restarted empty);
+             * repair it. A younger entry may only be on its way (the
+             * batch writes the view just after its commit): a look-up
+             * in that moment must not send every look-up to Postgres
+             * for a rebuild; the periodic verify still checks it. */
+            if (!view_dirty && redis_answered &&
+                strcmp(PQgetvalue(res, 0, 2), "t") == 0)
                 view_dirty = true;
         }
         PQclear(res);
