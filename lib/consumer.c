@@ -214,9 +214,12 @@ static int process(struct consumer *c, const event_t *evs, int n)
     }
     c->offset += (uint64_t)n;
     c->last_commit_us = now_us();
-    outbox_log_done(true); /* the events the batch logged, on the bus */
+    /* the batch's own after-commit work first (the queue's Redis view),
+     * then its events on the bus: a notice of a number is never out
+     * before the view that answers its position */
     if (c->cfg->committed)
         c->cfg->committed(c->cfg->ctx);
+    outbox_log_done(true);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     int64_t now = now_us();
     for (int i = 0; i < n; i++)

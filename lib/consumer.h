@@ -50,7 +50,9 @@ struct consumer_cfg {
      * the event_log_head row from there to the commit, after which the
      * consumer publishes them. */
     bool (*flush)(void *ctx, PGconn *conn);
-    /* After a batch committed (Redis writes etc.), or rolled back. */
+    /* After a batch committed (Redis writes etc.: before its events go
+     * on the bus, so that whoever acts on them finds those done), or
+     * rolled back. */
     void (*committed)(void *ctx);
     void (*rolled_back)(void *ctx);
     void *ctx;
