@@ -7,10 +7,13 @@
 #include "testkit.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -226,19 +229,45 @@ Test(queue, two_instances_keep_numbers_gapless, .timeout = 120)
     tk_env_fini(&env);
 }
 
+/* A Redis of the test's own on sock, to stop and start: a child that
+ * dies with the test, whatever assertion ends it (a daemon outlived a
+ * failed test). */
+static pid_t own_redis(const char *dir, const char *sock)
+{
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execlp("redis-server", "redis-server", "--port", "0",
+               "--unixsocket", sock, "--dir", dir, "--save", "",
+               "--appendonly", "no", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100 && access(sock, F_OK) != 0; i++)
+        usleep(20000);
+    cr_assert_eq(access(sock, F_OK), 0, "redis-server did not start");
+    return pid;
+}
+
+static void stop_redis(pid_t pid, const char *sock)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    unlink(sock);
+}
+
 Test(queue, redis_down_answers_from_postgres_and_is_repaired,
      .timeout = 60)
 {
     tk_env_init(&env);
-    /* a Redis of this test's own, to stop and start */
-    char dir[280], sock[300], cmd[1400];
+    char dir[280], sock[300];
     snprintf(dir, sizeof(dir), "%s/redis", env.dir);
     snprintf(sock, sizeof(sock), "%s/r.sock", dir);
-    snprintf(cmd, sizeof(cmd), "mkdir -p %s && redis-server --port 0"
-             " --unixsocket %s --dir %s --daemonize yes --pidfile %s/pid"
-             " --save '' --appendonly no >/dev/null", dir, sock, dir, dir);
-    cr_assert_eq(system(cmd), 0);
-    usleep(200000);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    pid_t redis = own_redis(dir, sock);
     snprintf(env.redis, sizeof(env.redis), "unix:%s", sock);
     tk_start(&env, TK_QUEUE);
     PGconn *c = spine();
@@ -248,8 +277,7 @@ Test(queue, redis_down_answers_from_postgres_and_is_repaired,
                              5000));
     const char *src;
     cr_assert_eq(position_from(2, "redis"), 2);
-    snprintf(cmd, sizeof(cmd), "kill $(cat %s/pid)", dir);
-    cr_assert_eq(system(cmd), 0);
+    stop_redis(redis, sock);
     usleep(300000);
     cr_assert_eq(position_of(2, &src), 2, "the truth, when Redis is down");
     cr_assert_str_eq(src, "postgres");
@@ -259,10 +287,7 @@ Test(queue, redis_down_answers_from_postgres_and_is_repaired,
     cr_assert_eq(position_of(3, &src), 3);
     cr_assert_str_eq(src, "postgres");
     /* Redis comes back empty: the view is repaired from Postgres */
-    snprintf(cmd, sizeof(cmd), "redis-server --port 0 --unixsocket %s"
-             " --dir %s --daemonize yes --pidfile %s/pid --save ''"
-             " --appendonly no >/dev/null", sock, dir, dir);
-    cr_assert_eq(system(cmd), 0);
+    redis = own_redis(dir, sock);
     bool repaired = false;
     for (int i = 0; i < 100 && !repaired; i++) {
         usleep(100000);
@@ -271,9 +296,8 @@ Test(queue, redis_down_answers_from_postgres_and_is_repaired,
     cr_assert(repaired, "the view is rebuilt after Redis returns");
     cr_assert_eq(position_of(1, &src), 1);
     PQfinish(c);
-    snprintf(cmd, sizeof(cmd), "kill $(cat %s/pid)", dir);
-    cr_assert_eq(system(cmd), 0);
     tk_env_fini(&env);
+    stop_redis(redis, sock);
 }
 
 /* An entry committed a moment ago that the view does not have yet (the
