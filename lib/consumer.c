@@ -215,8 +215,9 @@ static int process(struct consumer *c, const event_t *evs, int n)
     c->offset += (uint64_t)n;
     c->last_commit_us = now_us();
     /* the batch's own after-commit work first (the queue's Redis view),
-     * then its events on the bus: a notice of a number is never out
-     * before the view that answers its position */
+     * then its events on the bus: a consumer that takes them from the
+     * bus finds that work done (one that reads event_log, after a gap
+     * or a quiet bus, may still come first) */
     if (c->cfg->committed)
         c->cfg->committed(c->cfg->ctx);
     outbox_log_done(true);

@@ -51,8 +51,8 @@ struct consumer_cfg {
      * consumer publishes them. */
     bool (*flush)(void *ctx, PGconn *conn);
     /* After a batch committed (Redis writes etc.: before its events go
-     * on the bus, so that whoever acts on them finds those done), or
-     * rolled back. */
+     * on the bus, so that whoever takes them from there finds those
+     * done), or rolled back. */
     void (*committed)(void *ctx);
     void (*rolled_back)(void *ctx);
     void *ctx;

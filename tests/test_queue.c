@@ -74,14 +74,14 @@ static long position_of(int n, const char **source)
     return pos;
 }
 
-/* Polls person n's look-up for up to 5 s until it answers from source
+/* Polls person n's look-up for up to 10 s until it answers from source
  * (the view follows each commit a moment later); returns the last
  * position. */
 static long position_from(int n, const char *source)
 {
     const char *src = "";
     long pos = -1;
-    for (int i = 0; i < 50; i++) {
+    for (int i = 0; i < 100; i++) {
         if (i)
             usleep(100000);
         pos = position_of(n, &src);
@@ -234,13 +234,17 @@ Test(queue, two_instances_keep_numbers_gapless, .timeout = 120)
  * failed test). */
 static pid_t own_redis(const char *dir, const char *sock)
 {
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* the test died before prctl */
+            _exit(1);
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
         dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
         execlp("redis-server", "redis-server", "--port", "0",
                "--unixsocket", sock, "--dir", dir, "--save", "",
                "--appendonly", "no", (char *)NULL);
@@ -315,12 +319,14 @@ Test(queue, an_entry_on_its_way_to_the_view_is_not_drift, .timeout = 60)
                              5000));
     cr_assert_eq(position_from(1, "redis"), 1);
     /* person 2 in Postgres only, registered just now: as a look-up sees
-     * it between the batch's commit and its Redis write */
+     * it between the batch's commit and its Redis write (its time a
+     * minute ahead keeps it young however slowly the test runs) */
     char iin[13], sql[400];
     tk_iin(2, iin);
     snprintf(sql, sizeof(sql), "INSERT INTO queue_entry (authority_id,"
-             " list, number, application_id, applicant_iin, accepted_seq)"
-             " VALUES ('a-01-02', 'wwii', 2, 'app-2', '%s', 20)", iin);
+             " list, number, application_id, applicant_iin, accepted_seq,"
+             " registered_at) VALUES ('a-01-02', 'wwii', 2, 'app-2', '%s',"
+             " 20, now() + interval '1 minute')", iin);
     cr_assert(pg_exec(c, sql));
     const char *src;
     cr_assert_eq(position_of(2, &src), 2, "the truth answers");

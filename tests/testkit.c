@@ -168,11 +168,13 @@ void tk_start(tk_env_t *env, int i)
     snprintf(log, sizeof(log), "%s/%s.log", env->dir, tk_svc_names[i]);
     snprintf(bin, sizeof(bin), "%s/kezek-%s", need_env("KEZEK_BIN_DIR"),
              tk_svc_names[i]);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
         /* a failed test never leaves its services running */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* it died before prctl */
+            _exit(1);
         char v[600];
         setenv("KEZEK_PG", env->conninfo, 1);
         setenv("KEZEK_REDIS", env->redis, 1);

@@ -69,14 +69,18 @@ static const struct pg_stmt queue_stmts[] = {
      " WHERE authority_id = v.auth AND list = v.list"
      " AND applicant_iin = v.iin AND status = 'active' LIMIT 1) h ON true"
      " ORDER BY v.n"},
-    {"entry_put", /* set-based: new entries with their change-log rows */
+    {"entry_put", /* set-based: new entries with their change-log rows;
+                     registered_at is when they are written, just before
+                     the commit (not the batch's start: the view's settle
+                     window, VIEW_SETTLE_S, counts from it) */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
      " $4::text[], $5::text[], $6::text[], $7::text[]) AS v (auth, list,"
      " number, app, iin, seq, position)),"
      " e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
-     " position_at_registration) SELECT auth, list, number::bigint, app,"
-     " iin, seq::bigint, position::bigint FROM v)"
+     " position_at_registration, registered_at) SELECT auth, list,"
+     " number::bigint, app, iin, seq::bigint, position::bigint,"
+     " clock_timestamp() FROM v)"
      " INSERT INTO queue_change (authority_id, list, kind, accepted_seq,"
      " application_id) SELECT auth, list, 'registered', seq::bigint, app"
      " FROM v"},
