@@ -304,6 +304,19 @@ Test(queue, redis_down_answers_from_postgres_and_is_repaired,
     stop_redis(redis, sock);
 }
 
+/* Person n's wwii entry (number n, accepted at seq 10 n) written to
+ * Postgres alone, registered at now() shifted by shift. */
+static void entry_in_postgres_only(PGconn *c, int n, const char *shift)
+{
+    char iin[13], sql[400];
+    tk_iin(n, iin);
+    snprintf(sql, sizeof(sql), "INSERT INTO queue_entry (authority_id,"
+             " list, number, application_id, applicant_iin, accepted_seq,"
+             " registered_at) VALUES ('a-01-02', 'wwii', %d, 'app-%d', '%s',"
+             " %d, now() %s)", n, n, iin, 10 * n, shift);
+    cr_assert(pg_exec(c, sql));
+}
+
 /* An entry committed a moment ago that the view does not have yet (the
  * batch writes Redis just after its commit) is answered from Postgres
  * without taking the view for drifted; one the view should have had for
@@ -321,25 +334,14 @@ Test(queue, an_entry_on_its_way_to_the_view_is_not_drift, .timeout = 60)
     /* person 2 in Postgres only, registered just now: as a look-up sees
      * it between the batch's commit and its Redis write (its time a
      * minute ahead keeps it young however slowly the test runs) */
-    char iin[13], sql[400];
-    tk_iin(2, iin);
-    snprintf(sql, sizeof(sql), "INSERT INTO queue_entry (authority_id,"
-             " list, number, application_id, applicant_iin, accepted_seq,"
-             " registered_at) VALUES ('a-01-02', 'wwii', 2, 'app-2', '%s',"
-             " 20, now() + interval '1 minute')", iin);
-    cr_assert(pg_exec(c, sql));
+    entry_in_postgres_only(c, 2, "+ interval '1 minute'");
     const char *src;
     cr_assert_eq(position_of(2, &src), 2, "the truth answers");
     cr_assert_str_eq(src, "postgres");
     cr_assert_eq(position_of(1, &src), 1);
     cr_assert_str_eq(src, "redis", "the view is still trusted");
     /* person 3, registered a minute ago and still missing: drift */
-    tk_iin(3, iin);
-    snprintf(sql, sizeof(sql), "INSERT INTO queue_entry (authority_id,"
-             " list, number, application_id, applicant_iin, accepted_seq,"
-             " registered_at) VALUES ('a-01-02', 'wwii', 3, 'app-3', '%s',"
-             " 30, now() - interval '1 minute')", iin);
-    cr_assert(pg_exec(c, sql));
+    entry_in_postgres_only(c, 3, "- interval '1 minute'");
     cr_assert_eq(position_of(3, &src), 3);
     cr_assert_str_eq(src, "postgres");
     /* the rebuild brings both into the view */
