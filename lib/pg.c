@@ -228,6 +228,28 @@ bool pg_pipe_begin(PGconn *conn)
     return true;
 }
 
+/* Sends one statement into the pipeline — prepared stmt, or sql when
+ * stmt is NULL — and counts it as owed; false (the pipeline failed)
+ * when it could not be sent. */
+static bool pipe_send(PGconn *conn, const char *stmt, const char *sql,
+                      int n, const char *const *params, const int *lens,
+                      const int *fmts, int result_fmt)
+{
+    int sent = stmt ? PQsendQueryPrepared(conn, stmt, n, params, lens, fmts,
+                                          result_fmt)
+                    : PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL,
+                                        NULL, result_fmt);
+    if (sent != 1) {
+        pipe_.failed = true;
+        log_error("pg.pipe", "%.60s: %s", stmt ? stmt : sql,
+                  PQerrorMessage(conn));
+        return false;
+    }
+    pipe_.pending++;
+    pipe_.sent++;
+    return true;
+}
+
 bool pg_defer(PGconn *conn, const char *stmt, int n,
               const char *const *params, const int *lens, const int *fmts)
 {
@@ -236,28 +258,14 @@ bool pg_defer(PGconn *conn, const char *stmt, int n,
         PQclear(r);
         return r != NULL;
     }
-    if (PQsendQueryPrepared(conn, stmt, n, params, lens, fmts, 0) != 1) {
-        pipe_.failed = true;
-        log_error("pg.defer", "%s: %s", stmt, PQerrorMessage(conn));
-        return false;
-    }
-    pipe_.pending++;
-    pipe_.sent++;
-    return true;
+    return pipe_send(conn, stmt, NULL, n, params, lens, fmts, 0);
 }
 
 bool pg_defer_exec(PGconn *conn, const char *sql)
 {
     if (!in_pipe(conn))
         return pg_exec(conn, sql);
-    if (PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
-        pipe_.failed = true;
-        log_error("pg.defer", "%.60s: %s", sql, PQerrorMessage(conn));
-        return false;
-    }
-    pipe_.pending++;
-    pipe_.sent++;
-    return true;
+    return pipe_send(conn, NULL, sql, 0, NULL, NULL, NULL, 0);
 }
 
 bool pg_defer_keep(PGconn *conn, const char *stmt, int n,
@@ -271,20 +279,15 @@ bool pg_defer_keep(PGconn *conn, const char *stmt, int n,
     }
     if (pipe_.nkeep == PG_PIPE_KEEP) {
         pipe_.failed = true;
-        log_error("pg.defer", "%s: more than %d results kept", stmt,
+        log_error("pg.pipe", "%s: more than %d results kept", stmt,
                   PG_PIPE_KEEP);
         return false;
     }
-    if (PQsendQueryPrepared(conn, stmt, n, params, lens, fmts,
-                            result_fmt) != 1) {
-        pipe_.failed = true;
-        log_error("pg.defer", "%s: %s", stmt, PQerrorMessage(conn));
+    int at = pipe_.sent;
+    if (!pipe_send(conn, stmt, NULL, n, params, lens, fmts, result_fmt))
         return false;
-    }
-    pipe_.keep[pipe_.nkeep].at = pipe_.sent;
+    pipe_.keep[pipe_.nkeep].at = at;
     pipe_.keep[pipe_.nkeep++].out = out;
-    pipe_.pending++;
-    pipe_.sent++;
     return true;
 }
 
@@ -293,18 +296,8 @@ static PGresult *pipe_run(PGconn *conn, const char *stmt, const char *sql,
                           int n, const char *const *params, const int *lens,
                           const int *fmts, int result_fmt)
 {
-    int sent = stmt ? PQsendQueryPrepared(conn, stmt, n, params, lens, fmts,
-                                          result_fmt)
-                    : PQsendQueryParams(conn, sql, 0, NULL, NULL, NULL,
-                                        NULL, result_fmt);
-    if (sent != 1) {
-        pipe_.failed = true;
-        log_error("pg.pipe", "%s: %s", stmt ? stmt : sql,
-                  PQerrorMessage(conn));
+    if (!pipe_send(conn, stmt, sql, n, params, lens, fmts, result_fmt))
         return NULL;
-    }
-    pipe_.pending++;
-    pipe_.sent++;
     bool ok = pipe_catch_up(conn, 1);
     pipe_.pending--;
     pipe_.read++;
