@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -234,12 +233,8 @@ Test(queue, two_instances_keep_numbers_gapless, .timeout = 120)
  * failed test). */
 static pid_t own_redis(const char *dir, const char *sock)
 {
-    pid_t parent = getpid(), pid = fork();
-    cr_assert(pid >= 0);
+    pid_t pid = tk_fork();
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) /* the test died before prctl */
-            _exit(1);
         int fd = open("/dev/null", O_WRONLY);
         dup2(fd, 1);
         dup2(fd, 2);

@@ -162,19 +162,26 @@ void tk_env_init(tk_env_t *env)
     env->batch_size = 100;
 }
 
+pid_t tk_fork(void)
+{
+    pid_t parent = getpid(), pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) /* it died before prctl */
+            _exit(1);
+    }
+    return pid;
+}
+
 void tk_start(tk_env_t *env, int i)
 {
     char log[300], bin[300];
     snprintf(log, sizeof(log), "%s/%s.log", env->dir, tk_svc_names[i]);
     snprintf(bin, sizeof(bin), "%s/kezek-%s", need_env("KEZEK_BIN_DIR"),
              tk_svc_names[i]);
-    pid_t parent = getpid(), pid = fork();
-    cr_assert(pid >= 0);
+    pid_t pid = tk_fork(); /* a failed test leaves no service running */
     if (pid == 0) {
-        /* a failed test never leaves its services running */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent) /* it died before prctl */
-            _exit(1);
         char v[600];
         setenv("KEZEK_PG", env->conninfo, 1);
         setenv("KEZEK_REDIS", env->redis, 1);

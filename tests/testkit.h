@@ -39,6 +39,9 @@ void tk_env_fini(tk_env_t *env);
 
 /* Starts service i and waits for /healthz. */
 void tk_start(tk_env_t *env, int i);
+/* fork() for a child that must not outlive the test, whatever assertion
+ * ends it: in the child, it is killed when the test's process dies. */
+pid_t tk_fork(void);
 /* Sends sig; for SIGTERM waits for exit and returns the exit status. */
 int tk_signal(tk_env_t *env, int i, int sig);
 
