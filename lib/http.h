@@ -33,6 +33,7 @@ typedef struct http_resp {
     const char *content_type;
     char header_name[32];
     char header_value[128];
+    bool close;              /* close the connection after the reply */
 } http_resp_t;
 
 typedef void (*http_handler_fn)(void *ctx, const http_req_t *req,
@@ -50,19 +51,52 @@ struct http_route {
 
 typedef struct http_server http_server_t;
 
-/* Starts listening on 127.0.0.1:port (or bind_addr) with a pool of
- * threads (threads 0: a thread per connection, at most 2 × max_inflight
- * connections). routes must outlive the server; health (may be NULL)
- * gets health_ctx, handlers get ctx. NULL and err on failure. */
-http_server_t *http_start(const char *bind_addr, int port, int threads,
-                          int max_inflight, const struct http_route *routes,
+/* What one server lets its clients hold (zeros: the defaults below). */
+struct http_limits {
+    int threads;          /* workers; 0: a thread per connection */
+    int max_inflight;     /* requests being served; past it 429 (256) */
+    int max_connections;  /* open connections; past it 503 and close (1000) */
+    int per_ip;           /* connections from one client address (128) */
+    /* a connection waiting for a request must have received all of it
+     * (headers and body) this many seconds after the previous reply, or
+     * after it was opened — a trickle of bytes does not extend it (10) */
+    int request_seconds;
+};
+
+/* Starts listening on 127.0.0.1:port (or bind_addr). routes must
+ * outlive the server; health (may be NULL) gets health_ctx, handlers
+ * get ctx. NULL and err on failure. */
+http_server_t *http_start(const char *bind_addr, int port,
+                          const struct http_limits *limits,
+                          const struct http_route *routes,
                           http_health_fn health, void *health_ctx,
                           void *ctx, char *err, size_t errlen);
 void http_stop(http_server_t **self_p);
 
-/* Request helpers. */
+/* The boundary's checks, exposed for the fuzzers.
+ *
+ * NULL when s (len bytes) is valid UTF-8 (no overlong forms, no
+ * surrogates), holds no NUL, C0 or C1 control (nor DEL) and
+ * len <= max; else a short reason. (Header values may hold tabs.) */
+const char *http_text_problem(const char *s, size_t len, size_t max);
+/* Matches path against a route pattern (a star segment: any) segment by
+ * segment; the '*' segments go to params (pointers into scratch, at
+ * most HTTP_MAX_PARAMS, *nparams of them). 1 match, 0 no match, -1 the
+ * shape matches but a '*' segment is not an identifier (HTTP_SEGMENT_
+ * characters, 1–HTTP_SEGMENT_MAX bytes). */
+#define HTTP_SEGMENT_MAX 128
+int http_route_match(const char *pattern, const char *path,
+                     const char **params, int *nparams, char *scratch,
+                     size_t cap);
+
+/* Request helpers. Every header, query parameter and the path were
+ * checked at the boundary (valid UTF-8, no controls, bounded): a
+ * handler checks only its own syntax. */
 const char *http_header(const http_req_t *req, const char *name);
 const char *http_query(const http_req_t *req, const char *name);
+
+/* The client's address as text ("127.0.0.1"), or "" when unknown. */
+void http_client_addr(const http_req_t *req, char *out, size_t len);
 
 /* The purpose of a read for the audit: X-Purpose, else def. */
 const char *http_purpose(const http_req_t *req, const char *def);
@@ -77,6 +111,11 @@ void http_reply_text(http_resp_t *resp, int status, const char *ctype,
 /* A binary reply (PDF, CSV): len bytes of body_owned. */
 void http_reply_bytes(http_resp_t *resp, int status, const char *ctype,
                       char *body_owned, size_t len);
+
+/* The Idempotency-Key header (CONTRACT "Applications": 1–64
+ * characters, here printable ASCII), or NULL after replying 400
+ * invalid_idempotency_key. */
+const char *http_idempotency_key(const http_req_t *req, http_resp_t *resp);
 
 /* Parses req's JSON body, replying 415/400 itself on failure. */
 json_t *http_json_body(const http_req_t *req, http_resp_t *resp);

@@ -46,6 +46,14 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
                    "  http_threads                  worker threads (4); 0: "
                    "a thread per connection (intake)\n"
+                   "  http_max_inflight             requests served at "
+                   "once; past it 429 (256)\n"
+                   "  http_max_connections          open connections; past "
+                   "it 503 (1000)\n"
+                   "  http_per_ip_connections       connections from one "
+                   "address (128)\n"
+                   "  http_request_seconds          a request must arrive "
+                   "whole within (10)\n"
                    "  pg_pool                       Postgres connections "
                    "for HTTP (http_threads + 1; 33 with 0)\n"
                    "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
@@ -155,20 +163,30 @@ int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx)
 {
-    long port, threads, inflight, pool;
+    long port, threads, inflight, conns, per_ip, req_s, pool;
     if (!service_int(svc, "http_port", default_port, 1, 65535, &port) ||
         !service_int(svc, "http_threads", default_threads, 0, 256,
                      &threads) ||
         !service_int(svc, "http_max_inflight", 256, 1, 100000, &inflight) ||
+        !service_int(svc, "http_max_connections", 1000, 1, 100000,
+                     &conns) ||
+        !service_int(svc, "http_per_ip_connections", 128, 1, 100000,
+                     &per_ip) ||
+        !service_int(svc, "http_request_seconds", 10, 1, 3600, &req_s) ||
         !service_int(svc, "pg_pool", threads > 0 ? threads + 1 : 33, 1,
                      150, &pool))
         return -1;
+    struct http_limits lim = {.threads = (int)threads,
+                              .max_inflight = (int)inflight,
+                              .max_connections = (int)conns,
+                              .per_ip = (int)per_ip,
+                              .request_seconds = (int)req_s};
     svc->pool = pgpool_new(svc->conninfo, (int)pool, stmts);
     if (svc->pool && svc->pool_setup)
         pgpool_set_setup(svc->pool, svc->pool_setup);
     char err[256];
     svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
-                           (int)port, (int)threads, (int)inflight, routes,
+                           (int)port, &lim, routes,
                            pg_health, svc, ctx, err, sizeof(err));
     if (!svc->http) {
         log_error("http.start", "%s", err);

@@ -38,7 +38,8 @@ Test(http, routes_errors_and_limits)
 {
     char err[256];
     int port = tk_free_port();
-    http_server_t *s = http_start("127.0.0.1", port, 2, 100, routes, NULL,
+    struct http_limits lim = {.threads = 2, .max_inflight = 100};
+    http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
                                   NULL, NULL, err, sizeof(err));
     cr_assert(s, "%s", err);
     long st;

@@ -4,11 +4,13 @@
  * to the centre's head; received → in_review → answered. */
 #include "intake.h"
 
+
 #include "audit.h"
 #include "calendar.h"
 #include "iin.h"
 #include "log.h"
 #include "outbox.h"
+#include "text.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -85,13 +87,9 @@ static int complaint_replay(PGconn *c, const principal_t *who,
 void complaints_post(PGconn *c, const principal_t *who,
                      const http_req_t *req, http_resp_t *resp)
 {
-    const char *key = http_header(req, "Idempotency-Key");
-    if (!key || !*key || strlen(key) > 64) {
-        http_reply_error(resp, 400, "invalid_idempotency_key",
-                         "header Idempotency-Key of 1–64 characters is "
-                         "required", NULL);
+    const char *key = http_idempotency_key(req, resp);
+    if (!key)
         return;
-    }
     json_t *body = http_json_body(req, resp);
     if (!body)
         return;
@@ -129,7 +127,7 @@ void complaints_post(PGconn *c, const principal_t *who,
     bool att_ok = !att || (json_is_array(att) && json_array_size(att) <= 20);
     json_array_foreach(att, i, a) {
         const char *n = json_string_value(json_object_get(a, "name"));
-        if (!n || !*n || strlen(n) > 200)
+        if (!n || !*n || text_problem(n, strlen(n), 200, false))
             att_ok = false;
         else
             json_array_append_new(docs, json_pack("{s:s}", "name", n));
@@ -146,7 +144,8 @@ void complaints_post(PGconn *c, const principal_t *who,
         goto out;
     }
     if (!text || !*text || strlen(text) > 20000 || !att_ok ||
-        (emp && strlen(emp) > 300) || (app && strlen(app) > 64) ||
+        (emp && text_problem(emp, strlen(emp), 300, false)) ||
+        (app && strlen(app) > 64) ||
         (auth && strlen(auth) > 63)) {
         http_reply_error(resp, 400, "invalid_field", "text (free form, up "
                          "to 20000 bytes), attachments [{name}], "
@@ -177,7 +176,9 @@ void complaints_post(PGconn *c, const principal_t *who,
             goto out;
         }
     } else if (who->kind == PRINCIPAL_OFFICE) {
-        snprintf(authority, sizeof(authority), "%s", who->id);
+        /* another authority named is refused below (403), never
+         * silently taken for the office's own */
+        snprintf(authority, sizeof(authority), "%s", auth ? auth : who->id);
     } else if (auth) {
         snprintf(authority, sizeof(authority), "%s", auth);
     } else {

@@ -20,6 +20,11 @@ struct application {
     char authority_id[64];
 };
 
+/* Puts the names of the applicant and the representative in Unicode
+ * NFC (text.h) where they are acceptable names, before the body is
+ * hashed and stored; the rest is left to intake_validate. */
+void intake_normalise_names(json_t *body);
+
 /* Validates body at the boundary (p.6, p.11, CONTRACT); on failure
  * replies with the contract's error and returns false. */
 bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,

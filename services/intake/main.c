@@ -271,22 +271,20 @@ static void post_application(void *ctx, const http_req_t *req,
         return;
     json_t *body = NULL;
     char *canon = NULL;
-    const char *key = http_header(req, "Idempotency-Key");
     if (who.kind == PRINCIPAL_OPS) {
         http_reply_error(resp, 403, "forbidden",
                          "operators do not submit applications", NULL);
         goto out;
     }
-    if (!key || strlen(key) < 1 || strlen(key) > 64) {
-        http_reply_error(resp, 400, "invalid_idempotency_key",
-                         "header Idempotency-Key of 1–64 characters is "
-                         "required", NULL);
+    const char *key = http_idempotency_key(req, resp);
+    if (!key)
         goto out;
-    }
     body = http_json_body(req, resp);
     if (!body)
         goto out;
-    /* "the same body": the same JSON, whatever its spacing or key order */
+    /* "the same body": the same JSON, whatever its spacing, key order or
+     * the Unicode form of its names */
+    intake_normalise_names(body);
     unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];
     /* printed once: hashed, stored and carried by the event */

@@ -5,8 +5,10 @@
 #include "iin.h"
 #include "queue_view.h"
 #include "refname.h"
+#include "text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const funds[] = {"communal", "state_enterprise",
@@ -64,7 +66,52 @@ static bool check_str(json_t *obj, const char *key, const char *field,
     size_t n = json_string_length(v);
     if (n == 0 || n > max)
         return invalid(resp, field, "has a wrong length");
+    const char *why = text_problem(json_string_value(v), n, max, false);
+    if (why)
+        return invalid(resp, field, why);
     *out = json_string_value(v);
+    return true;
+}
+
+static const char *const name_keys[] = {"surname", "given_name",
+                                        "patronymic"};
+
+void intake_normalise_names(json_t *body)
+{
+    static const char *const persons[] = {"applicant", "representative"};
+    for (int p = 0; p < 2; p++) {
+        json_t *who = json_object_get(body, persons[p]);
+        for (int i = 0; json_is_object(who) && i < 3; i++) {
+            json_t *v = json_object_get(who, name_keys[i]);
+            char *nfc;
+            if (!json_is_string(v) ||
+                text_name(json_string_value(v), json_string_length(v), 100,
+                          &nfc))
+                continue; /* the validator says what is wrong */
+            if (strcmp(nfc, json_string_value(v)) != 0)
+                json_object_set_new(who, name_keys[i], json_string(nfc));
+            free(nfc);
+        }
+    }
+}
+
+/* A person's name: checked (text.h) and replaced in obj by its NFC
+ * form, the form that is stored, printed and searched. */
+static bool check_name(json_t *obj, const char *key, const char *field,
+                       bool required, http_resp_t *resp)
+{
+    const char *s;
+    if (!check_str(obj, key, field, 100, required, &s, resp))
+        return false;
+    if (!s)
+        return true;
+    char *nfc;
+    const char *why = text_name(s, strlen(s), 100, &nfc);
+    if (why)
+        return invalid(resp, field, why);
+    if (strcmp(nfc, s) != 0)
+        json_object_set_new(obj, key, json_string(nfc));
+    free(nfc);
     return true;
 }
 
@@ -117,11 +164,9 @@ static bool check_person(json_t *p, const char *field, bool applicant,
     snprintf(f, sizeof(f), "%s.iin", field);
     if (!check_str(p, "iin", f, 12, true, &s, resp) || !check_iin(s, f, resp))
         return false;
-    static const char *const names[] = {"surname", "given_name",
-                                        "patronymic"};
     for (int i = 0; i < 3; i++) {
-        snprintf(f, sizeof(f), "%s.%s", field, names[i]);
-        if (!check_str(p, names[i], f, 100, i < 2, &s, resp))
+        snprintf(f, sizeof(f), "%s.%s", field, name_keys[i]);
+        if (!check_name(p, name_keys[i], f, i < 2, resp))
             return false;
     }
     if (applicant) {

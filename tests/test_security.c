@@ -1,0 +1,421 @@
+/* The boundary against a hostile client (issue 21; p.17, the
+ * confidentiality of the citizen's data, and p.4, the service answers
+ * within its term whatever a few sockets do): connection limits and the
+ * request deadline, strict text at the boundary, metric labels from a
+ * fixed set. */
+#include "http.h"
+#include "testkit.h"
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static void echo(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    json_t *body = http_json_body(req, resp);
+    if (!body)
+        return;
+    http_reply_json(resp, 200, json_pack("{s:s, s:o}", "id", req->params[0],
+                                         "body", body));
+}
+
+static void show(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx;
+    const char *q = http_query(req, "q");
+    http_reply_json(resp, 200, json_pack("{s:s, s:s}", "id", req->params[0],
+                                         "q", q ? q : ""));
+}
+
+static const struct http_route routes[] = {
+    {"POST", "/v1/things/*", echo, NULL},
+    {"GET", "/v1/things/*", show, NULL},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* A TCP connection to 127.0.0.1:port from the loopback address src. */
+static int dial(const char *src, int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, src, &a.sin_addr);
+    cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+    struct sockaddr_in b = {0};
+    b.sin_family = AF_INET;
+    b.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, "127.0.0.1", &b.sin_addr);
+    if (connect(fd, (struct sockaddr *)&b, sizeof(b)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Sends req on a fresh connection from 127.0.0.1 and reads the status
+ * line within timeout_ms; the status, or 0 when none came in time. */
+static int quick(int port, const char *req, int timeout_ms)
+{
+    int fd = dial("127.0.0.1", port);
+    if (fd < 0)
+        return 0;
+    if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+        close(fd);
+        return 0;
+    }
+    char buf[256] = {0};
+    size_t got = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    while (got < 12 && poll(&p, 1, timeout_ms) == 1) {
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    int st = 0;
+    if (got >= 12 && sscanf(buf, "HTTP/1.%*d %d", &st) != 1)
+        st = 0;
+    return st;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 +
+           (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static http_server_t *start(int port, int threads, int request_seconds)
+{
+    char err[256];
+    struct http_limits lim = {.threads = threads, .max_inflight = 256,
+                              .max_connections = 1000, .per_ip = 64,
+                              .request_seconds = request_seconds};
+    http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
+                                  NULL, NULL, err, sizeof(err));
+    cr_assert(s, "%s", err);
+    return s;
+}
+
+static const char submission[] =
+    "POST /v1/things/a-01 HTTP/1.1\r\nHost: x\r\n"
+    "Content-Type: application/json\r\nContent-Length: 7\r\n"
+    "Connection: close\r\n\r\n{\"a\":1}";
+
+/* 1,000 idle connections and 200 that trickle a byte at a time, from
+ * other addresses: /healthz and a submission still answer within a
+ * second, and the trickle is cut at the deadline though it never goes
+ * quiet. Both server modes (intake's thread per connection, the
+ * others' pool of workers). */
+static void hold_out(int threads)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    cr_assert(rl.rlim_cur > 1500, "needs 1,500 descriptors");
+
+    int port = tk_free_port();
+    http_server_t *s = start(port, threads, 3);
+    static int idle[1000], slow[200];
+    char src[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(src, sizeof(src), "127.0.1.%d", 1 + i % 8);
+        idle[i] = dial(src, port);
+    }
+    for (int i = 0; i < 200; i++) {
+        snprintf(src, sizeof(src), "127.0.2.%d", 1 + i % 4);
+        slow[i] = dial(src, port);
+        if (slow[i] >= 0 && write(slow[i], "G", 1) != 1) {
+            close(slow[i]);
+            slow[i] = -1;
+        }
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int round = 0; round < 4; round++) {
+        for (int i = 0; i < 200; i++) /* a byte each, every 0.5 s */
+            if (slow[i] >= 0 && write(slow[i], "E", 1) != 1) {
+                close(slow[i]);
+                slow[i] = -1;
+            }
+        struct timespec q;
+        clock_gettime(CLOCK_MONOTONIC, &q);
+        cr_assert_eq(quick(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                                 "Connection: close\r\n\r\n", 1000), 200,
+                     "/healthz must answer within a second");
+        cr_assert_eq(quick(port, submission, 1000), 200,
+                     "a submission must answer within a second");
+        cr_assert_lt(ms_since(&q), 2000);
+        usleep(500000);
+    }
+    /* 3 s deadline: by 5 s every trickling connection was cut (the
+     * server ended the stream) */
+    while (ms_since(&t0) < 5000)
+        usleep(100000);
+    int open_slow = 0;
+    for (int i = 0; i < 200; i++) {
+        if (slow[i] < 0)
+            continue;
+        char b[64];
+        struct pollfd p = {slow[i], POLLIN, 0};
+        if (poll(&p, 1, 0) == 0 || read(slow[i], b, sizeof(b)) > 0)
+            open_slow++;
+        close(slow[i]);
+    }
+    cr_assert_eq(open_slow, 0, "%d trickling connections still open",
+                 open_slow);
+    for (int i = 0; i < 1000; i++)
+        if (idle[i] >= 0)
+            close(idle[i]);
+    http_stop(&s);
+}
+
+Test(http_limits, idle_and_slow_connections_leave_the_service_answering,
+     .timeout = 60)
+{
+    hold_out(0);
+}
+
+Test(http_limits, the_same_with_a_pool_of_workers, .timeout = 60)
+{
+    hold_out(4);
+}
+
+Test(http_limits, full_server_answers_503_with_retry_after)
+{
+    char err[256];
+    int port = tk_free_port();
+    struct http_limits lim = {.threads = 0, .max_connections = 4,
+                              .per_ip = 100, .request_seconds = 5};
+    http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
+                                  NULL, NULL, err, sizeof(err));
+    cr_assert(s, "%s", err);
+    int held[6];
+    for (int i = 0; i < 6; i++)
+        held[i] = dial("127.0.3.1", port);
+    usleep(100000);
+    char *text = NULL;
+    int fd = dial("127.0.0.1", port);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    char buf[512] = {0};
+    size_t got = 0;
+    struct pollfd p = {fd, POLLIN, 0};
+    while (poll(&p, 1, 2000) == 1) {
+        ssize_t n = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    text = buf;
+    cr_assert(strncmp(text, "HTTP/1.1 503", 12) == 0, "got: %.40s", text);
+    cr_assert(strstr(text, "Retry-After: 1"), "%s", text);
+    close(fd);
+    for (int i = 0; i < 6; i++)
+        if (held[i] >= 0)
+            close(held[i]);
+    http_stop(&s);
+}
+
+/* Invalid UTF-8, NUL and control characters in the path, a query
+ * parameter or a header: 400 with the contract's error, never a 503
+ * from the database rejecting the bytes nor a path cut short. */
+Test(boundary, bad_bytes_are_400_not_503_nor_a_shorter_path)
+{
+    int port = tk_free_port();
+    http_server_t *s = start(port, 2, 10);
+    struct {
+        const char *path, *header;
+        int want;
+    } cases[] = {
+        {"/healthz", NULL, 200},
+        {"/healthz%00", NULL, 400},
+        {"/v1/things/%ff", NULL, 400},
+        {"/v1/things/a%00b", NULL, 400},
+        {"/v1/things/a%0ab", NULL, 400},
+        {"/v1/things/a%C2%85", NULL, 400},        /* C1 control NEL */
+        {"/v1/things/%ED%A0%80", NULL, 400},      /* a surrogate */
+        {"/v1/things/%C0%AF", NULL, 400},         /* overlong '/' */
+        {"/v1/things/a%20b", NULL, 400},          /* not an identifier */
+        {"/v1/things/a-01?q=%ff", NULL, 400},
+        {"/v1/things/a-01?q=a%00", NULL, 400},
+        {"/v1/things/a-01?q=%D0%90%D2%9B", NULL, 200}, /* "Аққ" */
+        {"/v1/things/a-01", "Idempotency-Key: k\xff", 400},
+        {"/v1/things/a-01", "X-Purpose: \x01", 400},
+        {"/v1/things/a-01", "Idempotency-Key: key-1", 200},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long st = 0;
+        json_t *j = tk_http("GET", port, cases[i].path, NULL,
+                            cases[i].header, NULL, &st);
+        cr_assert_eq(st, cases[i].want, "%s %s: %ld", cases[i].path,
+                     cases[i].header ? cases[i].header : "", st);
+        if (cases[i].want == 400) {
+            json_t *e = json_object_get(j, "error");
+            cr_assert_str_eq(json_string_value(json_object_get(e, "code")),
+                             "invalid_request", "%s", cases[i].path);
+        }
+        json_decref(j);
+    }
+    http_stop(&s);
+}
+
+/* An arbitrary method is counted as OTHER: no new series per method,
+ * nothing a client sends is written into the exposition. */
+Test(boundary, methods_are_a_fixed_set_of_labels)
+{
+    int port = tk_free_port();
+    http_server_t *s = start(port, 2, 10);
+    long st;
+    json_t *j = tk_http("KZPROBE", port, "/v1/things/x", NULL, NULL, NULL,
+                        &st);
+    cr_assert_eq(st, 405);
+    json_decref(j);
+    j = tk_http("KZPROBF", port, "/v1/things/x", NULL, NULL, NULL, &st);
+    json_decref(j);
+    char *m = tk_http_text("GET", port, "/metrics", NULL, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_null(strstr(m, "KZPROBE"));
+    cr_assert(strstr(m, "kezek_http_requests_total{method=\"OTHER\","
+                        "code=\"405\"} 2"), "%s", m);
+    free(m);
+    http_stop(&s);
+}
+
+Test(boundary, text_checks_and_route_segments)
+{
+    cr_assert_null(http_text_problem("Әлия", strlen("Әлия"), 64));
+    cr_assert_not_null(http_text_problem("a\x7f", 2, 64));
+    cr_assert_not_null(http_text_problem("abc", 3, 2));
+    cr_assert_not_null(http_text_problem("\xf4\x90\x80\x80", 4, 64));
+    const char *params[HTTP_MAX_PARAMS];
+    char scratch[256];
+    int n;
+    cr_assert_eq(http_route_match("/v1/a/*/b", "/v1/a/x-1/b", params, &n,
+                                  scratch, sizeof(scratch)), 1);
+    cr_assert_eq(n, 1);
+    cr_assert_str_eq(params[0], "x-1");
+    cr_assert_eq(http_route_match("/v1/a/*/b", "/v1/a/x 1/b", params, &n,
+                                  scratch, sizeof(scratch)), -1);
+    cr_assert_eq(http_route_match("/v1/a/*/b", "/v1/a/x/c", params, &n,
+                                  scratch, sizeof(scratch)), 0);
+    cr_assert_eq(http_route_match("/v1/a/*", "/v1/a/", params, &n,
+                                  scratch, sizeof(scratch)), 0);
+}
+
+static tk_env_t env;
+
+static void setup(void)
+{
+    tk_env_init(&env);
+}
+
+static void teardown(void)
+{
+    tk_env_fini(&env);
+}
+
+/* An application of citizen tk_iin(serial) whose surname is s (a JSON
+ * string's content); its status. */
+static long submit_named(int serial, const char *surname, const char *key,
+                         char *id)
+{
+    char iin[13], body[800], hdr[80];
+    tk_iin(serial, iin);
+    snprintf(body, sizeof(body),
+             "{\"applicant\":{\"iin\":\"%s\",\"surname\":\"%s\","
+             "\"given_name\":\"Test\",\"phone\":\"+77010000000\"},"
+             "\"settlement_id\":\"s-01-02\",\"authority_id\":\"a-01-02\","
+             "\"fund\":\"communal\",\"category\":\"wwii\","
+             "\"need_grounds\":[1],\"documents\":[{\"code\":"
+             "\"application_form\",\"pages\":1}]}", iin, surname);
+    snprintf(hdr, sizeof(hdr), "Idempotency-Key: %s", key);
+    long st;
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, hdr, body, &st);
+    const char *v = json_string_value(json_object_get(j, "application_id"));
+    if (id)
+        snprintf(id, 40, "%s", v ? v : "");
+    if (st == 400) {
+        json_t *e = json_object_get(j, "error");
+        cr_assert_str_eq(json_string_value(json_object_get(e, "code")),
+                         "invalid_field");
+        cr_assert_str_eq(json_string_value(json_object_get(
+                             json_object_get(e, "details"), "field")),
+                         "applicant.surname");
+    }
+    json_decref(j);
+    return st;
+}
+
+/* p.11 item 1 (the application names the applicant): a name is text a
+ * clerk can read back — no controls, no bidi overrides that would show
+ * another name, not blank — and one name has one form (NFC). */
+Test(boundary, names_are_readable_and_normalised, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    cr_assert_eq(submit_named(41, "Ab\\u0001c", "n-1", NULL), 400);
+    cr_assert_eq(submit_named(42, "Ab\\u0085c", "n-2", NULL), 400);
+    cr_assert_eq(submit_named(43, "\\u202eвотемхА", "n-3", NULL), 400);
+    cr_assert_eq(submit_named(44, "Ab\\u2066c\\u2069", "n-4", NULL), 400);
+    cr_assert_eq(submit_named(45, "   ", "n-5", NULL), 400);
+    cr_assert_eq(submit_named(46, "\\u00a0\\u3000", "n-6", NULL), 400);
+    /* "Әлиев" typed with a combining mark: stored as the single letter;
+     * "Й" decomposed likewise */
+    char id[40];
+    cr_assert_eq(submit_named(47, "A\\u0308liev \\u0418\\u0306", "n-7", id),
+                 202);
+    PGconn *c = tk_db(&env);
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT body->'applicant'->>'surname' = 'Äliev Й' FROM "
+             "application WHERE id = '%s'", id);
+    PGresult *r = PQexec(c, sql);
+    cr_assert_eq(PQntuples(r), 1);
+    cr_assert_str_eq(PQgetvalue(r, 0, 0), "t", "stored in NFC");
+    PQclear(r);
+    PQfinish(c);
+    /* the same name in the other form is the same body: a replay */
+    cr_assert_eq(submit_named(47, "\\u00c4liev \\u0419", "n-7", NULL), 200,
+                 "the NFC form of the same name replays the first reply");
+}
+
+/* p.20 (a complaint goes to the authority that served): an office names
+ * only its own authority — another one is refused (CONTRACT: 403), not
+ * silently re-routed to the office's own. */
+Test(boundary, office_complaint_about_another_authority_is_403,
+     .init = setup, .fini = teardown, .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    char iin[13], body[400];
+    tk_iin(3, iin);
+    snprintf(body, sizeof(body),
+             "{\"complainant_iin\":\"%s\",\"authority_id\":\"a-01-03\","
+             "\"text\":\"Жауап келмеді.\"}", iin);
+    long st;
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
+                        env.office, "Idempotency-Key: cmp-x", body, &st);
+    cr_assert_eq(st, 403);
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"complainant_iin\":\"%s\",\"authority_id\":\"a-01-02\","
+             "\"text\":\"Жауап келмеді.\"}", iin);
+    j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
+                env.office, "Idempotency-Key: cmp-y", body, &st);
+    cr_assert_eq(st, 201, "its own authority is accepted");
+    json_decref(j);
+}
