@@ -26,10 +26,12 @@ static void usage(void)
     fputs(
         "usage: kezek [--config FILE] COMMAND [ARGS]\n\n"
         "  migrate                          apply schema migrations\n"
-        "  tokens add PRINCIPAL [--employee NAME]\n"
+        "  tokens add PRINCIPAL [--employee NAME] [--expires DATE]\n"
         "                                   new token for office:<id>,\n"
-        "                                   centre:<id>, portal or ops\n"
-        "  tokens revoke TOKEN_ID           revoke a token\n"
+        "                                   centre:<id>, portal or ops;\n"
+        "                                   valid through DATE (Asia/Almaty)\n"
+        "  tokens revoke TOKEN_ID           revoke a token (every service\n"
+        "                                   refuses it within a second)\n"
         "  import-reference [DIR]           load reference/*.jsonl\n"
         "  registry import FILE             load registry JSON lines\n"
         "                                   (all or nothing)\n"
@@ -91,21 +93,38 @@ static int cmd_tokens(int argc, char **argv)
                             "centre:<id>, portal or ops\n");
             return 2;
         }
-        const char *employee = NULL;
-        if (argc >= 4 && strcmp(argv[2], "--employee") == 0)
-            employee = argv[3];
+        const char *employee = NULL, *expires = NULL;
+        for (int i = 2; i < argc; i += 2) {
+            if (i + 1 < argc && strcmp(argv[i], "--employee") == 0) {
+                employee = argv[i + 1];
+            } else if (i + 1 < argc && strcmp(argv[i], "--expires") == 0) {
+                expires = argv[i + 1];
+            } else {
+                usage();
+                return 2;
+            }
+        }
         if (employee && (strlen(employee) == 0 || strlen(employee) > 120)) {
             fprintf(stderr, "kezek: --employee NAME, 1–120 bytes\n");
+            return 2;
+        }
+        kdate_t until;
+        if (expires && !kdate_parse(expires, &until)) {
+            fprintf(stderr, "kezek: --expires YYYY-MM-DD (the last day the "
+                            "token works, Asia/Almaty)\n");
             return 2;
         }
         char token[96], id[17], hash[65];
         auth_new_token(token, id, hash);
         if (!(c = db()))
             return 1;
-        const char *params[4] = {id, p.text, hash, employee};
+        const char *params[5] = {id, p.text, hash, employee, expires};
+        /* valid through the whole of that day in Almaty */
         PGresult *r = PQexecParams(c,
-            "INSERT INTO api_token (id, principal, token_hash, employee)"
-            " VALUES ($1, $2, $3, $4)", 4, NULL, params, NULL, NULL, 0);
+            "INSERT INTO api_token (id, principal, token_hash, employee,"
+            " expires_at) VALUES ($1, $2, $3, $4,"
+            " ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Almaty')",
+            5, NULL, params, NULL, NULL, 0);
         bool ok = pg_check(r);
         if (!ok)
             fprintf(stderr, "kezek: %s", PQerrorMessage(c));
@@ -113,8 +132,9 @@ static int cmd_tokens(int argc, char **argv)
         PQfinish(c);
         if (!ok)
             return 1;
-        printf("token id %s for %s (shown once; only its hash is kept)\n"
-               "%s\n", id, p.text, token);
+        printf("token id %s for %s%s%s (shown once; only its hash is "
+               "kept)\n%s\n", id, p.text, expires ? ", valid through " : "",
+               expires ? expires : "", token);
         return 0;
     }
     if (strcmp(argv[0], "revoke") == 0) {

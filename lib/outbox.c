@@ -40,9 +40,11 @@ const struct pg_stmt spine_stmts[] = {
      " payload) VALUES ($1, $2, $3, $4, $5, $6)"
      " ON CONFLICT (consumer, seq) DO NOTHING"},
     {"auth_token",
-     "SELECT principal, coalesce(employee, '') FROM api_token"
+     "SELECT principal, coalesce(employee, ''),"
+     " coalesce(extract(epoch FROM expires_at)::bigint, 0) FROM api_token"
      " WHERE token_hash = $1"
-     " AND revoked_at IS NULL"},
+     " AND revoked_at IS NULL"
+     " AND (expires_at IS NULL OR expires_at > now())"},
     {NULL, NULL},
 };
 

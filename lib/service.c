@@ -1,6 +1,7 @@
 #include "service.h"
 
 #include "audit.h"
+#include "auth.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -133,6 +134,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     }
     if (!audit_start(svc->conninfo, &service_stop))
         return -1; /* no read may be served unrecorded (p.17) */
+    if (!auth_listen_start(svc->conninfo, &service_stop))
+        return -1;
     log_info("service.start", "kezek-%s starting", name);
     return 0;
 }
@@ -201,6 +204,7 @@ void service_fini(service_t *svc)
     service_stop = 1;
     http_stop(&svc->http);
     relay_destroy(&svc->relay);
+    auth_listen_stop();
     audit_stop();
     pgpool_destroy(&svc->pool);
     log_info("service.stop", "kezek-%s stopped", svc->name);

@@ -3,6 +3,7 @@
  * within its term whatever a few sockets do): connection limits and the
  * request deadline, strict text at the boundary, metric labels from a
  * fixed set. */
+#include "auth.h"
 #include "http.h"
 #include "testkit.h"
 
@@ -418,4 +419,111 @@ Test(boundary, office_complaint_about_another_authority_is_403,
                 env.office, "Idempotency-Key: cmp-y", body, &st);
     cr_assert_eq(st, 201, "its own authority is accepted");
     json_decref(j);
+}
+
+/* The status of GET /v1/applications/none with token, on intake. */
+static long probe(const char *token)
+{
+    long st;
+    json_t *j = tk_http("GET", env.http_port[TK_INTAKE],
+                        "/v1/applications/none", token, NULL, NULL, &st);
+    json_decref(j);
+    return st;
+}
+
+/* p.17 (only the authorised see a citizen's data): a revoked token is
+ * refused by a running service within a second — the revocation is
+ * heard (LISTEN/NOTIFY), not waited out in a cache. */
+Test(tokens, revocation_takes_effect_within_a_second, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM pg_stat_activity"
+                             " WHERE application_name = 'kezek-intake/tokens'"
+                             " AND state = 'idle' AND query LIKE 'LISTEN%'",
+                             1, 10000), "intake listens for token changes");
+    cr_assert_eq(probe(env.office), 404, "the token works (and is cached)");
+    PGconn *c = tk_db(&env);
+    PGresult *r = PQexec(c, "UPDATE api_token SET revoked_at = now()"
+                            " WHERE principal = 'office:a-01-02'");
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(c);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long st;
+    while ((st = probe(env.office)) == 404 && ms_since(&t0) < 3000)
+        usleep(20000);
+    cr_assert_eq(st, 401);
+    cr_assert_lt(ms_since(&t0), 1000, "refused after %ld ms",
+                 ms_since(&t0));
+    cr_assert_geq(tk_metric(&env, TK_INTAKE,
+                            "kezek_auth_token_notices_total"), 1);
+}
+
+/* A token given an end (kezek tokens add … --expires DATE) stops
+ * working then, cached or not. */
+Test(tokens, an_expired_token_is_refused, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    char old[128], soon[128];
+    tk_token(&env, "office:a-01-02", old);
+    tk_token(&env, "office:a-01-02", soon);
+    PGconn *c = tk_db(&env);
+    char sql[300], hash[65];
+    auth_hash(old, hash);
+    snprintf(sql, sizeof(sql), "UPDATE api_token SET expires_at = now() -"
+             " interval '1 minute' WHERE token_hash = '%s'", hash);
+    PQclear(PQexec(c, sql));
+    auth_hash(soon, hash);
+    snprintf(sql, sizeof(sql), "ALTER TABLE api_token DISABLE TRIGGER "
+             "api_token_changed; UPDATE api_token SET expires_at = now() +"
+             " interval '2 seconds' WHERE token_hash = '%s'", hash);
+    PQclear(PQexec(c, sql)); /* no notice: the cache must know the end */
+    PQfinish(c);
+    cr_assert_eq(probe(old), 401);
+    cr_assert_eq(probe(soon), 404, "valid for two more seconds");
+    sleep(3);
+    cr_assert_eq(probe(soon), 401, "expired while cached");
+}
+
+/* Guessing tokens: failures are counted per client address, a repeated
+ * unknown token is answered from memory, and past the limit the address
+ * gets 429 with Retry-After — other addresses are not affected. */
+Test(tokens, failed_authentication_is_limited_per_address, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    char bad[64];
+    for (int i = 0; i < 20; i++) {
+        snprintf(bad, sizeof(bad), "kz_%016d_guess", i % 5);
+        cr_assert_eq(probe(bad), 401, "attempt %d", i);
+    }
+    long st;
+    char *t = tk_http_text("GET", env.http_port[TK_INTAKE],
+                           "/v1/applications/none", "kz_0000_another_guess",
+                           NULL, NULL, &st);
+    cr_assert_eq(st, 429);
+    cr_assert(strstr(t, "too_many_failures"), "%s", t);
+    free(t);
+    cr_assert_eq(tk_metric(&env, TK_INTAKE,
+                           "kezek_auth_failures_total{reason=\"unknown\"}"),
+                 20);
+    cr_assert_geq(tk_metric(&env, TK_INTAKE,
+                            "kezek_auth_failures_total{reason=\"limited\"}"),
+                  1);
+    /* another address is served */
+    int fd = dial("127.0.0.2", env.http_port[TK_INTAKE]);
+    char req[300];
+    snprintf(req, sizeof(req), "GET /v1/applications/none HTTP/1.1\r\n"
+             "Host: x\r\nAuthorization: Bearer %s\r\nConnection: close"
+             "\r\n\r\n", env.office);
+    cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    char buf[64] = {0};
+    struct pollfd p = {fd, POLLIN, 0};
+    cr_assert_eq(poll(&p, 1, 5000), 1);
+    cr_assert_gt(read(fd, buf, sizeof(buf) - 1), 12);
+    close(fd);
+    cr_assert(strncmp(buf, "HTTP/1.1 404", 12) == 0, "%s", buf);
 }

@@ -439,13 +439,12 @@ static void *sweep(void *arg)
 static PGconn *review_request(const http_req_t *req, http_resp_t *resp,
                               principal_t *who)
 {
-    int auth = auth_check(svc.pool, http_header(req, "Authorization"), who);
+    enum auth_rc auth = auth_check(svc.pool, req, who);
     char err[256];
-    PGconn *c = auth > 0 ? pgpool_acquire(svc.pool, err, sizeof(err))
-                         : NULL;
-    if (auth == 0)
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    PGconn *c = auth == AUTH_OK ? pgpool_acquire(svc.pool, err, sizeof(err))
+                                : NULL;
+    if (auth != AUTH_OK)
+        auth_reply(resp, auth);
     else if (!c)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);

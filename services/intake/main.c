@@ -41,14 +41,13 @@ static const char *const doc_names[][2] = {
 static PGconn *begin_request(const http_req_t *req, http_resp_t *resp,
                              principal_t *who)
 {
-    int rc = auth_check(svc.pool, http_header(req, "Authorization"), who);
-    if (rc == 0) {
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    enum auth_rc rc = auth_check(svc.pool, req, who);
+    if (rc != AUTH_OK) {
+        auth_reply(resp, rc);
         return NULL;
     }
     char err[256];
-    PGconn *c = rc > 0 ? pgpool_acquire(svc.pool, err, sizeof(err)) : NULL;
+    PGconn *c = pgpool_acquire(svc.pool, err, sizeof(err));
     if (!c)
         http_reply_error(resp, 503, "unavailable",
                          "database unavailable; nothing was accepted", NULL);

@@ -556,21 +556,18 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
     (void)ctx;
     char err[256];
     principal_t who;
-    int auth = auth_check(svc.pool, http_header(req, "Authorization"), &who);
-    PGconn *c = auth > 0 ? pgpool_acquire(svc.pool, err, sizeof(err)) : NULL;
-    if (auth > 0 && !c)
-        auth = -1;
+    enum auth_rc auth = auth_check(svc.pool, req, &who);
+    PGconn *c = auth == AUTH_OK ? pgpool_acquire(svc.pool, err, sizeof(err))
+                                : NULL;
+    if (auth == AUTH_OK && !c)
+        auth = AUTH_DOWN;
     const char *iin = req->params[0];
     const char *citizen = http_header(req, "X-Citizen-IIN");
     long page, per;
     bool paging = query_long(req, "page", 1, &page) &&
                   query_long(req, "per_page", 20, &per);
-    if (auth < 0) {
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-    } else if (auth == 0) {
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    if (auth != AUTH_OK) {
+        auth_reply(resp, auth);
     } else if (who.kind != PRINCIPAL_PORTAL) {
         http_reply_error(resp, 403, "forbidden",
                          "the cabinet is served to the portal only", NULL);

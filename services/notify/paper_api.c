@@ -34,15 +34,13 @@ static PGconn *paper_request(service_t *svc, const http_req_t *req,
 {
     if (receipt)
         *receipt = NULL;
-    int auth = auth_check(svc->pool, http_header(req, "Authorization"), who);
-    if (auth == 0) {
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    enum auth_rc auth = auth_check(svc->pool, req, who);
+    if (auth != AUTH_OK) {
+        auth_reply(resp, auth);
         return NULL;
     }
     char err[256];
-    PGconn *c = auth > 0 ? pgpool_acquire(svc->pool, err, sizeof(err))
-                         : NULL;
+    PGconn *c = pgpool_acquire(svc->pool, err, sizeof(err));
     const char *p[1] = {req->params[0]};
     PGresult *r = c && strlen(req->params[0]) < 64
                       ? pg_run(c, "paper_access_get", 1, p) : NULL;
@@ -290,21 +288,19 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     service_t *svc = ctx;
     principal_t who;
-    int auth = auth_check(svc->pool, http_header(req, "Authorization"),
-                          &who);
+    enum auth_rc auth = auth_check(svc->pool, req, &who);
     char date[16];
     snprintf(date, sizeof(date), "%s", req->params[1]);
     bool csv = strlen(date) == 14 && strcmp(date + 10, ".csv") == 0;
     if (csv)
         date[10] = '\0';
     kdate_t d;
-    if (auth == 0) {
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    if (auth != AUTH_OK) {
+        auth_reply(resp, auth);
         return;
     }
-    if (auth > 0 && (who.kind != PRINCIPAL_OFFICE ||
-                     strcmp(who.id, req->params[0]) != 0)) {
+    if (who.kind != PRINCIPAL_OFFICE ||
+        strcmp(who.id, req->params[0]) != 0) {
         http_reply_error(resp, 403, "forbidden",
                          "the journal is kept by the authority's office",
                          NULL);
@@ -316,8 +312,7 @@ void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp)
         return;
     }
     char err[256];
-    PGconn *c = auth > 0 ? pgpool_acquire(svc->pool, err, sizeof(err))
-                         : NULL;
+    PGconn *c = pgpool_acquire(svc->pool, err, sizeof(err));
     const char *p[2] = {req->params[0], date};
     PGresult *r = c ? pg_run(c, "journal", 2, p) : NULL;
     if (!r) {

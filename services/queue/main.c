@@ -442,17 +442,13 @@ static bool flush(void *ctx, PGconn *conn)
 static bool entry_request(const http_req_t *req, http_resp_t *resp,
                           principal_t *who)
 {
-    int auth = auth_check(svc.pool, http_header(req, "Authorization"), who);
+    enum auth_rc auth = auth_check(svc.pool, req, who);
     const char *authority = req->params[0], *list = req->params[1],
                *iin = req->params[2];
     bool list_ok = queue_list_known(list);
     const char *citizen = http_header(req, "X-Citizen-IIN");
-    if (auth < 0) {
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-    } else if (auth == 0) {
-        http_reply_error(resp, 401, "unauthorized",
-                         "a valid bearer token is required", NULL);
+    if (auth != AUTH_OK) {
+        auth_reply(resp, auth);
     } else if (!iin_valid(iin, NULL)) {
         http_reply_error(resp, 400, "invalid_iin", "not a valid IIN", NULL);
     } else if (!list_ok || strlen(authority) > 63) {
