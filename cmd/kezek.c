@@ -2,6 +2,7 @@
  * deployment"). Reads the same config as the services (--config FILE or
  * KEZEK_CONFIG, KEZEK_* overrides). */
 #include "auth.h"
+#include "bus.h"
 #include "calendar.h"
 #include "iin.h"
 #include "config.h"
@@ -11,6 +12,7 @@
 #include "pg.h"
 #include "queue_view.h"
 #include "redis.h"
+#include "registry_line.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -48,6 +50,8 @@ static void usage(void)
         "  keys generate FILE [--authority ID]\n"
         "                                   new Ed25519 signing key\n"
         "  keys generate-authorities DIR    a key per authority\n"
+        "  keys generate-bus DIR NAME...    a CURVE key pair per service\n"
+        "                                   (NAME.key 0600, NAME.pub)\n"
         "  email resend NOTICE_ID           requeue an in-doubt/failed\n"
         "                                   e-mail (same Message-ID)\n"
         "  verify-document FILE             check a saved cabinet message\n"
@@ -56,11 +60,18 @@ static void usage(void)
         stderr);
 }
 
+/* The role the command connects as, unless "pg" names one: the owner
+ * of the schema for migrations and writes, kezek_report for what only
+ * reads (issue 21: least privilege). */
+static const char *db_role = "kezek_owner";
+
 static PGconn *db(void)
 {
     char err[512];
-    PGconn *c = pg_connect_plain(config_str(cfg, "pg", "dbname=kezek"), err,
-                                 sizeof(err));
+    char *ci = pg_conninfo_user(config_str(cfg, "pg", "dbname=kezek"),
+                                db_role, err, sizeof(err));
+    PGconn *c = ci ? pg_connect_plain(ci, err, sizeof(err)) : NULL;
+    free(ci);
     if (!c)
         fprintf(stderr, "kezek: %s\n", err);
     return c;
@@ -176,19 +187,14 @@ static int load_lines(PGconn *c, const char *path,
     int rc = 0;
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
-        if (n > 65536) {
-            fprintf(stderr, "%s:%ld: line too long\n", path, lineno);
-            rc = 1;
-            break;
-        }
-        if (strspn(line, " \t\r\n") == (size_t)n)
-            continue;
-        json_error_t je;
-        json_t *j = json_loads(line, JSON_REJECT_DUPLICATES, &je);
+        json_t *j;
         char err[256] = "";
-        if (!j || !json_is_object(j) || !insert(c, j, err, sizeof(err))) {
+        int got = import_line(line, (size_t)n, &j, err, sizeof(err));
+        if (got == 0)
+            continue;
+        if (got < 0 || !insert(c, j, err, sizeof(err))) {
             fprintf(stderr, "%s:%ld: %s\n", path, lineno,
-                    !j ? je.text : err[0] ? err : "not a JSON object");
+                    err[0] ? err : "not a JSON object");
             json_decref(j);
             rc = 1;
             break;
@@ -218,84 +224,46 @@ static const char *str(json_t *j, const char *k)
     return json_string_value(json_object_get(j, k));
 }
 
-/* Fails with "<what> needs <fields>" unless every listed key is a
- * non-empty string. */
-static bool need_strings(json_t *j, const char *what,
-                         const char *const *keys, char *err, size_t len)
+/* Stores a record checked by registry_line.c. */
+static bool store_row(PGconn *c, struct import_row *row, char *err,
+                      size_t len)
 {
-    for (const char *const *k = keys; *k; k++) {
-        const char *v = str(j, *k);
-        if (!v || !*v || strlen(v) > 1000) {
-            snprintf(err, len, "%s needs a string %s", what, *k);
-            return false;
-        }
-    }
-    return true;
+    bool ok = exec_params(c, row->sql, row->n, row->p, err, len);
+    import_row_free(row);
+    return ok;
 }
 
-/* Stores a reference record: the listed keys are $1..$k, the whole
- * record (canonical JSON) is $k+1. */
-static bool upsert_doc(PGconn *c, const char *sql, json_t *j,
-                       const char *what, const char *const *keys,
-                       char *err, size_t len)
+static bool ins_reference(PGconn *c, enum reference_kind kind, json_t *j,
+                          char *err, size_t len)
 {
-    if (!need_strings(j, what, keys, err, len))
-        return false;
-    const char *p[8];
-    int n = 0;
-    for (; keys[n] && n < 7; n++)
-        p[n] = str(j, keys[n]);
-    char *doc = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-    p[n] = doc;
-    bool ok = exec_params(c, sql, n + 1, p, err, len);
-    free(doc);
-    return ok;
+    struct import_row row;
+    return reference_row(kind, j, &row, err, len) &&
+           store_row(c, &row, err, len);
 }
 
 static bool ins_region(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const char *const k[] = {"id", "name", NULL};
-    return upsert_doc(c, "INSERT INTO region (id, name, doc)"
-                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
-                         " SET name = $2, doc = $3",
-                      j, "region", k, err, len);
+    return ins_reference(c, REF_REGION, j, err, len);
 }
 
 static bool ins_authority(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const char *const k[] = {"id", "region_id", "name", NULL};
-    return upsert_doc(c, "INSERT INTO authority (id, region_id, name, doc)"
-                         " VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO"
-                         " UPDATE SET region_id = $2, name = $3, doc = $4",
-                      j, "authority", k, err, len);
+    return ins_reference(c, REF_AUTHORITY, j, err, len);
 }
 
 static bool ins_settlement(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const char *const k[] = {"id", "authority_id", "name", NULL};
-    return upsert_doc(c, "INSERT INTO settlement (id, authority_id, name,"
-                         " doc) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO"
-                         " UPDATE SET authority_id = $2, name = $3,"
-                         " doc = $4",
-                      j, "settlement", k, err, len);
+    return ins_reference(c, REF_SETTLEMENT, j, err, len);
 }
 
 static bool ins_centre(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const char *const k[] = {"id", "region_id", NULL};
-    return upsert_doc(c, "INSERT INTO centre (id, region_id, doc)"
-                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
-                         " SET region_id = $2, doc = $3",
-                      j, "centre", k, err, len);
+    return ins_reference(c, REF_CENTRE, j, err, len);
 }
 
 static bool ins_appeal(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const char *const k[] = {"id", "region_id", NULL};
-    return upsert_doc(c, "INSERT INTO appeal_instance (id, region_id, doc)"
-                         " VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE"
-                         " SET region_id = $2, doc = $3",
-                      j, "appeal instance", k, err, len);
+    return ins_reference(c, REF_APPEAL, j, err, len);
 }
 
 static int cmd_import_reference(const char *dir)
@@ -334,153 +302,12 @@ static int cmd_import_reference(const char *dir)
     return rc;
 }
 
-/* The fixture format (CONTRACT "Registry fixtures"), as data. */
-enum field_type { F_IIN, F_STR, F_DATE, F_DATE_OR_NULL, F_BOOL,
-                  F_ENUM, F_ENUM_OR_NULL, F_GROUP_OR_NULL };
-
-struct field {
-    const char *key;
-    enum field_type type;
-    const char *const *values; /* F_ENUM*: allowed values */
-};
-
-static const char *const directions[] = {"in", "out", NULL};
-static const char *const relations[] = {"spouse", "child", "parent",
-                                        "other", NULL};
-static const char *const alienations[] = {"sale", "exchange", "gift",
-                                          "leb_buyback", NULL};
-
-static const struct field person_fields[] = {
-    {"iin", F_IIN, NULL}, {"surname", F_STR, NULL},
-    {"given_name", F_STR, NULL}, {"birth_date", F_DATE, NULL},
-    {"citizen", F_BOOL, NULL}, {"settlement_id", F_STR, NULL},
-    {"registered_since", F_DATE, NULL},
-    {"disability_group", F_GROUP_OR_NULL, NULL}, {NULL, 0, NULL}};
-static const struct field property_fields[] = {
-    {"owner_iin", F_IIN, NULL}, {"dwelling_id", F_STR, NULL},
-    {"settlement_id", F_STR, NULL}, {"acquired", F_DATE, NULL},
-    {"alienated", F_DATE_OR_NULL, NULL},
-    {"alienation", F_ENUM_OR_NULL, alienations}, {"fit", F_BOOL, NULL},
-    {"emergency", F_BOOL, NULL}, {"damaged_on", F_DATE_OR_NULL, NULL},
-    {NULL, 0, NULL}};
-static const struct field tenancy_fields[] = {
-    {"iin", F_IIN, NULL}, {"settlement_id", F_STR, NULL},
-    {"since", F_DATE, NULL}, {"until", F_DATE_OR_NULL, NULL},
-    {NULL, 0, NULL}};
-static const struct field move_fields[] = {
-    {"dwelling_owner_iin", F_IIN, NULL}, {"person_iin", F_IIN, NULL},
-    {"direction", F_ENUM, directions}, {"date", F_DATE, NULL},
-    {"relation", F_ENUM, relations}, {"person_disabled", F_BOOL, NULL},
-    {"person_birth_date", F_DATE, NULL},
-    {"owner_in_need_at_time", F_BOOL, NULL}, {NULL, 0, NULL}};
-
-static bool in_list(const char *v, const char *const *list)
-{
-    for (; v && *list; list++)
-        if (strcmp(v, *list) == 0)
-            return true;
-    return false;
-}
-
-/* Checks j against fields; err names the first bad field. */
-static bool check_fields(json_t *j, const struct field *fields, char *err,
-                         size_t len)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(j, key, v) {
-        bool known = strcmp(key, "kind") == 0;
-        for (const struct field *f = fields; f->key && !known; f++)
-            known = strcmp(f->key, key) == 0;
-        if (!known) {
-            snprintf(err, len, "unknown field %s", key);
-            return false;
-        }
-    }
-    for (const struct field *f = fields; f->key; f++) {
-        v = json_object_get(j, f->key);
-        const char *s = json_string_value(v);
-        kdate_t d;
-        bool ok;
-        switch (f->type) {
-        case F_IIN:
-            ok = s && iin_valid(s, NULL);
-            break;
-        case F_STR:
-            ok = s && *s && strlen(s) <= 200;
-            break;
-        case F_DATE:
-            ok = kdate_parse(s, &d);
-            break;
-        case F_DATE_OR_NULL:
-            ok = json_is_null(v) || kdate_parse(s, &d);
-            break;
-        case F_BOOL:
-            ok = json_is_boolean(v);
-            break;
-        case F_ENUM:
-            ok = in_list(s, f->values);
-            break;
-        case F_ENUM_OR_NULL:
-            ok = json_is_null(v) || in_list(s, f->values);
-            break;
-        default: /* F_GROUP_OR_NULL: disability group 1–3 */
-            ok = json_is_null(v) ||
-                 (json_is_integer(v) && json_integer_value(v) >= 1 &&
-                  json_integer_value(v) <= 3);
-        }
-        if (!ok) {
-            snprintf(err, len, "field %s is missing or invalid", f->key);
-            return false;
-        }
-    }
-    return true;
-}
-
+/* A registry line (CONTRACT "Registry fixtures"), checked by
+ * registry_line.c. */
 static bool ins_registry(PGconn *c, json_t *j, char *err, size_t len)
 {
-    static const struct {
-        const char *kind;
-        const struct field *fields;
-        const char *sql;
-        const char *k1, *k2;
-    } kinds[] = {
-        {"person", person_fields,
-         "INSERT INTO registry_person (iin, doc) VALUES ($1, $2)"
-         " ON CONFLICT (iin) DO UPDATE SET doc = $2", "iin", NULL},
-        {"property", property_fields,
-         "INSERT INTO registry_property (owner_iin, dwelling_id, doc)"
-         " VALUES ($1, $2, $3) ON CONFLICT (owner_iin, dwelling_id)"
-         " DO UPDATE SET doc = $3", "owner_iin", "dwelling_id"},
-        {"communal_tenancy", tenancy_fields,
-         "INSERT INTO registry_tenancy (iin, doc) VALUES ($1, $2)"
-         " ON CONFLICT (iin, doc) DO NOTHING", "iin", NULL},
-        {"move", move_fields,
-         "INSERT INTO registry_move (dwelling_owner_iin, person_iin, doc)"
-         " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-         "dwelling_owner_iin", "person_iin"},
-    };
-    const char *kind = str(j, "kind");
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if (!kind || strcmp(kind, kinds[i].kind) != 0)
-            continue;
-        if (!check_fields(j, kinds[i].fields, err, len))
-            return false;
-        json_t *doc = json_deep_copy(j);
-        json_object_del(doc, "kind");
-        char *d = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-        json_decref(doc);
-        const char *p[3] = {str(j, kinds[i].k1), d, d};
-        if (kinds[i].k2)
-            p[1] = str(j, kinds[i].k2);
-        bool ok = exec_params(c, kinds[i].sql, kinds[i].k2 ? 3 : 2, p, err,
-                              len);
-        free(d);
-        return ok;
-    }
-    snprintf(err, len, "kind must be person, property, communal_tenancy "
-                       "or move");
-    return false;
+    struct import_row row;
+    return registry_row(j, &row, err, len) && store_row(c, &row, err, len);
 }
 
 static int cmd_registry(int argc, char **argv)
@@ -826,6 +653,16 @@ static int cmd_keys(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[0], "generate-authorities") == 0)
         return keys_for_authorities(argv[1]);
+    if (argc >= 3 && strcmp(argv[0], "generate-bus") == 0) {
+        /* a CURVE key pair per named service (issue 21) */
+        char err[256];
+        for (int i = 2; i < argc; i++)
+            if (!bus_keys_generate(argv[1], argv[i], err, sizeof(err))) {
+                fprintf(stderr, "kezek: %s\n", err);
+                return 1;
+            }
+        return 0;
+    }
     if (argc < 2 || strcmp(argv[0], "generate") != 0) {
         usage();
         return 2;
@@ -1005,6 +842,13 @@ int main(int argc, char **argv)
     int rest = argc - i - 1;
     char **args = argv + i + 1;
     int rc;
+    /* reports, checks and the Redis view only read Postgres */
+    if (strcmp(cmd, "decisions") == 0 ||
+        strcmp(cmd, "rebuild-positions") == 0 ||
+        strcmp(cmd, "verify-document") == 0 ||
+        (strcmp(cmd, "subsistence-minimum") == 0 && rest >= 1 &&
+         strcmp(args[0], "list") == 0))
+        db_role = "kezek_report";
     if (strcmp(cmd, "migrate") == 0)
         rc = cmd_migrate();
     else if (strcmp(cmd, "tokens") == 0)

@@ -16,24 +16,124 @@ kz_pg_user() {
   if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi
 }
 
-# kz_pg_start DATA_DIR SOCKET_DIR PORT LOGFILE
+# Postgres authenticates every connection by password (scram-sha-256)
+# over a socket directory only its owner can enter; nothing listens on
+# TCP. The passwords live in one libpq passfile (0600), generated once:
+# the superuser's, and one per role of kz_pg_roles.
+KZ_PG_ROLES="kezek_owner kezek_intake kezek_eligibility kezek_queue kezek_notify kezek_report"
+
+# kz_pass_ensure PASSFILE ROLE — a password for ROLE in PASSFILE
+kz_pass_ensure() {
+  local pass=$1 role=$2
+  ( umask 077; touch "$pass" )
+  chmod 600 "$pass"
+  if ! grep -q "^\*:\*:\*:$role:" "$pass"; then
+    echo "*:*:*:$role:$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')" >> "$pass"
+  fi
+}
+
+# kz_pass_get PASSFILE ROLE
+kz_pass_get() {
+  grep "^\*:\*:\*:$2:" "$1" | head -n 1 | cut -d: -f5
+}
+
+# kz_pg_start DATA_DIR SOCKET_DIR PORT LOGFILE PASSFILE
 kz_pg_start() {
-  local data=$1 sock=$2 port=$3 log=$4
-  mkdir -p "$data" "$sock" "$(dirname "$log")"
+  local data=$1 sock=$2 port=$3 log=$4 pass=$5 su
+  su=$(kz_pg_user)
+  mkdir -p "$data" "$sock" "$(dirname "$log")" "$(dirname "$pass")"
+  chmod 700 "$sock"
+  kz_pass_ensure "$pass" "$su"
   if [ "$(id -u)" -eq 0 ]; then
     chown postgres: "$data" "$sock" "$(dirname "$log")"
   fi
   if [ ! -f "$data/PG_VERSION" ]; then
-    kz_as_pg "$KZ_PGBIN/initdb" -D "$data" -A trust -U "$(kz_pg_user)" \
-      -E UTF8 --locale=C.UTF-8 >/dev/null
+    local pw
+    pw=$(mktemp)
+    kz_pass_get "$pass" "$su" > "$pw"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$pw"
+    kz_as_pg "$KZ_PGBIN/initdb" -D "$data" -A scram-sha-256 --pwfile="$pw" \
+      -U "$su" -E UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pw"
+    kz_pg_hba "$data"
   fi
-  if kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+  if ! kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "-k $sock -p $port -c listen_addresses='' -c max_connections=200 \
+          -c unix_socket_permissions=0700 \
+          -c fsync=${KZ_PG_FSYNC:-on} -c shared_buffers=256MB \
+          -c max_wal_size=4GB -c checkpoint_timeout=15min" start >/dev/null
+  fi
+  if ! grep -q '^# kezek: scram' "$data/pg_hba.conf"; then
+    # a cluster of an earlier round trusted every local user: give the
+    # superuser its password while that still works, then require it
+    PGPASSFILE=/dev/null psql -h "$sock" -p "$port" -U "$su" -d postgres -qc \
+      "ALTER ROLE \"$su\" PASSWORD '$(kz_pass_get "$pass" "$su")'"
+    kz_pg_hba "$data"
+    kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" reload >/dev/null
+  fi
+}
+
+kz_pg_hba() {
+  printf '%s\n' '# kezek: scram — written by deploy/lib.sh; unix socket only' \
+    'local all all scram-sha-256' > "$1/pg_hba.conf"
+  [ "$(id -u)" -eq 0 ] && chown postgres: "$1/pg_hba.conf"
+  chmod 600 "$1/pg_hba.conf"
+}
+
+# kz_pg_roles SOCKET_DIR PORT PASSFILE — the roles of issue 21, with
+# their passwords (created, or their passwords set again)
+kz_pg_roles() {
+  local sock=$1 port=$2 pass=$3 sql="" r
+  for r in $KZ_PG_ROLES; do
+    kz_pass_ensure "$pass" "$r"
+    sql+="DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$r')
+      THEN CREATE ROLE $r; END IF; END \$\$;
+      ALTER ROLE $r LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
+        PASSWORD '$(kz_pass_get "$pass" "$r")';"
+  done
+  PGPASSFILE=$pass psql -h "$sock" -p "$port" -U "$(kz_pg_user)" \
+    -d postgres -qX -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+}
+
+# kz_pg_db SOCKET_DIR PORT PASSFILE DBNAME — the database, owned by
+# kezek_owner with everything in it (a database of an earlier round,
+# made by the superuser, is handed over)
+kz_pg_db() {
+  local sock=$1 port=$2 pass=$3 db=$4
+  local psu="psql -h $sock -p $port -U $(kz_pg_user) -qX -v ON_ERROR_STOP=1"
+  if ! PGPASSFILE=$pass $psu -d postgres -Atc \
+       "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    PGPASSFILE=$pass $psu -d postgres -c "CREATE DATABASE $db OWNER kezek_owner"
     return 0
   fi
-  kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" -l "$log" -w -t 60 \
-    -o "-k $sock -p $port -c listen_addresses='' -c max_connections=200 \
-        -c fsync=${KZ_PG_FSYNC:-on} -c shared_buffers=256MB \
-        -c max_wal_size=4GB -c checkpoint_timeout=15min" start >/dev/null
+  PGPASSFILE=$pass $psu -d "$db" >/dev/null <<'SQL'
+ALTER SCHEMA public OWNER TO pg_database_owner;
+DO $$
+DECLARE r record;
+BEGIN
+  EXECUTE format('ALTER DATABASE %I OWNER TO kezek_owner', current_database());
+  FOR r IN SELECT c.oid::regclass AS n, c.relkind FROM pg_class c
+           JOIN pg_namespace s ON s.oid = c.relnamespace
+           WHERE s.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+             AND pg_get_userbyid(c.relowner) <> 'kezek_owner'
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid
+                             AND d.classid = 'pg_class'::regclass
+                             AND d.deptype IN ('a', 'i'))
+  LOOP
+    EXECUTE format('ALTER %s %s OWNER TO kezek_owner',
+      CASE r.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+                     WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, r.n);
+  END LOOP;
+  FOR r IN SELECT p.oid::regprocedure AS f FROM pg_proc p
+           JOIN pg_namespace s ON s.oid = p.pronamespace
+           WHERE s.nspname = 'public'
+             AND pg_get_userbyid(p.proowner) <> 'kezek_owner'
+  LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO kezek_owner', r.f);
+  END LOOP;
+END $$;
+SQL
 }
 
 kz_pg_stop() {

@@ -11,9 +11,31 @@
 
 typedef struct bus bus_t;
 
+/* Authentication (issue 21: the bus carries IINs and e-mail addresses).
+ *
+ * After bus_auth_set(keys_dir, name), every publisher of this process
+ * is a CURVE server with the key pair keys_dir/<name>.key and admits
+ * (through a ZAP handler in its ZeroMQ context) only subscribers whose
+ * public key is one of keys_dir/ *.pub — the deployment's services;
+ * every subscriber is a CURVE client with that key pair and connects
+ * only to endpoints written "service@tcp://…", authenticating the
+ * publisher by keys_dir/service.pub. Frames are encrypted both ways.
+ * Without it (the spine's own tests) the bus is plain TCP. Call before
+ * the first bus_*_new; the known keys are read then (a new service's
+ * key needs a restart of the others). */
+bool bus_auth_set(const char *keys_dir, const char *name, char *err,
+                  size_t errlen);
+/* Writes keys_dir/<name>.key (0600: "public=…" and "secret=…" lines,
+ * Z85) and keys_dir/<name>.pub (the public key) unless the key exists.
+ * keys_dir is created (0700) if missing. */
+bool bus_keys_generate(const char *keys_dir, const char *name, char *err,
+                       size_t errlen);
+
 /* A publisher bound to endpoint ("tcp://127.0.0.1:5571"). */
 bus_t *bus_pub_new(const char *endpoint, char *err, size_t errlen);
-/* A subscriber connected to each endpoint of a comma-separated list. */
+/* A subscriber connected to each endpoint of a comma-separated list
+ * ("name@" before an endpoint names its publisher: required with
+ * authentication, ignored without). */
 bus_t *bus_sub_new(const char *endpoints, char *err, size_t errlen);
 void bus_destroy(bus_t **self_p);
 

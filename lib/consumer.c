@@ -5,6 +5,7 @@
 #include "metrics.h"
 #include "outbox.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@ struct consumer {
     event_t *pending;          /* a contiguous run received on the bus */
     int npending, cap;
     event_t *fetched;
+    bool untied;               /* the bus's frames did not match event_log */
+    int64_t distrust_until_us; /* then: event_log only, for a second */
+    metric_t *m_untied;
     metric_t *m_events, *m_batches, *m_dead, *m_lag, *m_batch_size,
         *m_batch_secs, *m_e2e, *m_from_db, *m_from_bus, *m_retries;
 };
@@ -109,13 +113,14 @@ static int dead_letter(struct consumer *c, const event_t *ev,
     return 1;
 }
 
-static int process(struct consumer *c, const event_t *evs, int n);
+static int process(struct consumer *c, const event_t *evs, int n,
+                   bool from_bus);
 
 /* After evs[0..n) failed as one batch (rc, why): a lost connection or a
  * transient failure is retried by the caller; otherwise the culprit is
  * found by replaying one event at a time and sent to dead_letter. */
 static int isolate(struct consumer *c, const event_t *evs, int n,
-                   enum handle_rc rc, const char *why)
+                   bool from_bus, enum handle_rc rc, const char *why)
 {
     if (pg_lost(c->conn) || (rc == HANDLE_ERROR && pg_transient_failure()))
         return -1;
@@ -123,7 +128,7 @@ static int isolate(struct consumer *c, const event_t *evs, int n,
         metric_inc(c->m_retries);
         int done = 0;
         for (int k = 0; k < n; k++) {
-            int r = process(c, &evs[k], 1);
+            int r = process(c, &evs[k], 1, from_bus);
             if (r <= 0)
                 return done ? done : r;
             done += r;
@@ -140,12 +145,38 @@ static int isolate(struct consumer *c, const event_t *evs, int n,
     return dead_letter(c, &evs[0], msg);
 }
 
+/* Whether evs[0..n), frames from the bus, are the events event_log
+ * holds after the offset (tied: "id:type:sha256(payload)", joined by
+ * ','): a frame that is not — forged by whoever could bind a bus port,
+ * or garbled — is never applied (issue 21). */
+static bool tied(const event_t *evs, int n, const char *logged)
+{
+    const char *at = logged ? logged : "";
+    for (int i = 0; i < n; i++) {
+        unsigned char h[crypto_hash_sha256_BYTES];
+        char want[33 + 16 + 2 * crypto_hash_sha256_BYTES + 4];
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        crypto_hash_sha256(h, evs[i].payload, evs[i].payload_len);
+        sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
+        int len = snprintf(want, sizeof(want), "%s:%d:%s", evs[i].event_id,
+                           evs[i].type, hex);
+        if (strncmp(at, want, (size_t)len) != 0 ||
+            (at[len] != ',' && at[len] != '\0'))
+            return false;
+        at += len + (at[len] == ',');
+    }
+    return true;
+}
+
 /* Applies evs[0..n) in one transaction, pipelined: the handlers' writes
  * travel with their next read or with the commit, so a batch costs a
- * round trip per read plus two. Returns how many were applied (offset
- * advanced), 0 when the caller must re-read (offset moved or the run is
- * not contiguous), -1 on a lost connection. */
-static int process(struct consumer *c, const event_t *evs, int n)
+ * round trip per read plus two. Frames from the bus are first checked
+ * against event_log in the offset's read (tied). Returns how many were
+ * applied (offset advanced), 0 when the caller must re-read (offset
+ * moved, the run is not contiguous, or not tied: c->untied), -1 on a
+ * lost connection. */
+static int process(struct consumer *c, const event_t *evs, int n,
+                   bool from_bus)
 {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -157,26 +188,43 @@ static int process(struct consumer *c, const event_t *evs, int n)
      * one round trip for both (the hook's reads are undone with the
      * batch when another instance of the group ran meanwhile) */
     PGresult *off = NULL;
-    const char *p[1] = {c->cfg->name};
+    char n_s[16];
+    snprintf(n_s, sizeof(n_s), "%d", n);
+    const char *p[2] = {c->cfg->name, n_s};
     bool ok = pg_defer_exec(c->conn, "BEGIN") &&
-              pg_defer_keep(c->conn, "offset_lock", 1, p, NULL, NULL, 0,
-                            &off);
+              pg_defer_keep(c->conn,
+                            from_bus ? "offset_lock_tied" : "offset_lock",
+                            from_bus ? 2 : 1, p, NULL, NULL, 0, &off);
     bool prepared = ok && (!c->cfg->prepare ||
                            c->cfg->prepare(c->cfg->ctx, c->conn, evs, n));
     if (ok && !off)
         ok = pg_pipe_read(c->conn) && off;
-    if (ok && PQntuples(off) == 1)
+    bool is_tied = true;
+    if (ok && PQntuples(off) == 1) {
         db_off = strtoull(PQgetvalue(off, 0, 0), NULL, 10);
-    else
+        if (from_bus && db_off == c->offset)
+            is_tied = tied(evs, n, PQgetisnull(off, 0, 1)
+                                       ? NULL : PQgetvalue(off, 0, 1));
+    } else {
         ok = false;
+    }
     PQclear(off);
     if (!ok) {
         rollback(c);
         return -1;
     }
+    if (!is_tied) {
+        metric_inc(c->m_untied);
+        log_warn("consumer.untied", "frames after seq %llu are not the "
+                 "events event_log holds: discarded, event_log read "
+                 "instead", (unsigned long long)c->offset);
+        c->untied = true;
+        rollback(c);
+        return 0;
+    }
     if (!prepared && db_off == c->offset) {
         rollback(c);
-        return isolate(c, evs, n, HANDLE_ERROR, "");
+        return isolate(c, evs, n, from_bus, HANDLE_ERROR, "");
     }
     if (db_off != c->offset) { /* another instance of the group ran */
         c->offset = db_off;
@@ -203,14 +251,14 @@ static int process(struct consumer *c, const event_t *evs, int n)
         if (rc == HANDLE_OK)
             continue;
         rollback(c);
-        return isolate(c, evs, n, rc, why);
+        return isolate(c, evs, n, from_bus, rc, why);
     }
     /* a deferred write that failed shows here, as the handler's error */
     if ((c->cfg->flush && !c->cfg->flush(c->cfg->ctx, c->conn)) ||
         !set_offset(c, c->offset + (uint64_t)n) ||
         !pg_defer_exec(c->conn, "COMMIT") || !pg_pipe_end(c->conn)) {
         rollback(c);
-        return isolate(c, evs, n, HANDLE_ERROR, "");
+        return isolate(c, evs, n, from_bus, HANDLE_ERROR, "");
     }
     c->offset += (uint64_t)n;
     c->last_commit_us = now_us();
@@ -304,6 +352,8 @@ static void init_metrics(struct consumer *c)
         NULL, 0);
     c->m_from_db = metrics_counter("kezek_consumer_catchup_reads_total",
         "Batches read from event_log (start, gap or quiet bus)", l);
+    c->m_untied = metrics_counter("kezek_consumer_untied_total",
+        "Batches of bus frames not matching event_log (discarded)", l);
     c->m_from_bus = metrics_counter("kezek_consumer_bus_batches_total",
         "Batches taken straight from the bus", l);
     c->m_retries = metrics_counter("kezek_consumer_batch_retries_total",
@@ -383,11 +433,16 @@ int consumer_run(const struct consumer_cfg *cfg,
             gather(&c, 2);
             run = contiguous(&c);
         }
-        if (run > 0) {
+        if (run > 0 && now_us() >= c.distrust_until_us) {
             int n = run < batch ? run : batch;
-            rc = process(&c, c.pending, n);
+            rc = process(&c, c.pending, n, true);
             metric_inc(c.m_from_bus);
             quiet = false;
+            if (c.untied) { /* trust none of what came: event_log next */
+                drop_pending(&c, c.npending);
+                c.untied = false;
+                c.distrust_until_us = now_us() + 1000000;
+            }
         } else {
             int n = outbox_fetch(c.conn, c.offset, batch, c.fetched);
             metric_inc(c.m_from_db);
@@ -396,7 +451,7 @@ int consumer_run(const struct consumer_cfg *cfg,
             } else {
                 if (n > 0 && c.fetched[n - 1].seq > c.head)
                     c.head = c.fetched[n - 1].seq;
-                rc = n > 0 ? process(&c, c.fetched, n) : 0;
+                rc = n > 0 ? process(&c, c.fetched, n, false) : 0;
                 for (int i = 0; i < n; i++)
                     event_clear(&c.fetched[i]);
             }

@@ -29,6 +29,14 @@ const struct pg_stmt spine_stmts[] = {
      " occurred_at_us, payload FROM moved)," EVENT_LOG_TAIL("e")},
     {"offset_lock",
      "SELECT last_seq FROM consumer_offset WHERE consumer = $1 FOR UPDATE"},
+    /* the same, with what event_log holds for the $2 events after the
+     * offset: a batch from the bus is applied only as committed */
+    {"offset_lock_tied",
+     "SELECT o.last_seq, (SELECT string_agg(l.event_id || ':' || l.type"
+     " || ':' || encode(sha256(l.payload), 'hex'), ',' ORDER BY l.seq)"
+     " FROM event_log l WHERE l.seq > o.last_seq"
+     " AND l.seq <= o.last_seq + $2::bigint)"
+     " FROM consumer_offset o WHERE o.consumer = $1 FOR UPDATE OF o"},
     {"offset_init",
      "INSERT INTO consumer_offset (consumer) VALUES ($1)"
      " ON CONFLICT DO NOTHING"},

@@ -26,6 +26,19 @@ void pg_set_role(const char *role)
     snprintf(conn_role, sizeof(conn_role), "%s", role ? role : "");
 }
 
+/* A server's NOTICE or WARNING as a JSON line (not libpq's raw line on
+ * stderr). */
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    char m[240];
+    snprintf(m, sizeof(m), "%s", message);
+    size_t n = strlen(m);
+    while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+        m[--n] = '\0';
+    log_debug("pg.notice", "%s", m);
+}
+
 static PGconn *connect_prepared(const char *conninfo, bool spine,
                                 const struct pg_stmt *stmts, char *err,
                                 size_t errlen)
@@ -45,6 +58,7 @@ static PGconn *connect_prepared(const char *conninfo, bool spine,
     /* no DETAIL ("Failing row contains …") in messages: they would carry
      * personal data into logs and dead letters */
     PQsetErrorVerbosity(c, PQERRORS_TERSE);
+    PQsetNoticeProcessor(c, on_notice, NULL);
     const struct pg_stmt *tables[2] = {spine ? spine_stmts : NULL, stmts};
     for (int t = 0; t < 2; t++)
     for (const struct pg_stmt *s = tables[t]; s && s->name; s++) {
@@ -59,6 +73,62 @@ static PGconn *connect_prepared(const char *conninfo, bool spine,
         PQclear(r);
     }
     return c;
+}
+
+/* Appends key='value' (quoted for a conninfo string) to *out. */
+static bool conninfo_add(char **out, size_t *len, const char *key,
+                         const char *val)
+{
+    size_t need = *len + strlen(key) + 2 * strlen(val) + 5;
+    char *n = realloc(*out, need);
+    if (!n)
+        return false;
+    *out = n;
+    char *w = n + *len;
+    w += sprintf(w, "%s%s='", *len ? " " : "", key);
+    for (const char *v = val; *v; v++) {
+        if (*v == '\\' || *v == '\'')
+            *w++ = '\\';
+        *w++ = *v;
+    }
+    *w++ = '\'';
+    *w = '\0';
+    *len = (size_t)(w - n);
+    return true;
+}
+
+char *pg_conninfo_user(const char *conninfo, const char *user, char *err,
+                       size_t errlen)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+    if (!opts) {
+        snprintf(err, errlen, "pg: bad conninfo: %s",
+                 perr ? perr : "out of memory");
+        PQfreemem(perr);
+        return NULL;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    bool has_user = false, ok = true;
+    for (PQconninfoOption *o = opts; o->keyword && ok; o++) {
+        if (!o->val || !*o->val)
+            continue;
+        if (strcmp(o->keyword, "user") == 0)
+            has_user = true;
+        ok = conninfo_add(&out, &len, o->keyword, o->val);
+    }
+    if (ok && !has_user && user)
+        ok = conninfo_add(&out, &len, "user", user);
+    PQconninfoFree(opts);
+    if (ok && !out)
+        out = strdup(""); /* nothing set, no user asked for */
+    if (!ok || !out) {
+        free(out);
+        snprintf(err, errlen, "pg: out of memory");
+        return NULL;
+    }
+    return out;
 }
 
 PGconn *pg_connect(const char *conninfo, const struct pg_stmt *stmts,

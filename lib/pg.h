@@ -39,6 +39,12 @@ void pgpool_release(pgpool_t *self, PGconn *conn);
  * alone), unless the conninfo names them itself. */
 void pg_set_role(const char *role);
 
+/* conninfo with user=user added when it names no user itself (each
+ * service connects as its own role, kezek_<service>: least privilege,
+ * issue 21); malloc'd, NULL when conninfo cannot be parsed (err). */
+char *pg_conninfo_user(const char *conninfo, const char *user, char *err,
+                       size_t errlen);
+
 /* Connects and prepares stmts; NULL with err on failure. */
 PGconn *pg_connect(const char *conninfo, const struct pg_stmt *stmts,
                    char *err, size_t errlen);

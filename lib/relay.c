@@ -67,6 +67,7 @@ static void *relay_main(void *arg)
     int idle_ms = 1;
     long since_vacuum = 0;
     int64_t vacuumed_us = 0;
+    bool may_vacuum = false;
     while (!*self->stop) {
         if (pg_lost(conn)) {
             if (conn)
@@ -89,6 +90,14 @@ static void *relay_main(void *arg)
             }
             metric_set(leader, 1);
             log_info("relay.leader", "this process now sequences events");
+            /* only the table's owner may vacuum it: a service's own
+             * role (least privilege) leaves it to autovacuum, tuned
+             * for the outbox (migrations/008) */
+            r = PQexec(conn, "SELECT pg_has_role(relowner, 'USAGE') FROM"
+                             " pg_class WHERE oid = 'event_outbox'::regclass");
+            may_vacuum = PQresultStatus(r) == PGRES_TUPLES_OK &&
+                         PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+            PQclear(r);
         }
         int n = relay_pass(conn, self->bus, self->batch);
         if (n > 0) {
@@ -99,7 +108,8 @@ static void *relay_main(void *arg)
             /* every row of the outbox dies at once: clear them out each
              * second under load rather than once per autovacuum naptime,
              * so that a pass does not wade through them */
-            if (since_vacuum >= 1000 && now_us() - vacuumed_us > 1000000) {
+            if (may_vacuum && since_vacuum >= 1000 &&
+                now_us() - vacuumed_us > 1000000) {
                 if (!pg_exec(conn, "VACUUM (TRUNCATE false) event_outbox"))
                     log_warn("relay.vacuum", "outbox vacuum failed");
                 since_vacuum = 0;

@@ -2,6 +2,7 @@
 
 #include "audit.h"
 #include "auth.h"
+#include "bus.h"
 #include "log.h"
 #include "outbox.h"
 
@@ -42,6 +43,8 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "Common settings (file key / environment):\n"
                    "  pg / KEZEK_PG                 libpq conninfo "
                    "(dbname=kezek)\n"
+                   "  pg_user                       the role, unless pg "
+                   "names one (kezek_<service>)\n"
                    "  redis / KEZEK_REDIS           host:port or "
                    "unix:/path (127.0.0.1:6379)\n"
                    "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
@@ -60,7 +63,12 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                    "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
                    "endpoint (its events, its relay's)\n"
                    "  bus_endpoints                 every service's PUB "
-                   "endpoint, comma-separated\n"
+                   "endpoint, comma-separated,\n"
+                   "                                each name@tcp://…\n"
+                   "  bus_keys_dir                  CURVE keys of the "
+                   "services (<name>.key, *.pub);\n"
+                   "                                unset: a plain, "
+                   "unauthenticated bus\n"
                    "  batch_size                    events per "
                    "transaction (100)\n"
                    "  batch_linger_ms               under load, wait "
@@ -103,7 +111,16 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    svc->conninfo = config_str(svc->cfg, "pg", "dbname=kezek");
+    char role[48];
+    snprintf(role, sizeof(role), "kezek_%s", name);
+    svc->conninfo_owned = pg_conninfo_user(
+        config_str(svc->cfg, "pg", "dbname=kezek"),
+        config_str(svc->cfg, "pg_user", role), err, sizeof(err));
+    if (!svc->conninfo_owned) {
+        log_error("config.invalid", "pg: %s", err);
+        return -1;
+    }
+    svc->conninfo = svc->conninfo_owned;
     svc->redis_addr = config_str(svc->cfg, "redis", "127.0.0.1:6379");
     svc->bus_endpoints = config_str(svc->cfg, "bus_endpoints",
         "tcp://127.0.0.1:5571,tcp://127.0.0.1:5572,"
@@ -121,6 +138,14 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
         return -1;
     svc->gauge_seconds = (int)gauge;
 
+    const char *keys = config_str(svc->cfg, "bus_keys_dir", NULL);
+    if (keys && *keys && !bus_auth_set(keys, name, err, sizeof(err))) {
+        log_error("bus.auth", "%s", err);
+        return -1;
+    }
+    if (!keys || !*keys)
+        log_warn("bus.auth", "bus_keys_dir not set: the bus is neither "
+                 "authenticated nor encrypted");
     const char *bind = config_str(svc->cfg, "bus_bind", NULL);
     if (bind && *bind && strcmp(bind, "none") != 0) {
         svc->relay = relay_start(svc->conninfo, bind, 1000,
@@ -209,4 +234,6 @@ void service_fini(service_t *svc)
     pgpool_destroy(&svc->pool);
     log_info("service.stop", "kezek-%s stopped", svc->name);
     config_destroy(&svc->cfg);
+    free(svc->conninfo_owned);
+    svc->conninfo_owned = NULL;
 }

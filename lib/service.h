@@ -14,7 +14,8 @@
 typedef struct service {
     const char *name;          /* "intake" */
     config_t *cfg;
-    const char *conninfo;
+    const char *conninfo;      /* "pg", as the role kezek_<name> unless
+                                * it names a user */
     const char *redis_addr;
     const char *bus_endpoints;
     /* run on each connection of the HTTP pool (NULL: nothing), set
@@ -23,6 +24,7 @@ typedef struct service {
     int batch_size;
     int batch_linger_ms;       /* under load: wait this long to fill a batch */
     int gauge_seconds;         /* gauges that count whole tables: how often */
+    char *conninfo_owned;
     pgpool_t *pool;
     relay_t *relay;
     http_server_t *http;

@@ -312,7 +312,7 @@ static int run_kezek(const char *const *args)
     pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        setenv("KEZEK_PG", env.conninfo, 1);
+        setenv("KEZEK_PG", env.svc_conninfo, 1);
         unsetenv("KEZEK_CONFIG");
         execv(bin, argv);
         _exit(127);

@@ -99,7 +99,7 @@ Test(e2e, accepted_decided_numbered_delivered, .init = setup,
     char saved[300], cmd[1200];
     snprintf(saved, sizeof(saved), "%s/saved.json", env.dir);
     cr_assert_eq(json_dump_file(m, saved, JSON_COMPACT), 0);
-    setenv("KEZEK_PG", env.conninfo, 1);
+    setenv("KEZEK_PG", env.svc_conninfo, 1);
     snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null 2>&1",
              getenv("KEZEK_BIN_DIR"), saved);
     cr_assert_eq(system(cmd), 0, "the saved document verifies");
@@ -379,7 +379,7 @@ Test(e2e, backlog_decided_on_each_applicants_records, .init = setup,
     /* the stored decisions replay to the same outcomes, from the
      * applications' bodies and the facts as read (p.6) */
     char cmd[1200], out[256] = "";
-    setenv("KEZEK_PG", env.conninfo, 1);
+    setenv("KEZEK_PG", env.svc_conninfo, 1);
     snprintf(cmd, sizeof(cmd), "%s/kezek decisions replay 2>&1",
              getenv("KEZEK_BIN_DIR"));
     FILE *f = popen(cmd, "r");

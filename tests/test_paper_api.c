@@ -104,7 +104,7 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
                               " n.canonical::jsonb -> 'receipt' = a.receipt"),
                  1, "p.14: the signed receipt is the one given at acceptance");
     char cmd[2400];
-    setenv("KEZEK_PG", env.conninfo, 1);
+    setenv("KEZEK_PG", env.svc_conninfo, 1);
     snprintf(cmd, sizeof(cmd), "%s/kezek verify-document %s >/dev/null"
              " 2>&1", getenv("KEZEK_BIN_DIR"), pdf);
     cr_assert_eq(system(cmd), 0, "the printed receipt verifies");

@@ -4,6 +4,7 @@
  * request deadline, strict text at the boundary, metric labels from a
  * fixed set. */
 #include "auth.h"
+#include "event.h"
 #include "http.h"
 #include "testkit.h"
 
@@ -16,8 +17,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static void echo(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
@@ -526,4 +529,212 @@ Test(tokens, failed_authentication_is_limited_per_address, .init = setup,
     cr_assert_gt(read(fd, buf, sizeof(buf) - 1), 12);
     close(fd);
     cr_assert(strncmp(buf, "HTTP/1.1 404", 12) == 0, "%s", buf);
+}
+
+/* The SQLSTATE of sql run as role (connected through the passfile as
+ * that role), "" when it succeeded. */
+static void as_role(const char *role, const char *sql, char *state)
+{
+    char ci[700];
+    snprintf(ci, sizeof(ci), "%s user=%s", env.svc_conninfo, role);
+    PGconn *c = PQconnectdb(ci);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s: %s", role,
+                 PQerrorMessage(c));
+    PGresult *r = PQexec(c, sql);
+    const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    snprintf(state, 6, "%s", st ? st : "");
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* p.17 (the citizen's data kept from those who need not see it): each
+ * service connects as a role of its own that can write only its own
+ * tables; the tool's reports read and write nothing; no other user of
+ * the host reaches Postgres at all. */
+Test(postgres, a_service_role_cannot_write_another_services_table,
+     .init = setup, .fini = teardown, .timeout = 60)
+{
+    static const struct {
+        const char *role, *sql;
+    } denied[] = {
+        {"kezek_queue", "INSERT INTO application (id) VALUES ('x')"},
+        {"kezek_queue", "UPDATE application_status SET status = 'x'"},
+        {"kezek_intake", "UPDATE queue_entry SET number = number + 1"},
+        {"kezek_intake", "DELETE FROM decision"},
+        {"kezek_eligibility", "INSERT INTO notice (id) VALUES ('x')"},
+        {"kezek_eligibility", "UPDATE queue_list SET last_number = 1"},
+        {"kezek_notify", "INSERT INTO decision (application_id)"
+                         " VALUES ('x')"},
+        {"kezek_notify", "SELECT body FROM application"},
+        {"kezek_notify", "UPDATE api_token SET revoked_at = NULL"},
+        {"kezek_intake", "UPDATE api_token SET principal = 'ops'"},
+        {"kezek_report", "INSERT INTO api_token (id) VALUES ('x')"},
+        {"kezek_report", "DELETE FROM event_log"},
+        {"kezek_queue", "CREATE TABLE mine (a int)"},
+    };
+    char st[6];
+    for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+        as_role(denied[i].role, denied[i].sql, st);
+        cr_assert_str_eq(st, "42501", "%s may not: %s (got '%s')",
+                         denied[i].role, denied[i].sql, st);
+    }
+    as_role("kezek_report", "SELECT count(*) FROM application", st);
+    cr_assert_str_eq(st, "", "the report role reads");
+    as_role("kezek_queue", "SELECT count(*) FROM queue_entry", st);
+    cr_assert_str_eq(st, "", "a service reads its own tables");
+
+    /* the services connect as their roles */
+    tk_start(&env, TK_INTAKE);
+    tk_start(&env, TK_QUEUE);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE"
+                           " datname = current_database() AND"
+                           " application_name LIKE 'kezek-intake%' AND"
+                           " usename <> 'kezek_intake'"), 0);
+    cr_assert_geq(tk_scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE"
+                            " datname = current_database() AND"
+                            " usename = 'kezek_queue'"), 1);
+    PQfinish(c);
+}
+
+Test(postgres, another_user_of_the_host_cannot_connect, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to become another user");
+    pid_t pid = tk_fork();
+    if (pid == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        PGconn *c = PQconnectdb(env.conninfo); /* the superuser's */
+        int ok = PQstatus(c) == CONNECTION_OK;
+        PQfinish(c);
+        _exit(ok ? 1 : 0);
+    }
+    int wst;
+    cr_assert_eq(waitpid(pid, &wst, 0), pid);
+    cr_assert(WIFEXITED(wst));
+    cr_assert_eq(WEXITSTATUS(wst), 0, "nobody reached Postgres (%d)",
+                 WEXITSTATUS(wst));
+}
+
+/* Frames received on a SUB socket (plain, or CURVE with a key pair the
+ * deployment does not know) from endpoint within ms. */
+static int eavesdrop(const char *endpoint, const char *server_key, int ms)
+{
+    void *ctx = zmq_ctx_new();
+    void *s = zmq_socket(ctx, ZMQ_SUB);
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(s, ZMQ_SUBSCRIBE, "", 0);
+    if (server_key) {
+        char pub[41], sec[41];
+        cr_assert_eq(zmq_curve_keypair(pub, sec), 0);
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_key, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40);
+    }
+    cr_assert_eq(zmq_connect(s, endpoint), 0);
+    usleep(300000); /* connected (or refused) before the events */
+    char id[40];
+    long st;
+    static int n = 60;
+    char iin[13], key[32];
+    tk_iin(n++, iin);
+    snprintf(key, sizeof(key), "bus-%d", n);
+    cr_assert(tk_submit(&env, iin, key, id, &st));
+    int got = 0;
+    zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+    while (zmq_poll(&it, 1, ms) > 0) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s, ZMQ_DONTWAIT) >= 0)
+            got++;
+        zmq_msg_close(&m);
+    }
+    zmq_close(s);
+    zmq_ctx_term(ctx);
+    return got;
+}
+
+/* p.17 (the citizen's data travels only to who needs it): the bus is
+ * CURVE-encrypted and admits only the deployment's services — a passive
+ * subscriber without a known key receives nothing; a process that binds
+ * a service's bus port cannot feed the consumers anything. */
+Test(bus, only_the_deployments_services_hear_or_speak, .init = setup,
+     .fini = teardown, .timeout = 60)
+{
+    tk_start(&env, TK_INTAKE);
+    tk_start(&env, TK_ELIGIBILITY);
+    char ep[64], server[80];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", env.bus_port[TK_INTAKE]);
+    cr_assert_eq(eavesdrop(ep, NULL, 1000), 0, "a plain subscriber heard");
+    char path[400];
+    snprintf(path, sizeof(path), "%s/intake.pub", env.bus_keys);
+    FILE *f = fopen(path, "r");
+    cr_assert(f && fgets(server, sizeof(server), f));
+    fclose(f);
+    server[40] = '\0';
+    cr_assert_eq(eavesdrop(ep, server, 1000), 0,
+                 "an unknown CURVE key heard");
+    cr_assert_geq(tk_metric(&env, TK_INTAKE, "kezek_bus_auth_refused_total"),
+                  1);
+    /* the services themselves hear each other over the bus */
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM decision", 2,
+                             10000));
+    cr_assert_gt(tk_metric(&env, TK_ELIGIBILITY,
+                           "kezek_consumer_bus_batches_total{consumer="
+                           "\"eligibility\"}"), 0);
+
+    /* a forger binds the queue's bus port (queue is not running) and
+     * publishes the next seq, plain and with a key of its own */
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM consumer_offset o"
+                             " WHERE consumer = 'eligibility' AND last_seq ="
+                             " (SELECT max(seq) FROM event_log) AND NOT"
+                             " EXISTS (SELECT 1 FROM event_outbox)", 1,
+                             10000), "eligibility caught up");
+    PGconn *c = tk_db(&env);
+    long head = tk_scalar(c, "SELECT max(seq) FROM event_log");
+    long decisions = tk_scalar(c, "SELECT count(*) FROM decision");
+    char qep[64];
+    snprintf(qep, sizeof(qep), "tcp://127.0.0.1:%d", env.bus_port[TK_QUEUE]);
+    for (int curve = 0; curve < 2; curve++) {
+        void *ctx = zmq_ctx_new();
+        void *s = zmq_socket(ctx, ZMQ_PUB);
+        int linger = 0, on = 1;
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+        if (curve) {
+            char pub[41], sec[41];
+            zmq_curve_keypair(pub, sec);
+            zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof(on));
+            zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40);
+        }
+        cr_assert_eq(zmq_bind(s, qep), 0);
+        char iin[13];
+        tk_iin(99, iin);
+        char *body = tk_application(iin);
+        event_t ev = {.seq = (uint64_t)head + 1,
+                      .type = KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED,
+                      .occurred_at_us = now_us(), .schema_version = 1,
+                      .payload = (uint8_t *)body,
+                      .payload_len = strlen(body)};
+        event_new_id(ev.event_id);
+        snprintf(ev.key, sizeof(ev.key), "forged-app");
+        snprintf(ev.producer, sizeof(ev.producer), "intake");
+        size_t len;
+        uint8_t *frame = event_encode(&ev, &len);
+        for (int i = 0; i < 20; i++) {
+            zmq_send(s, frame, len, ZMQ_DONTWAIT);
+            usleep(50000);
+        }
+        free(frame);
+        free(body);
+        zmq_close(s);
+        zmq_ctx_term(ctx);
+    }
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM decision"), decisions,
+                 "a forged frame was decided");
+    cr_assert_eq(tk_scalar(c, "SELECT last_seq FROM consumer_offset WHERE"
+                              " consumer = 'eligibility'"), head);
+    PQfinish(c);
 }

@@ -455,3 +455,51 @@ Test(spine, events_logged_where_produced_keep_one_gapless_commit_order,
     stop = 1;
     relay_destroy(&relay);
 }
+
+/* Issue 21 (p.17: nothing but what was committed reaches a citizen's
+ * record): a frame on the bus with the next seq but not the committed
+ * event — forged by a process that bound a bus port, or garbled — is
+ * never applied; the consumer reads event_log instead and applies what
+ * was committed there. */
+Test(spine, a_frame_that_is_not_the_logged_event_is_never_applied,
+     .init = setup, .fini = teardown)
+{
+    char err[256], ep[64];
+    snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", env.bus_port[0]);
+    bus_t *pub = bus_pub_new(ep, err, sizeof(err));
+    cr_assert(pub, "%s", err);
+    struct runner r;
+    start_consumer(&r, ep, 50);
+    usleep(300000); /* let the subscription settle */
+    event_t forged = {.seq = 1, .type = KEZEK__EVENT_TYPE__DECISION_MADE,
+                      .occurred_at_us = now_us(), .schema_version = 1,
+                      .payload = (uint8_t *)"evil", .payload_len = 4};
+    event_new_id(forged.event_id);
+    snprintf(forged.key, sizeof(forged.key), "forged");
+    snprintf(forged.producer, sizeof(forged.producer), "test");
+    for (int i = 0; i < 5; i++) {
+        cr_assert(bus_publish(pub, &forged));
+        usleep(50000);
+    }
+    usleep(300000);
+    PGconn *c = spine_conn();
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM effect"), 0,
+                 "a frame nobody committed was applied");
+    char l[] = "consumer=\"test\"";
+    cr_assert_geq(metric_value(metrics_counter(
+                      "kezek_consumer_untied_total",
+                      "Batches of bus frames not matching event_log "
+                      "(discarded)", l)), 1);
+    /* the committed event with the same seq: applied from event_log */
+    produce(c, 1, 0, "ok");
+    relay_all(c, NULL);
+    cr_assert(tk_wait_scalar(&env, "SELECT last_seq FROM consumer_offset"
+                             " WHERE consumer = 'test'", 1, 10000));
+    stop_consumer(&r);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM effect WHERE key = "
+                              "'k1'"), 1);
+    cr_assert_eq(tk_scalar(c, "SELECT count(*) FROM effect WHERE key = "
+                              "'forged'"), 0);
+    bus_destroy(&pub);
+    PQfinish(c);
+}

@@ -3,6 +3,7 @@
 #include "iin.h"
 #include "notice.h"
 #include "auth.h"
+#include "bus.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -132,6 +133,8 @@ void tk_env_init(tk_env_t *env)
     admin_exec(sql);
     snprintf(env->conninfo, sizeof(env->conninfo), "%s dbname=%s",
              need_env("KEZEK_TEST_PG"), db);
+    snprintf(env->svc_conninfo, sizeof(env->svc_conninfo), "%s dbname=%s",
+             need_env("KEZEK_TEST_PG_SERVICES"), db);
     snprintf(env->redis, sizeof(env->redis), "%s#/%d",
              need_env("KEZEK_TEST_REDIS"), next_redis_db());
     size_t n = 0;
@@ -140,13 +143,19 @@ void tk_env_init(tk_env_t *env)
         env->bus_port[i] = free_port();
         n += (size_t)snprintf(env->bus_endpoints + n,
                               sizeof(env->bus_endpoints) - n,
-                              "%stcp://127.0.0.1:%d", i ? "," : "",
-                              env->bus_port[i]);
+                              "%s%s@tcp://127.0.0.1:%d", i ? "," : "",
+                              tk_svc_names[i], env->bus_port[i]);
     }
     snprintf(env->dir, sizeof(env->dir), "/tmp/kezek-test-XXXXXX");
     cr_assert(mkdtemp(env->dir));
+    /* the services' bus is authenticated and encrypted, as deployed */
+    char err[256];
+    snprintf(env->bus_keys, sizeof(env->bus_keys), "%s/bus", env->dir);
+    for (int i = 0; i < TK_NSVC; i++)
+        cr_assert(bus_keys_generate(env->bus_keys, tk_svc_names[i], err,
+                                    sizeof(err)), "%s", err);
     snprintf(env->keyfile, sizeof(env->keyfile), "%s/notify.key", env->dir);
-    char pk[64], err[256];
+    char pk[64];
     cr_assert(signer_generate(env->keyfile, "k-test", pk, err, sizeof(err)),
               "%s", err);
     PGconn *c = tk_db(env);
@@ -183,9 +192,10 @@ void tk_start(tk_env_t *env, int i)
     pid_t pid = tk_fork(); /* a failed test leaves no service running */
     if (pid == 0) {
         char v[600];
-        setenv("KEZEK_PG", env->conninfo, 1);
+        setenv("KEZEK_PG", env->svc_conninfo, 1);
         setenv("KEZEK_REDIS", env->redis, 1);
         setenv("KEZEK_BUS_ENDPOINTS", env->bus_endpoints, 1);
+        setenv("KEZEK_BUS_KEYS_DIR", env->bus_keys, 1);
         snprintf(v, sizeof(v), "tcp://127.0.0.1:%d", env->bus_port[i]);
         setenv("KEZEK_BUS_BIND", v, 1);
         snprintf(v, sizeof(v), "%d", env->http_port[i]);

@@ -1,8 +1,11 @@
 /* testkit — real Postgres, Redis and service processes for tests.
  *
  * deploy/test starts a throwaway Postgres and Redis and exports
- * KEZEK_TEST_PG (conninfo without dbname), KEZEK_TEST_REDIS (unix
- * socket address) and KEZEK_BIN_DIR. Each test gets its own database
+ * KEZEK_TEST_PG (conninfo without dbname, as the superuser: the tests'
+ * own fixtures), KEZEK_TEST_PG_SERVICES (the same without a user: the
+ * services and the kezek tool connect as their own roles, issue 21),
+ * PGPASSFILE, KEZEK_TEST_REDIS (unix socket address) and
+ * KEZEK_BIN_DIR. Each test gets its own database
  * (cloned from kezek_template, migrated and with reference data), its
  * own Redis database, free ports and its own service processes, so
  * Criterion may run tests in parallel. */
@@ -17,9 +20,11 @@
 enum { TK_INTAKE, TK_ELIGIBILITY, TK_QUEUE, TK_NOTIFY, TK_NSVC };
 
 typedef struct tk_env {
-    char conninfo[512];
+    char conninfo[512];      /* the superuser's */
+    char svc_conninfo[512];  /* no user: each program its own role */
     char redis[320];
-    char bus_endpoints[256];
+    char bus_endpoints[256]; /* "intake@tcp://127.0.0.1:port,…" */
+    char bus_keys[300];      /* the services' CURVE keys */
     int http_port[TK_NSVC];
     int bus_port[TK_NSVC];
     pid_t pid[TK_NSVC];
