@@ -135,6 +135,9 @@ void http_reply_error(http_resp_t *resp, int status, const char *code,
                       const char *message, json_t *details)
 {
     json_t *err = json_pack("{s:s, s:s}", "code", code, "message", message);
+    if (!err) /* a message that is not UTF-8 (found by fuzz_validate) */
+        err = json_pack("{s:s, s:s}", "code", code, "message",
+                        "the request is not acceptable");
     if (details)
         json_object_set_new(err, "details", details);
     http_reply_json(resp, status, json_pack("{s:o}", "error", err));
@@ -682,6 +685,8 @@ http_server_t *http_start(const char *bind_addr, int port,
         self->lim = *limits;
     limits_default(&self->lim);
     pthread_mutex_init(&self->conns_lock, NULL);
+    metrics_counter("kezek_metrics_series_dropped_total",
+        "Metric series not created: past METRICS_MAX_SERIES", NULL);
     self->m_overload = metrics_counter("kezek_http_overload_total",
         "Requests refused with 429 because too many were in flight", NULL);
     self->m_full = metrics_counter("kezek_http_connections_refused_total",

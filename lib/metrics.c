@@ -26,6 +26,27 @@ struct metric {
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct metric *reg_head, *reg_tail;
+static int reg_count;
+static struct metric overflow; /* the sink past METRICS_MAX_SERIES */
+static struct metric *dropped;
+
+const char *metrics_label_escape(char *out, size_t cap, const char *value)
+{
+    size_t n = 0;
+    for (const char *v = value; *v && n + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"') {
+            out[n++] = '\\';
+            out[n++] = *v;
+        } else if (*v == '\n') {
+            out[n++] = '\\';
+            out[n++] = 'n';
+        } else {
+            out[n++] = *v;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
 
 static const double default_buckets[] = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
@@ -41,9 +62,16 @@ static metric_t *metrics_get(enum metric_kind kind, const char *name,
         if (strcmp(m->name, name) == 0 &&
             strcmp(m->labels, labels ? labels : "") == 0)
             goto out;
+    if (reg_count >= METRICS_MAX_SERIES) {
+        if (dropped)
+            atomic_fetch_add(&dropped->count, 1);
+        m = &overflow;
+        goto out;
+    }
     m = calloc(1, sizeof(*m));
     if (!m)
         abort();
+    reg_count++;
     m->kind = kind;
     snprintf(m->name, sizeof(m->name), "%s", name);
     snprintf(m->help, sizeof(m->help), "%s", help);
@@ -71,6 +99,8 @@ static metric_t *metrics_get(enum metric_kind kind, const char *name,
     }
     if (!m->next)
         reg_tail = m;
+    if (!dropped && strcmp(name, "kezek_metrics_series_dropped_total") == 0)
+        dropped = m;
 out:
     pthread_mutex_unlock(&reg_lock);
     return m;

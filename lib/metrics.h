@@ -20,6 +20,15 @@ metric_t *metrics_histogram(const char *name, const char *help,
                             const char *labels, const double *buckets,
                             size_t nbuckets);
 
+/* A label value as the exposition format wants it (\\, \" and \n
+ * escaped), for values that come from data; out is cut to cap. */
+const char *metrics_label_escape(char *out, size_t cap, const char *value);
+
+/* At most METRICS_MAX_SERIES series: a lookup past it returns a metric
+ * that is updated but never rendered, and counts
+ * kezek_metrics_series_dropped_total. */
+#define METRICS_MAX_SERIES 5000
+
 void metric_add(metric_t *m, uint64_t n);
 #define metric_inc(m) metric_add((m), 1)
 void metric_set(metric_t *m, double v);

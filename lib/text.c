@@ -59,6 +59,21 @@ const char *text_problem(const char *s, size_t len, size_t max,
     return NULL;
 }
 
+void text_cut_utf8(char *s)
+{
+    size_t n = strlen(s), i = n;
+    /* back to the first byte of the last sequence */
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned cp;
+    size_t start = i - 1;
+    if (utf8_seq((const unsigned char *)s + start, n - start, &cp) !=
+        n - start)
+        s[start] = '\0';
+}
+
 /* Characters that change how the text around them is shown or are not
  * shown at all: bidirectional controls (U+061C, U+200E–U+200F,
  * U+202A–U+202E, U+2066–U+2069), zero-width space, the line and

@@ -19,6 +19,10 @@
 const char *text_problem(const char *s, size_t len, size_t max,
                          bool allow_tab);
 
+/* Cuts s short before a UTF-8 sequence that snprintf left incomplete at
+ * its end (a message cut to fit its buffer stays valid UTF-8). */
+void text_cut_utf8(char *s);
+
 /* Checks a person's name (surname, given name, patronymic) of len bytes
  * and at most max: NULL and *nfc (malloc'd, NUL-terminated; the caller
  * frees) its NFC form, or the reason it is refused (*nfc NULL). */

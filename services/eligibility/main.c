@@ -367,8 +367,9 @@ static void *sweep(void *arg)
         }
         PGresult *g = pg_run(c, "deadline_gauges", 0, NULL);
         for (int i = 0; g && i < PQntuples(g); i++) {
-            char l[96];
-            snprintf(l, sizeof(l), "authority=\"%s\"", PQgetvalue(g, i, 0));
+            char l[96], v[64];
+            snprintf(l, sizeof(l), "authority=\"%s\"",
+                     metrics_label_escape(v, sizeof(v), PQgetvalue(g, i, 0)));
             metric_set(metrics_gauge("kezek_review_due_soon",
                 "Parked applications within 3 days of their due date (p.7)",
                 l), atof(PQgetvalue(g, i, 1)));
@@ -380,8 +381,9 @@ static void *sweep(void *arg)
         PGresult *r = pg_run(c, "parked_count", 0, NULL);
         long total = 0;
         for (int i = 0; r && i < PQntuples(r); i++) {
-            char l[96];
-            snprintf(l, sizeof(l), "reason=\"%s\"", PQgetvalue(r, i, 0));
+            char l[96], v[64];
+            snprintf(l, sizeof(l), "reason=\"%s\"",
+                     metrics_label_escape(v, sizeof(v), PQgetvalue(r, i, 0)));
             metric_set(metrics_gauge("kezek_parked_applications",
                                      "Applications waiting for a person "
                                      "or for data (p.6)", l),

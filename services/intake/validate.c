@@ -34,10 +34,15 @@ static const char *const top_fields[] = {
 
 static bool invalid(http_resp_t *resp, const char *field, const char *msg)
 {
-    char text[200];
-    snprintf(text, sizeof(text), "%s: %s", field, msg);
+    /* a long field name (an unknown key) may have been cut mid-letter
+     * in its buffer, and here again: both cut to valid UTF-8 */
+    char name[128], text[200];
+    snprintf(name, sizeof(name), "%s", field);
+    text_cut_utf8(name);
+    snprintf(text, sizeof(text), "%s: %s", name, msg);
+    text_cut_utf8(text);
     http_reply_error(resp, 400, "invalid_field", text,
-                     json_pack("{s:s}", "field", field));
+                     json_pack("{s:s}", "field", name));
     return false;
 }
 

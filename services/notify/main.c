@@ -522,8 +522,10 @@ static void *sender(void *arg)
             PQclear(w);
             PGresult *r = pg_run(c, "mail_counts", 0, NULL);
             for (int i = 0; r && i < PQntuples(r); i++) {
-                char l[64];
-                snprintf(l, sizeof(l), "state=\"%s\"", PQgetvalue(r, i, 0));
+                char l[64], v[40];
+                snprintf(l, sizeof(l), "state=\"%s\"",
+                         metrics_label_escape(v, sizeof(v),
+                                              PQgetvalue(r, i, 0)));
                 metric_set(metrics_gauge("kezek_email_deliveries",
                     "E-mail deliveries by state", l),
                     atof(PQgetvalue(r, i, 1)));

@@ -771,9 +771,11 @@ static void *watch(void *arg)
         }
         PGresult *res = pg_run(c, "list_lengths", 0, NULL);
         for (int i = 0; res && i < PQntuples(res); i++) {
-            char l[160];
+            char l[160], a[64], ls[64];
             snprintf(l, sizeof(l), "authority=\"%s\",list=\"%s\"",
-                     PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+                     metrics_label_escape(a, sizeof(a), PQgetvalue(res, i, 0)),
+                     metrics_label_escape(ls, sizeof(ls),
+                                          PQgetvalue(res, i, 1)));
             metric_set(metrics_gauge("kezek_queue_list_length",
                                      "Active entries per list", l),
                        atof(PQgetvalue(res, i, 2)));
