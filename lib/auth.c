@@ -77,7 +77,7 @@ int auth_resolve(PGconn *conn, const char *authorization, principal_t *out)
     auth_hash(token, hash);
     const char *p[1] = {hash};
     PGresult *r = PQexecPrepared(conn, "auth_token", 1, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    if (!pg_check(r)) { /* remembered: a connection gone is retried */
         PQclear(r);
         return -1;
     }

@@ -39,13 +39,13 @@ struct conn_track {
 struct http_server {
     struct MHD_Daemon *d;
     const struct http_route *routes;
-    http_health_fn health;
-    void *health_ctx;
+    struct http_hooks hooks;
     void *ctx;
     struct http_limits lim;
     _Atomic int inflight;
     _Atomic int open_conns;
-    metric_t *m_overload, *m_full, *m_cut, *m_invalid, *m_seconds;
+    metric_t *m_overload, *m_full, *m_cut, *m_invalid, *m_seconds,
+        *m_retried;
     _Atomic(metric_t *) m_requests[M_NMETHODS][STATUS_MAX - STATUS_MIN + 1];
     /* the request deadline's watchdog */
     pthread_mutex_t conns_lock;
@@ -248,17 +248,44 @@ int http_route_match(const char *pattern, const char *path,
     return 1;
 }
 
+static void probe(http_server_t *self, http_health_fn fn,
+                  http_resp_t *resp)
+{
+    char detail[256] = "ok";
+    bool ok = !fn || fn(self->hooks.health_ctx, detail, sizeof(detail));
+    http_reply_json(resp, ok ? 200 : 503,
+                    json_pack("{s:s, s:s}", "status",
+                              ok ? "ok" : "unavailable", "detail", detail));
+}
+
+static void route(http_server_t *self, http_req_t *req, http_resp_t *resp);
+
+/* A GET whose handler answered 503 because its database connection was
+ * gone (a restart, a failover) is tried once more: the pool has dropped
+ * the stale connections by then, and a read must not fail for that. */
 static void serve(http_server_t *self, http_req_t *req, http_resp_t *resp)
 {
-    if (strcmp(req->path, "/healthz") == 0 &&
-        strcmp(req->method, "GET") == 0) {
-        char detail[256] = "ok";
-        bool ok = !self->health || self->health(self->health_ctx, detail,
-                                                 sizeof(detail));
-        http_reply_json(resp, ok ? 200 : 503,
-                        json_pack("{s:s, s:s}", "status",
-                                  ok ? "ok" : "unavailable", "detail",
-                                  detail));
+    if (self->hooks.before)
+        self->hooks.before();
+    route(self, req, resp);
+    if (resp->status == 503 && strcmp(req->method, "GET") == 0 &&
+        self->hooks.retry_read && self->hooks.retry_read()) {
+        metric_inc(self->m_retried);
+        free(resp->body);
+        memset(resp, 0, sizeof(*resp));
+        if (self->hooks.before)
+            self->hooks.before();
+        route(self, req, resp);
+    }
+}
+
+static void route(http_server_t *self, http_req_t *req, http_resp_t *resp)
+{
+    if (strcmp(req->method, "GET") == 0 &&
+        (strcmp(req->path, "/healthz") == 0 ||
+         strcmp(req->path, "/readyz") == 0)) {
+        probe(self, req->path[1] == 'h' ? self->hooks.health
+                                        : self->hooks.ready, resp);
         return;
     }
     if (strcmp(req->path, "/metrics") == 0 &&
@@ -401,6 +428,8 @@ static enum MHD_Result send_reply(http_server_t *self,
         MHD_add_response_header(mr, resp->header_name, resp->header_value);
     if (resp->close)
         MHD_add_response_header(mr, "Connection", "close");
+    if (resp->status == 503 && !resp->header_name[0]) /* a dependency down */
+        MHD_add_response_header(mr, "Retry-After", "2");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status,
                                              mr);
     MHD_destroy_response(mr);
@@ -509,6 +538,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                          "the body exceeds 64 KiB", NULL);
     } else if (now > self->lim.max_inflight &&
                strcmp(url, "/healthz") != 0 &&
+               strcmp(url, "/readyz") != 0 &&
                strcmp(url, "/metrics") != 0) {
         metric_inc(self->m_overload);
         http_reply_error(&resp, 429, "overloaded",
@@ -671,15 +701,15 @@ static void limits_default(struct http_limits *l)
 http_server_t *http_start(const char *bind_addr, int port,
                           const struct http_limits *limits,
                           const struct http_route *routes,
-                          http_health_fn health, void *health_ctx,
-                          void *ctx, char *err, size_t errlen)
+                          const struct http_hooks *hooks, void *ctx,
+                          char *err, size_t errlen)
 {
     http_server_t *self = calloc(1, sizeof(*self));
     if (!self)
         return NULL;
     self->routes = routes;
-    self->health = health;
-    self->health_ctx = health_ctx;
+    if (hooks)
+        self->hooks = *hooks;
     self->ctx = ctx;
     if (limits)
         self->lim = *limits;
@@ -695,6 +725,8 @@ http_server_t *http_start(const char *bind_addr, int port,
     self->m_cut = metrics_counter("kezek_http_request_timeouts_total",
         "Connections cut because a request did not arrive whole in time",
         NULL);
+    self->m_retried = metrics_counter("kezek_http_read_retries_total",
+        "GETs tried again after their database connection was gone", NULL);
     self->m_invalid = metrics_counter("kezek_http_invalid_requests_total",
         "Requests refused at the boundary (path, query or header)", NULL);
     self->m_seconds = metrics_histogram("kezek_http_request_seconds",

@@ -63,14 +63,24 @@ struct http_limits {
     int request_seconds;
 };
 
+/* What a server asks of its service (any may be NULL). */
+struct http_hooks {
+    http_health_fn health;   /* GET /healthz: its dependencies answer */
+    http_health_fn ready;    /* GET /readyz (the edge routes by it) */
+    void *health_ctx;        /* for both */
+    void (*before)(void);    /* before each request, on its thread */
+    /* after a GET answered 503: whether one more try may succeed (its
+     * database connection was found gone, a fresh one will be used) */
+    bool (*retry_read)(void);
+};
+
 /* Starts listening on 127.0.0.1:port (or bind_addr). routes must
- * outlive the server; health (may be NULL) gets health_ctx, handlers
- * get ctx. NULL and err on failure. */
+ * outlive the server; handlers get ctx. NULL and err on failure. */
 http_server_t *http_start(const char *bind_addr, int port,
                           const struct http_limits *limits,
                           const struct http_route *routes,
-                          http_health_fn health, void *health_ctx,
-                          void *ctx, char *err, size_t errlen);
+                          const struct http_hooks *hooks, void *ctx,
+                          char *err, size_t errlen);
 void http_stop(http_server_t **self_p);
 
 /* The boundary's checks, exposed for the fuzzers.

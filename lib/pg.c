@@ -1,23 +1,42 @@
 #include "pg.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "outbox.h"
 
+#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* A connection of the pool and when it was opened. */
+struct pool_conn {
+    PGconn *conn;
+    int64_t born_us;
+};
 
 struct pgpool {
     char *conninfo;
     const struct pg_stmt *stmts;
     const char *setup;
     int size, idle_n, open_n;
-    PGconn **idle;
+    struct pool_conn *idle;    /* LIFO */
+    struct pool_conn *busy;    /* acquired ones, by pointer */
+    int busy_n;
+    int64_t lost_us;           /* the last connection found gone */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 };
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static _Thread_local char conn_role[32];
 
@@ -161,6 +180,15 @@ PGconn *pg_connect_retry(const char *conninfo, const struct pg_stmt *stmts,
 
 static _Thread_local char last_sqlstate[6];
 static _Thread_local char last_message[200];
+static _Thread_local bool lost_here;
+
+/* The connection is gone, not the statement wrong: class 08, or the
+ * server shutting down or restarting (57P01–57P03). */
+static bool sqlstate_lost(const char *st)
+{
+    return strncmp(st, "08", 2) == 0 || strcmp(st, "57P01") == 0 ||
+           strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0;
+}
 
 /* Keeps the first failure of a transaction: a later 25P02 ("current
  * transaction is aborted") says nothing about the cause. */
@@ -170,6 +198,8 @@ static void remember_state(const PGresult *r)
     if (st && strcmp(st, "25P02") == 0 && last_sqlstate[0])
         return;
     snprintf(last_sqlstate, sizeof(last_sqlstate), "%s", st ? st : "08000");
+    if (sqlstate_lost(last_sqlstate))
+        lost_here = true;
     const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
     snprintf(last_message, sizeof(last_message), "%s %s", last_sqlstate,
              m ? m : "no connection");
@@ -179,6 +209,12 @@ void pg_clear_state(void)
 {
     last_sqlstate[0] = '\0';
     last_message[0] = '\0';
+    lost_here = false;
+}
+
+bool pg_lost_here(void)
+{
+    return lost_here;
 }
 
 const char *pg_last_error(void)
@@ -239,6 +275,7 @@ static PGresult *pipe_result(PGconn *conn, const char *what, bool keep,
         snprintf(last_sqlstate, sizeof(last_sqlstate), "08000");
         snprintf(last_message, sizeof(last_message),
                  "08000 pipeline out of step");
+        lost_here = true;
         return NULL;
     }
     ExecStatusType st = PQresultStatus(r);
@@ -464,7 +501,15 @@ pgpool_t *pgpool_new(const char *conninfo, int size,
     self->conninfo = strdup(conninfo);
     self->stmts = stmts;
     self->size = size;
-    self->idle = calloc((size_t)size, sizeof(PGconn *));
+    self->idle = calloc((size_t)size, sizeof(*self->idle));
+    self->busy = calloc((size_t)size, sizeof(*self->busy));
+    if (!self->conninfo || !self->idle || !self->busy) {
+        free(self->conninfo);
+        free(self->idle);
+        free(self->busy);
+        free(self);
+        return NULL;
+    }
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->cond, NULL);
     return self;
@@ -489,60 +534,129 @@ void pgpool_destroy(pgpool_t **self_p)
     if (!self)
         return;
     for (int i = 0; i < self->idle_n; i++)
-        PQfinish(self->idle[i]);
+        PQfinish(self->idle[i].conn);
     pthread_mutex_destroy(&self->lock);
     pthread_cond_destroy(&self->cond);
     free(self->idle);
+    free(self->busy);
     free(self->conninfo);
     free(self);
     *self_p = NULL;
 }
 
+/* Whether an idle connection is still there, without a round trip: an
+ * idle connection has nothing to read unless the server said goodbye
+ * (a shutdown, a restart, a terminated backend) or the socket closed. */
+static bool idle_alive(PGconn *c)
+{
+    if (PQstatus(c) != CONNECTION_OK)
+        return false;
+    struct pollfd p = {PQsocket(c), POLLIN, 0};
+    if (poll(&p, 1, 0) == 0)
+        return true;
+    if (!PQconsumeInput(c))
+        return false;
+    PGnotify *n;
+    while ((n = PQnotifies(c)) != NULL)
+        PQfreemem(n);
+    return PQstatus(c) == CONNECTION_OK;
+}
+
+static void busy_add(pgpool_t *self, PGconn *c, int64_t born)
+{
+    self->busy[self->busy_n].conn = c;
+    self->busy[self->busy_n++].born_us = born;
+}
+
+/* Removes c from the busy list (the lock held); its birth time. */
+static int64_t busy_take(pgpool_t *self, PGconn *c)
+{
+    for (int i = 0; i < self->busy_n; i++)
+        if (self->busy[i].conn == c) {
+            int64_t born = self->busy[i].born_us;
+            self->busy[i] = self->busy[--self->busy_n];
+            return born;
+        }
+    return 0;
+}
+
 PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen)
 {
+    metric_t *dropped = metrics_counter("kezek_pg_stale_connections_total",
+        "Pooled Postgres connections found gone and replaced", NULL);
     pthread_mutex_lock(&self->lock);
     while (self->idle_n == 0 && self->open_n >= self->size)
         pthread_cond_wait(&self->cond, &self->lock);
-    PGconn *c = NULL;
+    struct pool_conn pc = {NULL, 0};
     if (self->idle_n > 0)
-        c = self->idle[--self->idle_n];
+        pc = self->idle[--self->idle_n];
     else
         self->open_n++;
     pthread_mutex_unlock(&self->lock);
 
-    if (c && PQstatus(c) != CONNECTION_OK) {
-        PQfinish(c);
-        c = NULL;
+    if (pc.conn && !idle_alive(pc.conn)) {
+        metric_inc(dropped);
+        PQfinish(pc.conn);
+        pc.conn = NULL;
     }
-    if (!c) {
-        c = pg_connect(self->conninfo, self->stmts, err, errlen);
-        if (c && self->setup && !pg_exec(c, self->setup)) {
+    if (!pc.conn) {
+        pc.born_us = mono_us();
+        pc.conn = pg_connect(self->conninfo, self->stmts, err, errlen);
+        if (pc.conn && self->setup && !pg_exec(pc.conn, self->setup)) {
             snprintf(err, errlen, "connection setup failed");
-            PQfinish(c);
-            c = NULL;
+            PQfinish(pc.conn);
+            pc.conn = NULL;
         }
     }
-    if (!c) {
-        pthread_mutex_lock(&self->lock);
-        self->open_n--;
-        pthread_cond_signal(&self->cond);
-        pthread_mutex_unlock(&self->lock);
-    }
-    return c;
-}
-
-void pgpool_release(pgpool_t *self, PGconn *conn)
-{
-    if (conn && (PQstatus(conn) != CONNECTION_OK ||
-                 PQtransactionStatus(conn) != PQTRANS_IDLE)) {
-        PQfinish(conn);
-        conn = NULL;
-    }
     pthread_mutex_lock(&self->lock);
-    if (conn)
-        self->idle[self->idle_n++] = conn;
+    if (pc.conn)
+        busy_add(self, pc.conn, pc.born_us);
     else
         self->open_n--;
     pthread_cond_signal(&self->cond);
     pthread_mutex_unlock(&self->lock);
+    return pc.conn;
+}
+
+void pgpool_release(pgpool_t *self, PGconn *conn)
+{
+    if (!conn)
+        return;
+    /* gone (the connection, or this thread's last statement said so):
+     * every idle connection opened before this one failed is as stale,
+     * from the same restart or failover — closed now, not one failed
+     * request each */
+    bool lost = PQstatus(conn) != CONNECTION_OK || lost_here;
+    bool keep = !lost && PQtransactionStatus(conn) == PQTRANS_IDLE;
+    PGconn *stale[64];
+    int nstale = 0;
+    pthread_mutex_lock(&self->lock);
+    int64_t born = busy_take(self, conn);
+    if (lost) {
+        self->lost_us = mono_us();
+        int k = 0;
+        for (int i = 0; i < self->idle_n; i++) {
+            if (self->idle[i].born_us < self->lost_us && nstale < 64)
+                stale[nstale++] = self->idle[i].conn;
+            else
+                self->idle[k++] = self->idle[i];
+        }
+        self->open_n -= self->idle_n - k;
+        self->idle_n = k;
+    }
+    if (keep) {
+        self->idle[self->idle_n].conn = conn;
+        self->idle[self->idle_n++].born_us = born;
+    } else {
+        self->open_n--;
+    }
+    pthread_cond_broadcast(&self->cond);
+    pthread_mutex_unlock(&self->lock);
+    if (!keep)
+        PQfinish(conn);
+    for (int i = 0; i < nstale; i++)
+        PQfinish(stale[i]);
+    if (lost)
+        log_warn("pg.pool", "a connection was gone: %d idle ones opened "
+                 "before it closed too", nstale);
 }

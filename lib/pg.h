@@ -27,11 +27,14 @@ void pgpool_destroy(pgpool_t **self_p);
 void pgpool_set_setup(pgpool_t *self, const char *sql);
 
 /* A healthy connection, or NULL (and err) when Postgres is unreachable.
- * Blocks while all connections are in use. */
+ * Blocks while all connections are in use. An idle connection the server
+ * has closed (a restart, a failover) is replaced without a round trip. */
 PGconn *pgpool_acquire(pgpool_t *self, char *err, size_t errlen);
 /* Connections acquired and not yet released (or being opened). */
 int pgpool_in_use(pgpool_t *self);
-/* Returns conn; a broken or mid-transaction connection is closed. */
+/* Returns conn; a broken or mid-transaction connection is closed. When
+ * it was gone (or this thread's last statement found it gone), every
+ * idle connection opened before then is closed as well. */
 void pgpool_release(pgpool_t *self, PGconn *conn);
 
 /* Names the connections this thread opens from now on in
@@ -113,6 +116,10 @@ bool pg_pipe_end(PGconn *conn) __attribute__((warn_unused_result));
 bool pg_transient_failure(void);
 /* Forgets this thread's last failure (call before a unit of work). */
 void pg_clear_state(void);
+/* True when, since pg_clear_state, a statement of this thread failed
+ * because its connection was gone (class 08, 57P01–57P03): a read may
+ * be tried again on a fresh connection. */
+bool pg_lost_here(void);
 /* "SQLSTATE primary message" of this thread's first failure since
  * pg_clear_state; never DETAIL (no row data, no personal data). */
 const char *pg_last_error(void);

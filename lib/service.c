@@ -187,6 +187,15 @@ static bool pg_health(void *ctx, char *detail, size_t len)
     return ok;
 }
 
+/* readyz: Postgres answers, and whatever else the service needs. */
+static bool ready(void *ctx, char *detail, size_t len)
+{
+    service_t *svc = ctx;
+    if (!pg_health(svc, detail, len))
+        return false;
+    return !svc->ready || svc->ready(svc, detail, len);
+}
+
 int service_http(service_t *svc, int default_port, int default_threads,
                  const struct pg_stmt *stmts,
                  const struct http_route *routes, void *ctx)
@@ -204,6 +213,10 @@ int service_http(service_t *svc, int default_port, int default_threads,
         !service_int(svc, "pg_pool", threads > 0 ? threads + 1 : 33, 1,
                      150, &pool))
         return -1;
+    struct http_hooks hooks = {.health = pg_health, .ready = ready,
+                               .health_ctx = svc,
+                               .before = pg_clear_state,
+                               .retry_read = pg_lost_here};
     struct http_limits lim = {.threads = (int)threads,
                               .max_inflight = (int)inflight,
                               .max_connections = (int)conns,
@@ -214,8 +227,8 @@ int service_http(service_t *svc, int default_port, int default_threads,
         pgpool_set_setup(svc->pool, svc->pool_setup);
     char err[256];
     svc->http = http_start(config_str(svc->cfg, "http_bind", "127.0.0.1"),
-                           (int)port, &lim, routes,
-                           pg_health, svc, ctx, err, sizeof(err));
+                           (int)port, &lim, routes, &hooks, ctx, err,
+                           sizeof(err));
     if (!svc->http) {
         log_error("http.start", "%s", err);
         return -1;

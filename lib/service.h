@@ -24,6 +24,9 @@ typedef struct service {
     int batch_size;
     int batch_linger_ms;       /* under load: wait this long to fill a batch */
     int gauge_seconds;         /* gauges that count whole tables: how often */
+    /* GET /readyz beyond Postgres (the queue: Redis); set before
+     * service_http; may be NULL */
+    bool (*ready)(struct service *svc, char *detail, size_t len);
     char *conninfo_owned;
     pgpool_t *pool;
     relay_t *relay;

@@ -40,7 +40,7 @@ Test(http, routes_errors_and_limits)
     int port = tk_free_port();
     struct http_limits lim = {.threads = 2, .max_inflight = 100};
     http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
-                                  NULL, NULL, err, sizeof(err));
+                                  NULL, err, sizeof(err));
     cr_assert(s, "%s", err);
     long st;
     json_t *j = tk_http("POST", port, "/v1/things/abc", NULL, NULL,

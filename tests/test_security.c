@@ -108,7 +108,7 @@ static http_server_t *start(int port, int threads, int request_seconds)
                               .max_connections = 1000, .per_ip = 64,
                               .request_seconds = request_seconds};
     http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
-                                  NULL, NULL, err, sizeof(err));
+                                  NULL, err, sizeof(err));
     cr_assert(s, "%s", err);
     return s;
 }
@@ -205,7 +205,7 @@ Test(http_limits, full_server_answers_503_with_retry_after)
     struct http_limits lim = {.threads = 0, .max_connections = 4,
                               .per_ip = 100, .request_seconds = 5};
     http_server_t *s = http_start("127.0.0.1", port, &lim, routes, NULL,
-                                  NULL, NULL, err, sizeof(err));
+                                  NULL, err, sizeof(err));
     cr_assert(s, "%s", err);
     int held[6];
     for (int i = 0; i < 6; i++)

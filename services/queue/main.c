@@ -508,6 +508,19 @@ static kredis_t *worker_redis(void)
 }
 
 /* GET /v1/queue/{authority}/{list}/entries/{iin} */
+/* readyz: Redis answers too (look-ups still answer from Postgres when it
+ * does not, but the edge should prefer an instance whose view is up) */
+static bool redis_ready(service_t *s, char *detail, size_t len)
+{
+    (void)s;
+    redisReply *r = kredis_cmd(worker_redis(), "PING");
+    bool ok = r != NULL;
+    freeReplyObject(r);
+    if (!ok)
+        snprintf(detail, len, "redis unreachable");
+    return ok;
+}
+
 static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)ctx;
@@ -833,6 +846,7 @@ int main(int argc, char **argv)
         "Lists whose Redis view differed from Postgres at the last verify",
         NULL);
     redis_writer = kredis_new(svc.redis_addr);
+    svc.ready = redis_ready;
     if (service_http(&svc, 8082, 4, queue_stmts, routes, NULL) != 0) {
         service_fini(&svc);
         return 1;
