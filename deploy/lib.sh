@@ -170,6 +170,24 @@ kz_redis_stop() {
   fi
 }
 
+# kz_state_dirs STATE — the state directory of deploy/up. Everything in
+# it is for its owner alone (keys, passwords, the config, logs, the mail
+# sink's Maildir): the umask is 077 for the rest of the calling script
+# and what it starts, and an earlier round's directory is tightened.
+# Postgres (its own user) may only pass through to its data, socket and
+# log directories.
+kz_state_dirs() {
+  local state=$1
+  umask 077
+  mkdir -p "$state/run" "$state/log" "$state/keys" \
+    "$state/mail/tmp" "$state/mail/new" "$state/mail/cur"
+  chmod -R go-rwx "$state"
+  if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1; then
+    chgrp postgres "$state" "$state/log"
+    chmod 710 "$state" "$state/log"
+  fi
+}
+
 # kz_build DIR [cmake args...]
 kz_build() {
   local dir=$1; shift

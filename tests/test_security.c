@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,6 +373,22 @@ Test(boundary, names_are_readable_and_normalised, .init = setup,
      .fini = teardown, .timeout = 60)
 {
     tk_start(&env, TK_INTAKE);
+    /* bytes Postgres would refuse never reach it: 400, not 503 */
+    long st;
+    json_t *j = tk_http("GET", env.http_port[TK_INTAKE],
+                        "/v1/applications/%ff", env.office, NULL, NULL, &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+    j = tk_http("GET", env.http_port[TK_INTAKE], "/v1/ops/audit?iin=%ff",
+                env.office, NULL, NULL, &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+    char *body = tk_application("250509301016");
+    j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                env.office, "Idempotency-Key: \xff\xfe", body, &st);
+    cr_assert_eq(st, 400);
+    json_decref(j);
+    free(body);
     cr_assert_eq(submit_named(41, "Ab\\u0001c", "n-1", NULL), 400);
     cr_assert_eq(submit_named(42, "Ab\\u0085c", "n-2", NULL), 400);
     cr_assert_eq(submit_named(43, "\\u202eвотемхА", "n-3", NULL), 400);
@@ -737,4 +754,34 @@ Test(bus, only_the_deployments_services_hear_or_speak, .init = setup,
     cr_assert_eq(tk_scalar(c, "SELECT last_seq FROM consumer_offset WHERE"
                               " consumer = 'eligibility'"), head);
     PQfinish(c);
+}
+
+/* p.17: what deploy/up keeps (keys, passwords, the config, logs, the
+ * mail sink's letters) is its owner's alone — the state directory it
+ * makes, and what its processes write there, are not world-readable. */
+Test(files, the_state_directory_is_private)
+{
+    char dir[] = "/tmp/kezek-state-XXXXXX", cmd[1200];
+    cr_assert(mkdtemp(dir));
+    chmod(dir, 0755); /* as an earlier round left it */
+    snprintf(cmd, sizeof(cmd),
+             "bash -c '. \"%s/deploy/lib.sh\" && kz_state_dirs %s/s &&"
+             " echo log > %s/s/log/intake.log && echo mail >"
+             " %s/s/mail/new/1 && echo pg = x > %s/s/kezek.conf'",
+             getenv("KEZEK_SOURCE_DIR"), dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    static const char *const paths[] = {"s", "s/log", "s/keys", "s/mail",
+        "s/mail/new", "s/log/intake.log", "s/mail/new/1", "s/kezek.conf"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        char p[300];
+        struct stat st;
+        snprintf(p, sizeof(p), "%s/%s", dir, paths[i]);
+        cr_assert_eq(stat(p, &st), 0, "%s", p);
+        cr_assert_eq(st.st_mode & 0007, 0, "%s is open to others (%o)",
+                     paths[i], st.st_mode & 0777);
+        cr_assert_eq(st.st_mode & 0060, 0, "%s is readable by its group "
+                     "(%o)", paths[i], st.st_mode & 0777);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }
