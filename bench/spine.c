@@ -125,6 +125,7 @@ int main(int argc, char **argv)
         return 2;
     }
     conninfo = argv[1];
+    pg_common_stmts(spine_stmts);
     int events = argc > 2 ? atoi(argv[2]) : 20000;
     int batch = argc > 3 ? atoi(argv[3]) : 100;
     log_init("bench", LOG_WARN);

@@ -390,6 +390,7 @@ int consumer_run(const struct consumer_cfg *cfg,
         if (pg_lost(c.conn)) {
             if (c.conn)
                 PQfinish(c.conn);
+            pg_common_stmts(spine_stmts);
             c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
             if (!c.conn)
                 break;

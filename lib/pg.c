@@ -2,7 +2,6 @@
 
 #include "log.h"
 #include "metrics.h"
-#include "outbox.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -39,6 +38,12 @@ static int64_t mono_us(void)
 }
 
 static _Thread_local char conn_role[32];
+static const struct pg_stmt *_Atomic common_stmts;
+
+void pg_common_stmts(const struct pg_stmt *stmts)
+{
+    common_stmts = stmts;
+}
 
 void pg_set_role(const char *role)
 {
@@ -58,7 +63,7 @@ static void on_notice(void *arg, const char *message)
     log_debug("pg.notice", "%s", m);
 }
 
-static PGconn *connect_prepared(const char *conninfo, bool spine,
+static PGconn *connect_prepared(const char *conninfo, bool common,
                                 const struct pg_stmt *stmts, char *err,
                                 size_t errlen)
 {
@@ -78,7 +83,7 @@ static PGconn *connect_prepared(const char *conninfo, bool spine,
      * personal data into logs and dead letters */
     PQsetErrorVerbosity(c, PQERRORS_TERSE);
     PQsetNoticeProcessor(c, on_notice, NULL);
-    const struct pg_stmt *tables[2] = {spine ? spine_stmts : NULL, stmts};
+    const struct pg_stmt *tables[2] = {common ? common_stmts : NULL, stmts};
     for (int t = 0; t < 2; t++)
     for (const struct pg_stmt *s = tables[t]; s && s->name; s++) {
         PGresult *r = PQprepare(c, s->name, s->sql, 0, NULL);

@@ -48,7 +48,14 @@ void pg_set_role(const char *role);
 char *pg_conninfo_user(const char *conninfo, const char *user, char *err,
                        size_t errlen);
 
-/* Connects and prepares stmts; NULL with err on failure. */
+/* A table that every connection of this process prepares besides its
+ * own (pg_connect, the pools): the spine's statements (outbox.h
+ * spine_stmts), registered by the spine's users — service_init, the
+ * consumer, the relay, the tests' kit. NULL: none. */
+void pg_common_stmts(const struct pg_stmt *stmts);
+
+/* Connects and prepares the common table and stmts; NULL with err on
+ * failure. */
 PGconn *pg_connect(const char *conninfo, const struct pg_stmt *stmts,
                    char *err, size_t errlen);
 /* Connects without preparing anything (migrations, tools). */

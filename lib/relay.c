@@ -74,6 +74,7 @@ static void *relay_main(void *arg)
                 PQfinish(conn);
             is_leader = false;
             metric_set(leader, 0);
+            pg_common_stmts(spine_stmts);
             conn = pg_connect_retry(self->conninfo, NULL, self->stop);
             if (!conn)
                 break;

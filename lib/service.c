@@ -3,10 +3,12 @@
 #include "audit.h"
 #include "auth.h"
 #include "bus.h"
+#include "consumer.h"
 #include "log.h"
 #include "outbox.h"
 
 #include <malloc.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +123,7 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
         return -1;
     }
     svc->conninfo = svc->conninfo_owned;
+    pg_common_stmts(spine_stmts);
     svc->redis_addr = config_str(svc->cfg, "redis", "127.0.0.1:6379");
     svc->bus_endpoints = config_str(svc->cfg, "bus_endpoints",
         "tcp://127.0.0.1:5571,tcp://127.0.0.1:5572,"
@@ -235,6 +238,37 @@ int service_http(service_t *svc, int default_port, int default_threads,
     }
     log_info("http.listen", "listening on port %ld", port);
     return 0;
+}
+
+int service_run(service_t *svc, struct consumer_cfg *cc,
+                void *(*watch)(void *), void *watch_arg)
+{
+    if (!cc->conninfo)
+        cc->conninfo = svc->conninfo;
+    if (!cc->bus_endpoints)
+        cc->bus_endpoints = svc->bus_endpoints;
+    if (!cc->batch_size)
+        cc->batch_size = svc->batch_size;
+    if (!cc->linger_ms)
+        cc->linger_ms = svc->batch_linger_ms;
+    if (!cc->idle_poll_ms)
+        cc->idle_poll_ms = 250;
+    pthread_t watcher;
+    bool watching = false;
+    if (watch) {
+        int e = pthread_create(&watcher, NULL, watch, watch_arg);
+        if (e != 0) {
+            log_error("service.thread", "cannot start the background "
+                      "thread: %s", strerror(e));
+            return -1;
+        }
+        watching = true;
+    }
+    int rc = consumer_run(cc, &service_stop);
+    service_stop = 1;
+    if (watching)
+        pthread_join(watcher, NULL);
+    return rc == 0 ? 0 : -1;
 }
 
 void service_fini(service_t *svc)

@@ -57,6 +57,19 @@ int service_http(service_t *svc, int default_port, int default_threads,
  * start, then every gauge_seconds. */
 bool service_gauge_tick(const service_t *svc, long tick);
 
+/* The common tail of a service's main(): starts watch(watch_arg) on a
+ * thread of its own (NULL: none) for the service's background work
+ * (sweeps, gauges, the mailer), runs the consumer group cc until
+ * service_stop, then stops and joins the watcher. cc's conninfo,
+ * bus_endpoints, batch_size and linger_ms come from the service when
+ * unset (zero), idle_poll_ms is 250 unless set. Returns 0 when the
+ * consumer ended cleanly, -1 when it failed or a thread could not be
+ * started (logged). The caller then frees its own and calls
+ * service_fini. */
+struct consumer_cfg;
+int service_run(service_t *svc, struct consumer_cfg *cc,
+                void *(*watch)(void *), void *watch_arg);
+
 /* Stops HTTP and the relay, frees everything. */
 void service_fini(service_t *svc);
 

@@ -4,6 +4,7 @@
 #include "notice.h"
 #include "auth.h"
 #include "bus.h"
+#include "outbox.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -124,6 +125,7 @@ void tk_env_init(tk_env_t *env)
     static int counter;
     memset(env, 0, sizeof(*env));
     cr_assert(sodium_init() >= 0);
+    pg_common_stmts(spine_stmts); /* outbox_add, relay_pass, … */
     char db[64];
     snprintf(db, sizeof(db), "t_%d_%d_%ld", (int)getpid(), counter++,
              (long)time(NULL) % 100000);

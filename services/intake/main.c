@@ -585,20 +585,13 @@ int main(int argc, char **argv)
     if (!service_int(&svc, "complaint_answer_days", 15, 1, 90, &days))
         return 1;
     complaints_init(days);
-    pthread_t gauger;
-    pthread_create(&gauger, NULL, gauges, NULL);
     struct consumer_cfg cc = {
-        .name = "intake-status", .conninfo = svc.conninfo,
-        .stmts = intake_stmts, .bus_endpoints = svc.bus_endpoints,
-        .batch_size = svc.batch_size,
-        .linger_ms = svc.batch_linger_ms, .idle_poll_ms = 250,
+        .name = "intake-status", .stmts = intake_stmts,
         .handle = intake_apply, .flush = intake_status_flush,
         .rolled_back = intake_status_clear,
     };
-    rc = intake_status_init() ? consumer_run(&cc, &service_stop) : -1;
+    rc = intake_status_init() ? service_run(&svc, &cc, gauges, NULL) : -1;
     intake_status_fini();
-    service_stop = 1;
-    pthread_join(gauger, NULL);
     service_fini(&svc); /* HTTP first: its stores still go through */
     committer_fini();
     return rc == 0 ? 0 : 1;
