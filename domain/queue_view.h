@@ -9,16 +9,10 @@
 #define KEZEK_QUEUE_VIEW_H
 
 #include "pg.h"
+#include "queue_lists.h"
 #include "redis.h"
 
 #include <stdint.h>
-
-/* The lists of an authority (one per category, p.6) and the reasons an
- * entry leaves its list (p.5 lifecycle): the queue's vocabulary, shared
- * by the queue service and the kezek tool. */
-extern const char *const queue_lists[]; /* NULL-terminated */
-bool queue_list_known(const char *list);
-bool queue_removal_reason_known(const char *reason);
 
 struct queue_view_entry {
     char authority_id[64];

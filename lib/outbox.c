@@ -169,18 +169,19 @@ static void copy_field(char *dst, size_t cap, const PGresult *r, int row,
 bool outbox_row_event(const PGresult *r, int row, event_t *ev)
 {
     memset(ev, 0, sizeof(*ev));
-    ev->seq = be64(PQgetvalue(r, row, 0));
-    copy_field(ev->event_id, sizeof(ev->event_id), r, row, 1);
-    ev->type = (int)be32(PQgetvalue(r, row, 2));
-    copy_field(ev->key, sizeof(ev->key), r, row, 3);
-    copy_field(ev->producer, sizeof(ev->producer), r, row, 4);
-    ev->schema_version = be32(PQgetvalue(r, row, 5));
-    ev->occurred_at_us = (int64_t)be64(PQgetvalue(r, row, 6));
-    int n = PQgetlength(r, row, 7);
+    ev->seq = be64(PQgetvalue(r, row, EVCOL_SEQ));
+    copy_field(ev->event_id, sizeof(ev->event_id), r, row, EVCOL_EVENT_ID);
+    ev->type = (int)be32(PQgetvalue(r, row, EVCOL_TYPE));
+    copy_field(ev->key, sizeof(ev->key), r, row, EVCOL_KEY);
+    copy_field(ev->producer, sizeof(ev->producer), r, row, EVCOL_PRODUCER);
+    ev->schema_version = be32(PQgetvalue(r, row, EVCOL_SCHEMA_VERSION));
+    ev->occurred_at_us =
+        (int64_t)be64(PQgetvalue(r, row, EVCOL_OCCURRED_AT_US));
+    int n = PQgetlength(r, row, EVCOL_PAYLOAD);
     ev->payload = malloc(n ? (size_t)n : 1);
     if (!ev->payload)
         return false; /* out of memory: retry, never dead-letter */
-    memcpy(ev->payload, PQgetvalue(r, row, 7), (size_t)n);
+    memcpy(ev->payload, PQgetvalue(r, row, EVCOL_PAYLOAD), (size_t)n);
     ev->payload_len = (size_t)n;
     return true;
 }

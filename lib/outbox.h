@@ -28,10 +28,13 @@
 #include "pg.h"
 #include "rowbuf.h"
 
-/* An event_log row as outbox_row_event reads it (binary format). */
+/* An event_log row as outbox_row_event reads it (binary format), and
+ * its columns by name. */
 #define EVENT_COLUMNS \
     "seq, event_id, type, key, producer, schema_version, occurred_at_us, " \
     "payload"
+enum { EVCOL_SEQ, EVCOL_EVENT_ID, EVCOL_TYPE, EVCOL_KEY, EVCOL_PRODUCER,
+       EVCOL_SCHEMA_VERSION, EVCOL_OCCURRED_AT_US, EVCOL_PAYLOAD };
 /* The end of a statement that logs the events of its CTE e — columns
  * (ord, event_id, type, key, producer, schema_version, occurred_at_us,
  * payload), ord numbering them 1, 2, … in their order: it takes their

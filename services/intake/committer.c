@@ -90,7 +90,8 @@ static bool write_batch(rowbuf_t *rows, PGconn *c, struct store_req **reqs,
     for (int i = 0; i < n; i++) {
         reqs[i]->result = 0;
         for (int k = 0; k < PQntuples(r); k++)
-            if (strcmp(PQgetvalue(r, k, 3), reqs[i]->vals[0]) == 0) {
+            if (strcmp(PQgetvalue(r, k, EVCOL_KEY),
+                       reqs[i]->vals[STORE_ID]) == 0) {
                 reqs[i]->result = 1;
                 break;
             }

@@ -52,8 +52,8 @@ static bool route(PGconn *c, const char *authority, const char *centre,
     bool ok = r && PQntuples(r) == 1;
     if (ok) {
         strcpy(kind, centre ? "centre" : "appeal_instance");
-        snprintf(id, 64, "%s", PQgetvalue(r, 0, 0));
-        *doc = json_loads(PQgetvalue(r, 0, 1), 0, NULL);
+        snprintf(id, 64, "%s", PQgetvalue(r, 0, ROUTED_ID));
+        *doc = json_loads(PQgetvalue(r, 0, ROUTED_DOC), 0, NULL);
     }
     PQclear(r);
     return ok && *doc;
@@ -70,133 +70,194 @@ static int complaint_replay(PGconn *c, const principal_t *who,
     if (!r)
         return -1;
     int rc = PQntuples(r) == 1;
-    if (rc && strcmp(PQgetvalue(r, 0, 1), sha) != 0)
+    if (rc && strcmp(PQgetvalue(r, 0, CIDEM_SHA), sha) != 0)
         http_reply_error(resp, 409, "idempotency_conflict",
                          "this Idempotency-Key was used with another body",
                          NULL);
     else if (rc)
         http_reply_json(resp, 200, json_pack("{s:s, s:s, s:o}",
-                        "complaint_id", PQgetvalue(r, 0, 0), "state",
-                        PQgetvalue(r, 0, 3), "ticket",
-                        json_loads(PQgetvalue(r, 0, 2), 0, NULL)));
+                        "complaint_id", PQgetvalue(r, 0, CIDEM_ID), "state",
+                        PQgetvalue(r, 0, CIDEM_STATE), "ticket",
+                        json_loads(PQgetvalue(r, 0, CIDEM_TICKET), 0,
+                                   NULL)));
     PQclear(r);
     return rc;
 }
 
-/* POST /v1/complaints (Idempotency-Key required, as for applications) */
-void complaints_post(PGconn *c, const principal_t *who,
-                     const http_req_t *req, http_resp_t *resp)
-{
-    const char *key = http_idempotency_key(req, resp);
-    if (!key)
-        return;
-    json_t *body = http_json_body(req, resp);
-    if (!body)
-        return;
+/* A complaint as it is taken in: the request's fields (borrowed from
+ * body), then where it goes. */
+struct complaint_in {
+    const char *key;
     char sha[65];
-    {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-        crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
-        free(canon);
-        sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
+    json_t *body;
+    const char *iin, *app, *auth, *text, *emp;
+    json_t *docs;              /* [{name}] of the attachments */
+    bool docs_ok;
+    char authority[64], centre[64], kind[32], routed[64];
+    json_t *instance;          /* the appeal instance's or centre's record */
+};
+
+static void complaint_in_free(struct complaint_in *in)
+{
+    json_decref(in->instance);
+    json_decref(in->docs);
+    json_decref(in->body);
+}
+
+/* The key, the body and its hash, the fields; false after replying. */
+static bool parse(const http_req_t *req, http_resp_t *resp,
+                  struct complaint_in *in)
+{
+    in->key = http_idempotency_key(req, resp);
+    if (!in->key || !(in->body = http_json_body(req, resp)))
+        return false;
+    unsigned char h[crypto_hash_sha256_BYTES];
+    char *canon = json_dumps(in->body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon) {
+        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
+        return false;
     }
-    int seen = complaint_replay(c, who, key, sha, resp);
-    if (seen != 0) {
-        if (seen < 0)
-            http_reply_error(resp, 503, "unavailable",
-                             "database unavailable", NULL);
-        json_decref(body);
-        return;
-    }
-    const char *iin = json_string_value(json_object_get(body,
-                                                        "complainant_iin"));
-    const char *app = json_string_value(json_object_get(body,
-                                                        "application_id"));
-    const char *auth = json_string_value(json_object_get(body,
-                                                         "authority_id"));
-    const char *text = json_string_value(json_object_get(body, "text"));
-    const char *emp = json_string_value(json_object_get(body,
-                                                        "about_employee"));
-    json_t *att = json_object_get(body, "attachments");
-    const char *citizen = http_header(req, "X-Citizen-IIN");
-    char authority[64] = "", centre[64] = "", kind[32], routed[64];
-    json_t *instance = NULL, *docs = json_array();
+    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
+    free(canon);
+    sodium_bin2hex(in->sha, sizeof(in->sha), h, sizeof(h));
+    json_t *b = in->body;
+    in->iin = json_string_value(json_object_get(b, "complainant_iin"));
+    in->app = json_string_value(json_object_get(b, "application_id"));
+    in->auth = json_string_value(json_object_get(b, "authority_id"));
+    in->text = json_string_value(json_object_get(b, "text"));
+    in->emp = json_string_value(json_object_get(b, "about_employee"));
+    json_t *att = json_object_get(b, "attachments"), *a;
     size_t i;
-    json_t *a;
-    bool att_ok = !att || (json_is_array(att) && json_array_size(att) <= 20);
+    in->docs = json_array();
+    in->docs_ok = !att || (json_is_array(att) && json_array_size(att) <= 20);
     json_array_foreach(att, i, a) {
         const char *n = json_string_value(json_object_get(a, "name"));
         if (!n || !*n || text_problem(n, strlen(n), 200, false))
-            att_ok = false;
+            in->docs_ok = false;
         else
-            json_array_append_new(docs, json_pack("{s:s}", "name", n));
+            json_array_append_new(in->docs, json_pack("{s:s}", "name", n));
     }
+    return true;
+}
+
+/* Who may file it and whether its fields are acceptable; false after
+ * replying. */
+static bool authorise(const principal_t *who, const http_req_t *req,
+                      http_resp_t *resp, const struct complaint_in *in)
+{
+    const char *citizen = http_header(req, "X-Citizen-IIN");
     if (who->kind != PRINCIPAL_OFFICE && who->kind != PRINCIPAL_PORTAL &&
         who->kind != PRINCIPAL_CENTRE) {
         http_reply_error(resp, 403, "forbidden", "complaints are accepted "
                          "at an office, a centre or on the portal", NULL);
-        goto out;
-    }
-    if (!iin || !iin_valid(iin, NULL)) {
+    } else if (!in->iin || !iin_valid(in->iin, NULL)) {
         http_reply_error(resp, 400, "invalid_iin",
                          "complainant_iin is not a valid IIN", NULL);
-        goto out;
-    }
-    if (!text || !*text || strlen(text) > 20000 || !att_ok ||
-        (emp && text_problem(emp, strlen(emp), 300, false)) ||
-        (app && strlen(app) > 64) ||
-        (auth && strlen(auth) > 63)) {
+    } else if (!in->text || !*in->text || strlen(in->text) > 20000 ||
+               !in->docs_ok ||
+               (in->emp && text_problem(in->emp, strlen(in->emp), 300,
+                                        false)) ||
+               (in->app && strlen(in->app) > 64) ||
+               (in->auth && strlen(in->auth) > 63)) {
         http_reply_error(resp, 400, "invalid_field", "text (free form, up "
                          "to 20000 bytes), attachments [{name}], "
                          "about_employee, application_id", NULL);
-        goto out;
-    }
-    if (who->kind == PRINCIPAL_PORTAL &&
-        (!citizen || strcmp(citizen, iin) != 0)) {
+    } else if (who->kind == PRINCIPAL_PORTAL &&
+               (!citizen || strcmp(citizen, in->iin) != 0)) {
         http_reply_error(resp, 403, "forbidden", "the portal files "
                          "complaints for the citizen it asserts", NULL);
-        goto out;
+    } else {
+        return true;
     }
-    if (app) {
-        const char *p[1] = {app};
+    return false;
+}
+
+/* The authority complained about (from the application, else named)
+ * and where the complaint goes (p.20, appendix 5); false after
+ * replying. */
+static bool locate(PGconn *c, const principal_t *who, http_resp_t *resp,
+                   struct complaint_in *in)
+{
+    if (in->app) {
+        const char *p[1] = {in->app};
         PGresult *r = pg_run(c, "app_get", 1, p);
         if (r && PQntuples(r) == 1 &&
-            strcmp(PQgetvalue(r, 0, 8), iin) == 0) {
-            snprintf(authority, sizeof(authority), "%s",
-                     PQgetvalue(r, 0, 2));
-            if (strncmp(PQgetvalue(r, 0, 7), "centre:", 7) == 0)
-                snprintf(centre, sizeof(centre), "%s",
-                         PQgetvalue(r, 0, 7) + 7);
+            strcmp(PQgetvalue(r, 0, APP_IIN), in->iin) == 0) {
+            snprintf(in->authority, sizeof(in->authority), "%s",
+                     PQgetvalue(r, 0, APP_AUTHORITY));
+            if (strncmp(PQgetvalue(r, 0, APP_PRINCIPAL), "centre:", 7) == 0)
+                snprintf(in->centre, sizeof(in->centre), "%s",
+                         PQgetvalue(r, 0, APP_PRINCIPAL) + 7);
         }
         PQclear(r);
-        if (!authority[0]) {
+        if (!in->authority[0]) {
             http_reply_error(resp, 404, "not_found", "no application of "
                              "this complainant with that id", NULL);
-            goto out;
+            return false;
         }
     } else if (who->kind == PRINCIPAL_OFFICE) {
         /* another authority named is refused below (403), never
          * silently taken for the office's own */
-        snprintf(authority, sizeof(authority), "%s", auth ? auth : who->id);
-    } else if (auth) {
-        snprintf(authority, sizeof(authority), "%s", auth);
+        snprintf(in->authority, sizeof(in->authority), "%s",
+                 in->auth ? in->auth : who->id);
+    } else if (in->auth) {
+        snprintf(in->authority, sizeof(in->authority), "%s", in->auth);
     } else {
         http_reply_error(resp, 400, "invalid_field", "application_id or "
                          "authority_id is required", NULL);
-        goto out;
+        return false;
     }
-    if (who->kind == PRINCIPAL_OFFICE && strcmp(who->id, authority) != 0) {
+    if (who->kind == PRINCIPAL_OFFICE &&
+        strcmp(who->id, in->authority) != 0) {
         http_reply_error(resp, 403, "forbidden", "an office accepts "
                          "complaints about its own authority", NULL);
-        goto out;
+        return false;
     }
-    if (!route(c, authority, centre[0] ? centre : NULL, kind, routed,
-               &instance)) {
+    if (!route(c, in->authority, in->centre[0] ? in->centre : NULL,
+               in->kind, in->routed, &in->instance)) {
         http_reply_error(resp, 422, "unknown_authority", "no appeal "
                          "instance is known for this authority", NULL);
-        goto out;
+        return false;
     }
+    return true;
+}
+
+/* The p.25 ticket. */
+static json_t *build_ticket(const principal_t *who,
+                            const struct complaint_in *in, const char *id,
+                            const char *number, const char *at,
+                            const char *due)
+{
+    json_t *inst = in->instance;
+    const char *iname = json_string_value(json_object_get(inst, "name"));
+    const char *iaddr = json_string_value(json_object_get(inst, "address"));
+    json_t *ticket = json_pack(
+        "{s:s, s:s, s:s, s:i, s:O, s:s, s:s, s:s, s:{s:s?, s:s?, s:s?},"
+        " s:{s:s, s:s}, s:s}",
+        "number", number, "accepted_at", at, "complaint_id", id,
+        "documents_count", (int)json_array_size(in->docs), "documents",
+        in->docs, "answer_due", due,
+        "answer_place", iname ? iname : in->routed,
+        "accepted_by", who->employee[0] ? who->employee : who->text,
+        "contact_official", "name", iname,
+        "phone", json_string_value(json_object_get(inst, "phone")
+                                   ? json_object_get(inst, "phone")
+                                   : json_object_get(inst, "phones")),
+        "email", json_string_value(json_object_get(inst, "email")),
+        "routed_to", "kind", in->kind, "id", in->routed, "paragraph", "25");
+    /* who may print the ticket: the principal that accepted it */
+    json_object_set_new(ticket, "accepted_via", json_string(who->text));
+    if (iaddr)
+        json_object_set_new(ticket, "answer_address", json_string(iaddr));
+    return ticket;
+}
+
+/* Numbers, stores and announces the complaint in one transaction and
+ * replies (201, or as a repeat when the same key won a race); false
+ * when nothing was stored (the caller replies 503 unless replied). */
+static bool store(PGconn *c, const principal_t *who,
+                  const struct complaint_in *in, http_resp_t *resp)
+{
     int64_t now = now_us();
     kdate_t today = almaty_date(now / 1000000);
     char id[33], number[48], at[26], due[11];
@@ -204,79 +265,71 @@ void complaints_post(PGconn *c, const principal_t *who,
     almaty_timestamp(now / 1000000, at);
     kdate_format(kdate_add(today, (int)answer_days), due);
     if (!pg_exec(c, "BEGIN"))
-        goto fail;
+        return false;
     PGresult *r = pg_run(c, "complaint_next", 0, NULL);
     if (!r)
         goto rollback;
     snprintf(number, sizeof(number), "Ш-%04d-%08lld", today.year,
-             atoll(PQgetvalue(r, 0, 0)));
+             atoll(PQgetvalue(r, 0, 0))); /* nextval, the only column */
     PQclear(r);
-    const char *iname = json_string_value(json_object_get(instance,
-                                                          "name"));
-    const char *iaddr = json_string_value(json_object_get(instance,
-                                                          "address"));
-    json_t *ticket = json_pack(
-        "{s:s, s:s, s:s, s:i, s:O, s:s, s:s, s:s, s:{s:s?, s:s?, s:s?},"
-        " s:{s:s, s:s}, s:s}",
-        "number", number, "accepted_at", at, "complaint_id", id,
-        "documents_count", (int)json_array_size(docs), "documents", docs,
-        "answer_due", due, "answer_place", iname ? iname : routed,
-        "accepted_by", who->employee[0] ? who->employee : who->text,
-        "contact_official", "name", iname,
-        "phone", json_string_value(json_object_get(instance, "phone")
-                                   ? json_object_get(instance, "phone")
-                                   : json_object_get(instance, "phones")),
-        "email", json_string_value(json_object_get(instance, "email")),
-        "routed_to", "kind", kind, "id", routed, "paragraph", "25");
-    /* who may print the ticket: the principal that accepted it */
-    json_object_set_new(ticket, "accepted_via", json_string(who->text));
-    if (iaddr)
-        json_object_set_new(ticket, "answer_address", json_string(iaddr));
+    json_t *ticket = build_ticket(who, in, id, number, at, due);
     char *ticket_s = json_dumps(ticket, JSON_COMPACT);
-    char *att_s = json_dumps(docs, JSON_COMPACT);
+    char *att_s = json_dumps(in->docs, JSON_COMPACT);
     const char *channel = who->kind == PRINCIPAL_PORTAL ? "portal"
                           : who->kind == PRINCIPAL_CENTRE ? "centre"
                                                           : "office";
-    const char *p[17] = {id, number, app, authority, iin, emp, text, att_s,
-                         channel, who->text, due, kind, routed, ticket_s,
-                         who->text, key, sha};
+    const char *p[17] = {id, number, in->app, in->authority, in->iin,
+                         in->emp, in->text, att_s, channel, who->text, due,
+                         in->kind, in->routed, ticket_s, who->text, in->key,
+                         in->sha};
     r = pg_run(c, "complaint_put", 17, p);
     bool ok = r != NULL;
     bool raced = r && strcmp(PQcmdTuples(r), "0") == 0;
     PQclear(r);
-    if (raced) { /* the same key committed meanwhile: answer as a repeat */
-        free(ticket_s);
-        free(att_s);
-        json_decref(ticket);
-        if (!pg_exec(c, "ROLLBACK") ||
-            complaint_replay(c, who, key, sha, resp) <= 0)
-            goto fail;
-        goto out;
-    }
-    ok = ok && emit(c, KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED, id, iin,
-                    authority, ticket) && pg_exec(c, "COMMIT");
     free(ticket_s);
     free(att_s);
+    if (raced) { /* the same key committed meanwhile: answer as a repeat */
+        json_decref(ticket);
+        return pg_exec(c, "ROLLBACK") &&
+               complaint_replay(c, who, in->key, in->sha, resp) > 0;
+    }
+    ok = ok && emit(c, KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED, id, in->iin,
+                    in->authority, ticket) && pg_exec(c, "COMMIT");
     if (ok) {
         log_info("complaint.received", "complaint %s routed to %s %s", id,
-                 kind, routed);
+                 in->kind, in->routed);
         http_reply_json(resp, 201, json_pack("{s:s, s:s, s:o}",
                         "complaint_id", id, "state", "received", "ticket",
                         ticket));
-        goto out;
+        return true;
     }
     json_decref(ticket);
 rollback:
     if (!pg_lost(c) && !pg_exec(c, "ROLLBACK"))
         log_error("complaint.rollback", "rollback failed");
-fail:
-    if (!resp->status)
+    return false;
+}
+
+/* POST /v1/complaints (Idempotency-Key required, as for applications):
+ * parse, a repeat answered as such, authorise, route, store. */
+void complaints_post(PGconn *c, const principal_t *who,
+                     const http_req_t *req, http_resp_t *resp)
+{
+    struct complaint_in in = {0};
+    if (!parse(req, resp, &in)) {
+        complaint_in_free(&in);
+        return;
+    }
+    int seen = complaint_replay(c, who, in.key, in.sha, resp);
+    if (seen < 0)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    if (seen == 0 && authorise(who, req, resp, &in) &&
+        locate(c, who, resp, &in) && !store(c, who, &in, resp) &&
+        !resp->status)
         http_reply_error(resp, 503, "unavailable", "the complaint could not "
                          "be stored; nothing was accepted", NULL);
-out:
-    json_decref(instance);
-    json_decref(docs);
-    json_decref(body);
+    complaint_in_free(&in);
 }
 
 /* GET /v1/complaints/{id} — the complainant (portal, X-Citizen-IIN),
@@ -295,27 +348,29 @@ void complaints_get(PGconn *c, const principal_t *who,
         http_reply_error(resp, 404, "not_found", "no such complaint", NULL);
     } else if (!(who->kind == PRINCIPAL_OPS ||
                  (who->kind == PRINCIPAL_OFFICE &&
-                  strcmp(who->id, PQgetvalue(r, 0, 1)) == 0) ||
+                  strcmp(who->id, PQgetvalue(r, 0, CGET_AUTHORITY)) == 0) ||
                  (who->kind == PRINCIPAL_PORTAL && citizen &&
-                  strcmp(citizen, PQgetvalue(r, 0, 2)) == 0))) {
+                  strcmp(citizen, PQgetvalue(r, 0, CGET_IIN)) == 0))) {
         http_reply_error(resp, 403, "forbidden",
                          "a complainant sees only their own complaints",
                          NULL);
     } else {
-        json_t *ticket = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
+        json_t *ticket = json_loads(PQgetvalue(r, 0, CGET_TICKET), 0, NULL);
         json_t *out = json_pack("{s:s, s:s, s:o}", "complaint_id",
-                                req->params[0], "state", PQgetvalue(r, 0, 0),
+                                req->params[0], "state",
+                                PQgetvalue(r, 0, CGET_STATE),
                                 "ticket", ticket ? ticket : json_null());
-        if (!PQgetisnull(r, 0, 4)) {
+        if (!PQgetisnull(r, 0, CGET_ANSWER)) {
             char at[26];
-            almaty_timestamp(atoll(PQgetvalue(r, 0, 5)), at);
+            almaty_timestamp(atoll(PQgetvalue(r, 0, CGET_ANSWERED_AT)), at);
             json_object_set_new(out, "answer", json_pack("{s:s, s:s}",
-                                "text", PQgetvalue(r, 0, 4), "answered_at",
+                                "text", PQgetvalue(r, 0, CGET_ANSWER),
+                                "answered_at",
                                 at));
         }
         http_reply_json(resp, 200, out);
         audit_reply(resp, who->text, http_purpose(req, "complaint"),
-                    "complaint", PQgetvalue(r, 0, 2));
+                    "complaint", PQgetvalue(r, 0, CGET_IIN));
     }
     PQclear(r);
 }
@@ -352,11 +407,12 @@ void complaints_progress(PGconn *c, const principal_t *who,
         } else if (r && answer) {
             json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "complaint_id",
                                     req->params[0], "number",
-                                    PQgetvalue(r, 0, 2), "answer_text", text,
+                                    PQgetvalue(r, 0, CSTATE_NUMBER),
+                                    "answer_text", text,
                                     "paragraph", "20");
             ok = emit(c, KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED,
-                      req->params[0], PQgetvalue(r, 0, 0),
-                      PQgetvalue(r, 0, 1), doc);
+                      req->params[0], PQgetvalue(r, 0, CSTATE_IIN),
+                      PQgetvalue(r, 0, CSTATE_AUTHORITY), doc);
             json_decref(doc);
         }
         if (ok && pg_exec(c, "COMMIT")) {

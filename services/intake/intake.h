@@ -11,6 +11,20 @@
 
 extern const struct pg_stmt intake_stmts[];
 
+/* The result columns of sql.c's statements that are read by position,
+ * in the order of their SELECT lists. */
+enum { IDEM_SHA, IDEM_APP_ID, IDEM_RECEIPT };
+enum { APP_ID, APP_STATUS, APP_AUTHORITY, APP_DECISION, APP_QUEUE,
+       APP_RECEIPT, APP_DELIVERED, APP_PRINCIPAL, APP_IIN };
+enum { REF_REGION_ID, REF_REGION_DOC, REF_REGION_AUTHORITIES };
+enum { REF_DOCS };                          /* the other ref_* */
+enum { AUDIT_AT, AUDIT_PRINCIPAL, AUDIT_PURPOSE, AUDIT_RESOURCE };
+enum { ROUTED_ID, ROUTED_DOC };             /* complaint_appeal, _centre */
+enum { CIDEM_ID, CIDEM_SHA, CIDEM_TICKET, CIDEM_STATE };
+enum { CGET_STATE, CGET_AUTHORITY, CGET_IIN, CGET_TICKET, CGET_ANSWER,
+       CGET_ANSWERED_AT };
+enum { CSTATE_IIN, CSTATE_AUTHORITY, CSTATE_NUMBER };
+
 /* The checked application, ready to store. */
 struct application {
     json_t *body;             /* borrowed */
@@ -19,6 +33,25 @@ struct application {
     const char *category;
     char authority_id[64];
 };
+
+/* main.c: resolves the bearer token and takes a pooled connection;
+ * replies 401/429/503 itself and returns NULL when either fails. */
+PGconn *intake_begin(service_t *svc, const http_req_t *req,
+                     http_resp_t *resp, principal_t *who);
+
+/* accept.c: POST /v1/applications (ctx: the service) */
+void intake_accept_init(void);
+void intake_post_application(void *ctx, const http_req_t *req,
+                             http_resp_t *resp);
+
+/* reference.c: GET /v1/reference/… (ctx: the service; route data: an
+ * intake_reference) */
+struct intake_reference {
+    const char *stmt;  /* ref_* of sql.c */
+    const char *name;  /* the reply's key */
+};
+void intake_get_reference(void *ctx, const http_req_t *req,
+                          http_resp_t *resp);
 
 /* Puts the names of the applicant and the representative in Unicode
  * NFC (text.h) where they are acceptable names, before the body is
@@ -31,9 +64,14 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
                      struct application *app, http_resp_t *resp);
 
 /* committer.c: group commit of accepted applications. A row is the
- * STORE_COLS text values of app_store (sql.c), the event's payload
+ * STORE_COLS text values of app_store (sql.c) in this order, the
+ * event's (outbox_row_texts) from STORE_EVENT on, its payload
  * hex-encoded. */
-#define STORE_COLS 22
+enum { STORE_ID, STORE_NUMBER, STORE_AUTHORITY, STORE_SETTLEMENT,
+       STORE_CHANNEL, STORE_PRINCIPAL, STORE_CATEGORY, STORE_IIN,
+       STORE_ACCEPTED_AT, STORE_RESULT_DUE, STORE_INTERNAL_DUE, STORE_BODY,
+       STORE_RECEIPT, STORE_KEY, STORE_SHA, STORE_EVENT };
+#define STORE_COLS (STORE_EVENT + 7)
 struct store_req {
     const char *vals[STORE_COLS]; /* borrowed until committer_store returns */
     int result;                   /* 1 stored, 0 key exists, -1 failed */
@@ -49,14 +87,20 @@ void committer_fini(void);
  * on c, with theirs); returns its result. */
 int committer_store(PGconn *c, struct store_req *req);
 
-/* The read-model consumer: decisions, numbers and deliveries update
- * application.status. */
+/* status.c: the read-model consumer — decisions and numbers update
+ * application_status (migrations/015). Its updates are gathered per
+ * batch and written set-based at the end (flush), or forgotten (clear)
+ * when the batch rolls back, one statement per kind in this order (a
+ * decision before its number). The batch is the consumer's ctx. */
+enum { STATUS_DECIDED, STATUS_NUMBERED, STATUS_KINDS };
+struct rowbuf;
+struct intake_status_batch {
+    struct rowbuf *updates[STATUS_KINDS];
+};
+bool intake_status_init(struct intake_status_batch *b);
+void intake_status_fini(struct intake_status_batch *b);
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen);
-/* Its updates are gathered per batch and written set-based at the end
- * (flush), or forgotten (clear) when the batch rolls back. */
-bool intake_status_init(void);
-void intake_status_fini(void);
 bool intake_status_flush(void *ctx, PGconn *conn);
 void intake_status_clear(void *ctx);
 

@@ -49,7 +49,10 @@
     "  / nullif(count(*), 0) FROM f),"                                   \
     " count(*) FROM a"
 
-static const char *const names[6] = {"1.1", "3.2", "2.1", "3.1", "4.1",
+/* INDICATOR_SQL's columns: the six shares in the order of names, then
+ * the number of applications. */
+enum { IND_SHARES = 6, IND_APPLICATIONS = IND_SHARES };
+static const char *const names[IND_SHARES] = {"1.1", "3.2", "2.1", "3.1", "4.1",
                                      "5.1"};
 static json_t *targets;
 
@@ -76,7 +79,7 @@ static json_t *indicators(PGconn *c, const char *from, const char *to,
                                    (char[5]){from[0], from[1], from[2],
                                              from[3], 0});
     json_t *out = json_object();
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < IND_SHARES; i++) {
         json_t *t = json_object_get(year, names[i]);
         json_t *v = PQgetisnull(r, 0, i)
                         ? json_null()
@@ -87,7 +90,7 @@ static json_t *indicators(PGconn *c, const char *from, const char *to,
             json_object_get(t, "target") ?: json_null()));
     }
     json_object_set_new(out, "applications",
-                        json_integer(atoll(PQgetvalue(r, 0, 6))));
+                        json_integer(atoll(PQgetvalue(r, 0, IND_APPLICATIONS))));
     PQclear(r);
     return out;
 }
@@ -162,16 +165,16 @@ void ops_post_feedback(PGconn *c, const principal_t *who,
         http_reply_error(resp, 404, "not_found", "no such application",
                          NULL);
     } else if (!((who->kind == PRINCIPAL_PORTAL && citizen &&
-                  strcmp(citizen, PQgetvalue(r, 0, 8)) == 0) ||
+                  strcmp(citizen, PQgetvalue(r, 0, APP_IIN)) == 0) ||
                  (who->kind == PRINCIPAL_OFFICE &&
-                  strcmp(who->id, PQgetvalue(r, 0, 2)) == 0) ||
+                  strcmp(who->id, PQgetvalue(r, 0, APP_AUTHORITY)) == 0) ||
                  (who->kind == PRINCIPAL_CENTRE &&
-                  strcmp(who->text, PQgetvalue(r, 0, 7)) == 0))) {
+                  strcmp(who->text, PQgetvalue(r, 0, APP_PRINCIPAL)) == 0))) {
         http_reply_error(resp, 403, "forbidden",
                          "feedback comes from the applicant", NULL);
     } else {
         p[0] = req->params[0];
-        p[1] = PQgetvalue(r, 0, 2);
+        p[1] = PQgetvalue(r, 0, APP_AUTHORITY);
         PGresult *w = pg_run(c, "feedback_put", 6, p);
         if (!w)
             http_reply_error(resp, 503, "unavailable",
@@ -215,11 +218,12 @@ void ops_get_audit(PGconn *c, const principal_t *who, const http_req_t *req,
     json_t *rows = json_array();
     for (int i = 0; i < PQntuples(r); i++) {
         char at[26];
-        almaty_timestamp(atoll(PQgetvalue(r, i, 0)), at);
+        almaty_timestamp(atoll(PQgetvalue(r, i, AUDIT_AT)), at);
         json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}", "at",
-                              at, "principal", PQgetvalue(r, i, 1),
-                              "purpose", PQgetvalue(r, i, 2), "resource",
-                              PQgetvalue(r, i, 3)));
+                              at, "principal",
+                              PQgetvalue(r, i, AUDIT_PRINCIPAL), "purpose",
+                              PQgetvalue(r, i, AUDIT_PURPOSE), "resource",
+                              PQgetvalue(r, i, AUDIT_RESOURCE)));
     }
     PQclear(r);
     http_reply_json(resp, 200, json_pack("{s:s, s:o}", "iin", iin, "reads",
@@ -235,7 +239,7 @@ void ops_gauges(PGconn *c)
     kdate_format((kdate_t){today.year, 1, 1}, from);
     kdate_format(today, to);
     json_t *v = indicators(c, from, to, NULL, NULL);
-    for (int i = 0; v && i < 6; i++) {
+    for (int i = 0; v && i < IND_SHARES; i++) {
         json_t *x = json_object_get(json_object_get(v, names[i]), "value");
         char l[64];
         snprintf(l, sizeof(l), "indicator=\"%s\",scope=\"national\"",

@@ -1,4 +1,5 @@
-/* All SQL of kezek-intake. */
+/* All SQL of kezek-intake. The columns of each statement read by
+ * position are named by an enum in intake.h, in SELECT order. */
 #include "intake.h"
 
 #include "outbox.h"

@@ -12,52 +12,49 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The batch's updates, one statement per kind, written in this order at
- * the end of the batch (a decision before its number). */
-enum { DECIDED, NUMBERED, KINDS };
-static rowbuf_t *updates[KINDS];
-
-bool intake_status_init(void)
+bool intake_status_init(struct intake_status_batch *b)
 {
-    updates[DECIDED] = rowbuf_new("app_decided", 3);
-    updates[NUMBERED] = rowbuf_new("app_numbered", 2);
-    for (int k = 0; k < KINDS; k++)
-        if (!updates[k])
+    b->updates[STATUS_DECIDED] = rowbuf_new("app_decided", 3);
+    b->updates[STATUS_NUMBERED] = rowbuf_new("app_numbered", 2);
+    for (int k = 0; k < STATUS_KINDS; k++)
+        if (!b->updates[k])
             return false;
     return true;
 }
 
-void intake_status_fini(void)
+void intake_status_fini(struct intake_status_batch *b)
 {
-    for (int k = 0; k < KINDS; k++)
-        rowbuf_destroy(&updates[k]);
+    for (int k = 0; k < STATUS_KINDS; k++)
+        rowbuf_destroy(&b->updates[k]);
 }
 
 bool intake_status_flush(void *ctx, PGconn *conn)
 {
-    (void)ctx;
+    struct intake_status_batch *b = ctx;
     bool ok = true;
-    for (int k = 0; k < KINDS; k++)
-        ok = rowbuf_flush(updates[k], conn) && ok;
+    for (int k = 0; k < STATUS_KINDS; k++)
+        ok = rowbuf_flush(b->updates[k], conn) && ok;
     return ok;
 }
 
 void intake_status_clear(void *ctx)
 {
-    (void)ctx;
-    for (int k = 0; k < KINDS; k++)
-        rowbuf_clear(updates[k]);
+    struct intake_status_batch *b = ctx;
+    for (int k = 0; k < STATUS_KINDS; k++)
+        rowbuf_clear(b->updates[k]);
 }
 
 /* Gathers one update for the end of the batch (keyed by application: a
  * second update of one application sends the first one at once). */
-static enum handle_rc run(PGconn *conn, int kind, const char *const *p)
+static enum handle_rc run(struct intake_status_batch *b, PGconn *conn,
+                          int kind, const char *const *p)
 {
-    return rowbuf_add(updates[kind], conn, p[0], p) ? HANDLE_OK
-                                                    : HANDLE_ERROR;
+    return rowbuf_add(b->updates[kind], conn, p[0], p) ? HANDLE_OK
+                                                       : HANDLE_ERROR;
 }
 
-static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
+static enum handle_rc on_decision(struct intake_status_batch *b,
+                                  PGconn *conn, const event_t *ev,
                                   char *why, size_t whylen)
 {
     Kezek__DecisionMade *d =
@@ -88,14 +85,15 @@ static enum handle_rc on_decision(PGconn *conn, const event_t *ev,
     const char *p[3] = {d->application_id,
                         strcmp(outcome, "registered") == 0 ? "accepted"
                                                            : outcome, js};
-    enum handle_rc rc = run(conn, DECIDED, p);
+    enum handle_rc rc = run(b, conn, STATUS_DECIDED, p);
     free(js);
     json_decref(j);
     kezek__decision_made__free_unpacked(d, NULL);
     return rc;
 }
 
-static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
+static enum handle_rc on_number(struct intake_status_batch *b,
+                                PGconn *conn, const event_t *ev, char *why,
                                 size_t whylen)
 {
     Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
@@ -110,7 +108,7 @@ static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
                           (json_int_t)q->position);
     char *js = json_dumps(j, JSON_COMPACT);
     const char *p[2] = {q->application_id, js};
-    enum handle_rc rc = run(conn, NUMBERED, p);
+    enum handle_rc rc = run(b, conn, STATUS_NUMBERED, p);
     free(js);
     json_decref(j);
     kezek__queue_number_assigned__free_unpacked(q, NULL);
@@ -120,12 +118,12 @@ static enum handle_rc on_number(PGconn *conn, const event_t *ev, char *why,
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen)
 {
-    (void)ctx;
+    struct intake_status_batch *b = ctx;
     switch (ev->type) {
     case KEZEK__EVENT_TYPE__DECISION_MADE:
-        return on_decision(conn, ev, why, whylen);
+        return on_decision(b, conn, ev, why, whylen);
     case KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED:
-        return on_number(conn, ev, why, whylen);
+        return on_number(b, conn, ev, why, whylen);
     default:
         return HANDLE_OK;
     }

@@ -3,7 +3,7 @@
 #include "intake.h"
 
 #include "iin.h"
-#include "queue_view.h"
+#include "queue_lists.h"
 #include "refname.h"
 #include "text.h"
 

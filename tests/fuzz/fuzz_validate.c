@@ -10,7 +10,7 @@
 
 #include "iin.h"
 #include "intake.h"
-#include "queue_view.h"
+#include "queue_lists.h"
 
 static void who_from(uint8_t b, principal_t *who)
 {

@@ -1,0 +1,14 @@
+/* queue_lists — the queue's vocabulary: the lists of an authority (one
+ * per category, p.6) and the reasons an entry leaves its list (p.5
+ * lifecycle), shared by intake (the category of an application), the
+ * queue service and the kezek tool. */
+#ifndef KEZEK_QUEUE_LISTS_H
+#define KEZEK_QUEUE_LISTS_H
+
+#include <stdbool.h>
+
+extern const char *const queue_lists[]; /* NULL-terminated */
+bool queue_list_known(const char *list);
+bool queue_removal_reason_known(const char *reason);
+
+#endif
