@@ -1,0 +1,79 @@
+/* kezek-queue: numbers registrations (p.5), keeps the Redis view of
+ * positions and answers position look-ups. */
+#ifndef KEZEK_QUEUE_H
+#define KEZEK_QUEUE_H
+
+#include "consumer.h"
+#include "http.h"
+#include "metrics.h"
+#include "queue_view.h"
+#include "service.h"
+
+#include <stdatomic.h>
+
+#define PRODUCER "queue"
+/* seconds after its registration within which an entry the view lacks
+ * is taken for one on its way to Redis, not for drift */
+#define VIEW_SETTLE_S "2"
+
+/* What the consumer, the HTTP handlers (their ctx) and the watcher (its
+ * argument) share: lives as long as main. */
+struct queue {
+    service_t svc;
+    _Atomic bool view_dirty;  /* rebuild before trusting it */
+    metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
+        *m_drift;
+};
+
+/* sql.c: all SQL of kezek-queue. The result columns of the statements
+ * read by position, in the order of their SELECT lists, and the columns
+ * (text[] parameters, rowbuf.h) of the set-based ones. */
+extern const struct pg_stmt queue_stmts[];
+enum { LIST_KEY_COLS = 2 };   /* list_add, list_lock: authority, list */
+enum { LIST_LOCK_AUTHORITY_ID, LIST_LOCK_LIST, LIST_LOCK_LAST_NUMBER,
+       LIST_LOCK_ACTIVE };
+enum { LIST_SET_COLS = 4 };
+enum { ENTRY_STATE_COLS = 5 };
+enum { ENTRY_STATE_NUMBERED, ENTRY_STATE_HELD_NUMBER,
+       ENTRY_STATE_HELD_SEQ, ENTRY_STATE_LATER };
+enum { ENTRY_PUT_COLS = 7 };
+enum { ENTRY_REMOVE_NUMBER, ENTRY_REMOVE_POSITION,
+       ENTRY_REMOVE_APPLICATION_ID };
+enum { ENTRY_HISTORY_BASE_APPLICATION_ID, ENTRY_HISTORY_BASE_ACCEPTED_SEQ,
+       ENTRY_HISTORY_BASE_POSITION, ENTRY_HISTORY_BASE_CHANGE_ID,
+       ENTRY_HISTORY_BASE_AT, ENTRY_HISTORY_BASE_NUMBER };
+enum { ENTRY_HISTORY_CHANGES_KIND, ENTRY_HISTORY_CHANGES_REASON,
+       ENTRY_HISTORY_CHANGES_AT, ENTRY_HISTORY_CHANGES_OWN };
+enum { LIST_LENGTHS_AUTHORITY_ID, LIST_LENGTHS_LIST, LIST_LENGTHS_ACTIVE };
+enum { ENTRY_POSITION_POSITION };
+enum { ENTRY_LOOKUP_NUMBER, ENTRY_LOOKUP_POSITION, ENTRY_LOOKUP_SETTLED };
+
+/* consumer.c: the batch that numbers registrations. Its state lives in
+ * a queue_batch, the consumer's ctx; redis_writer (the consumer
+ * thread's) is borrowed and must outlive it. NULL when out of memory. */
+struct queue_batch;
+struct queue_batch *queue_batch_new(struct queue *q,
+                                    kredis_t *redis_writer);
+void queue_batch_destroy(struct queue_batch **self_p);
+/* consumer_cfg's callbacks; ctx is the queue_batch */
+bool queue_batch_prepare(void *ctx, PGconn *conn, const event_t *evs,
+                         int n);
+enum handle_rc queue_batch_assign(void *ctx, PGconn *conn,
+                                  const event_t *ev, char *why,
+                                  size_t whylen);
+bool queue_batch_flush(void *ctx, PGconn *conn);
+void queue_batch_committed(void *ctx);
+void queue_batch_rolled_back(void *ctx);
+
+/* api.c: the entry endpoints (their ctx: the struct queue) and the
+ * readiness hook (service_t.ready: Redis answers). */
+extern const struct http_route queue_routes[];
+bool queue_redis_ready(service_t *s, char *detail, size_t len);
+
+/* watch.c: the watcher thread (arg: the struct queue) — list lengths,
+ * the view verified and repaired. */
+void *queue_watch(void *arg);
+/* Rebuilds the whole view from Postgres; true when done. */
+bool queue_rebuild_view(PGconn *c, kredis_t *r);
+
+#endif
