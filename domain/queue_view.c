@@ -169,21 +169,48 @@ static bool sizes_match(redisContext *c, const char *auth, const char *list,
 
 /* One list: the truth from Postgres, page by page (a cursor in the
  * caller's snapshot), then compared or built aside and swapped in. */
+/* Whether the list changed in the last seconds (a verify leaves it to
+ * a later pass); -1 on a database error. */
+static int just_written(PGconn *pg, const char *const p[2])
+{
+    PGresult *w = PQexecParams(pg,
+        "SELECT at > now() - interval '5 seconds' FROM queue_change"
+        " WHERE authority_id = $1 AND list = $2 ORDER BY id DESC"
+        " LIMIT 1", 2, NULL, p, NULL, NULL, 0);
+    bool failed = !pg_check(w);
+    bool fresh = !failed && PQntuples(w) == 1 &&
+                 PQgetvalue(w, 0, 0)[0] == 't';
+    PQclear(w);
+    return failed ? -1 : fresh;
+}
+
+/* Puts the rebuilt list, written aside, in place of the view's. */
+static bool swap_in(redisContext *c, const char *auth, const char *list,
+                    const char *zkey, const char *hkey, long n)
+{
+    int cmds = 0;
+    redisAppendCommand(c, "MULTI");
+    redisAppendCommand(c, "DEL kezek:q:%s:%s kezek:qn:%s:%s", auth, list,
+                       auth, list);
+    cmds += 2;
+    if (n > 0) {
+        redisAppendCommand(c, "RENAME %s kezek:q:%s:%s", zkey, auth, list);
+        redisAppendCommand(c, "RENAME %s kezek:qn:%s:%s", hkey, auth, list);
+        cmds += 2;
+    }
+    redisAppendCommand(c, "EXEC");
+    cmds++;
+    return pipeline_ok(c, cmds);
+}
+
 static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
                      const char *list, bool verify, bool settled,
                      struct queue_view_report *rep)
 {
     const char *p[2] = {auth, list};
     if (verify && settled) { /* just written: left to a later pass */
-        PGresult *w = PQexecParams(pg,
-            "SELECT at > now() - interval '5 seconds' FROM queue_change"
-            " WHERE authority_id = $1 AND list = $2 ORDER BY id DESC"
-            " LIMIT 1", 2, NULL, p, NULL, NULL, 0);
-        bool failed = !pg_check(w);
-        bool fresh = !failed && PQntuples(w) == 1 &&
-                     PQgetvalue(w, 0, 0)[0] == 't';
-        PQclear(w);
-        if (failed)
+        int fresh = just_written(pg, p);
+        if (fresh < 0)
             return false;
         if (fresh) {
             rep->lists++;
@@ -239,23 +266,8 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
             log_warn("queue_view.drift", "list %s/%s differs from Postgres",
                      auth, list);
         }
-    } else if (ok) {
-        /* swap the aside keys in atomically */
-        int cmds = 0;
-        redisAppendCommand(c, "MULTI");
-        redisAppendCommand(c, "DEL kezek:q:%s:%s kezek:qn:%s:%s", auth, list,
-                           auth, list);
-        cmds += 2;
-        if (n > 0) {
-            redisAppendCommand(c, "RENAME %s kezek:q:%s:%s", zkey, auth,
-                               list);
-            redisAppendCommand(c, "RENAME %s kezek:qn:%s:%s", hkey, auth,
-                               list);
-            cmds += 2;
-        }
-        redisAppendCommand(c, "EXEC");
-        cmds++;
-        ok = pipeline_ok(c, cmds);
+    } else if (ok) { /* the aside keys swapped in atomically */
+        ok = swap_in(c, auth, list, zkey, hkey, n);
     }
     if (!ok)
         kredis_failed(r);

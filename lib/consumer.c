@@ -175,18 +175,15 @@ static bool tied(const event_t *evs, int n, const char *logged)
  * applied (offset advanced), 0 when the caller must re-read (offset
  * moved, the run is not contiguous, or not tied: c->untied), -1 on a
  * lost connection. */
-static int process(struct consumer *c, const event_t *evs, int n,
-                   bool from_bus)
+/* Opens the batch's transaction in the pipeline: BEGIN, the offset's
+ * lock — with, for frames from the bus, what event_log holds after it —
+ * and the prepare hook's read travel together (one round trip; the
+ * hook's reads are undone with the batch when another instance of the
+ * group ran meanwhile). False when that failed. */
+static bool open_batch(struct consumer *c, const event_t *evs, int n,
+                       bool from_bus, uint64_t *db_off, bool *is_tied,
+                       bool *prepared)
 {
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    uint64_t db_off = 0;
-    pg_clear_state();
-    if (!pg_pipe_begin(c->conn))
-        return -1;
-    /* the offset's lock travels with the prepare hook's read, if any:
-     * one round trip for both (the hook's reads are undone with the
-     * batch when another instance of the group ran meanwhile) */
     PGresult *off = NULL;
     char n_s[16];
     snprintf(n_s, sizeof(n_s), "%d", n);
@@ -195,42 +192,29 @@ static int process(struct consumer *c, const event_t *evs, int n,
               pg_defer_keep(c->conn,
                             from_bus ? "offset_lock_tied" : "offset_lock",
                             from_bus ? 2 : 1, p, NULL, NULL, 0, &off);
-    bool prepared = ok && (!c->cfg->prepare ||
-                           c->cfg->prepare(c->cfg->ctx, c->conn, evs, n));
+    *prepared = ok && (!c->cfg->prepare ||
+                       c->cfg->prepare(c->cfg->ctx, c->conn, evs, n));
     if (ok && !off)
         ok = pg_pipe_read(c->conn) && off;
-    bool is_tied = true;
+    *is_tied = true;
     if (ok && PQntuples(off) == 1) {
-        db_off = strtoull(PQgetvalue(off, 0, 0), NULL, 10);
-        if (from_bus && db_off == c->offset)
-            is_tied = tied(evs, n, PQgetisnull(off, 0, 1)
-                                       ? NULL : PQgetvalue(off, 0, 1));
+        *db_off = strtoull(PQgetvalue(off, 0, OFFSET_LAST_SEQ), NULL, 10);
+        if (from_bus && *db_off == c->offset)
+            *is_tied = tied(evs, n, PQgetisnull(off, 0, OFFSET_LOGGED)
+                                        ? NULL
+                                        : PQgetvalue(off, 0, OFFSET_LOGGED));
     } else {
         ok = false;
     }
     PQclear(off);
-    if (!ok) {
-        rollback(c);
-        return -1;
-    }
-    if (!is_tied) {
-        metric_inc(c->m_untied);
-        log_warn("consumer.untied", "frames after seq %llu are not the "
-                 "events event_log holds: discarded, event_log read "
-                 "instead", (unsigned long long)c->offset);
-        c->untied = true;
-        rollback(c);
-        return 0;
-    }
-    if (!prepared && db_off == c->offset) {
-        rollback(c);
-        return isolate(c, evs, n, from_bus, HANDLE_ERROR, "");
-    }
-    if (db_off != c->offset) { /* another instance of the group ran */
-        c->offset = db_off;
-        rollback(c);
-        return 0;
-    }
+    return ok;
+}
+
+/* Runs the handlers of evs[0..n) in the open batch: -2 when all were
+ * applied, else what process returns (the batch rolled back). */
+static int run_handlers(struct consumer *c, const event_t *evs, int n,
+                        bool from_bus)
+{
     char why[256];
     for (int i = 0; i < n; i++) {
         const event_t *ev = &evs[i];
@@ -253,6 +237,44 @@ static int process(struct consumer *c, const event_t *evs, int n,
         rollback(c);
         return isolate(c, evs, n, from_bus, rc, why);
     }
+    return -2;
+}
+
+static int process(struct consumer *c, const event_t *evs, int n,
+                   bool from_bus)
+{
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t db_off = 0;
+    bool is_tied, prepared;
+    pg_clear_state();
+    if (!pg_pipe_begin(c->conn))
+        return -1;
+    if (!open_batch(c, evs, n, from_bus, &db_off, &is_tied, &prepared)) {
+        rollback(c);
+        return -1;
+    }
+    if (!is_tied) {
+        metric_inc(c->m_untied);
+        log_warn("consumer.untied", "frames after seq %llu are not the "
+                 "events event_log holds: discarded, event_log read "
+                 "instead", (unsigned long long)c->offset);
+        c->untied = true;
+        rollback(c);
+        return 0;
+    }
+    if (!prepared && db_off == c->offset) {
+        rollback(c);
+        return isolate(c, evs, n, from_bus, HANDLE_ERROR, "");
+    }
+    if (db_off != c->offset) { /* another instance of the group ran */
+        c->offset = db_off;
+        rollback(c);
+        return 0;
+    }
+    int applied = run_handlers(c, evs, n, from_bus);
+    if (applied != -2)
+        return applied;
     /* a deferred write that failed shows here, as the handler's error */
     if ((c->cfg->flush && !c->cfg->flush(c->cfg->ctx, c->conn)) ||
         !set_offset(c, c->offset + (uint64_t)n) ||
@@ -360,6 +382,100 @@ static void init_metrics(struct consumer *c)
         "Batches rolled back and replayed one event at a time", l);
 }
 
+/* (Re)connects and reads the group's offset; false when stopped or
+ * when the offset could not be read (the caller tries again). */
+static bool reconnect(struct consumer *c, volatile sig_atomic_t *stop)
+{
+    if (c->conn)
+        PQfinish(c->conn);
+    pg_common_stmts(spine_stmts);
+    c->conn = pg_connect_retry(c->cfg->conninfo, c->cfg->stmts, stop);
+    if (!c->conn)
+        return false;
+    /* Statements are planned once (a generic plan): the handlers' point
+     * reads and writes by key, and the batches' set-based statements,
+     * whose joins to large tables go through their keys (rowbuf.h). Left
+     * to choose, Postgres re-planned some statements for every event;
+     * planning every batch's statements for its arrays cost more than
+     * running them (a tenth of all CPU). */
+    if (!pg_exec(c->conn, "SET plan_cache_mode = force_generic_plan") ||
+        !load_offset(c)) {
+        PQfinish(c->conn);
+        c->conn = NULL;
+        return false;
+    }
+    log_info("consumer.start", "%s resumes after seq %llu", c->cfg->name,
+             (unsigned long long)c->offset);
+    return true;
+}
+
+/* Takes what the bus has: at once when busy, waiting up to the idle
+ * poll when quiet, lingering for a fuller batch under load; then drops
+ * what is already applied. Returns how many pending events follow the
+ * offset without a gap. */
+static int listen_bus(struct consumer *c, int batch, bool quiet)
+{
+    const struct consumer_cfg *cfg = c->cfg;
+    if (c->bus)
+        gather(c, c->npending || !quiet ? 0 : cfg->idle_poll_ms);
+    if (c->bus && cfg->linger_ms > 0 && c->npending > 0 &&
+        c->npending < batch &&
+        now_us() - c->last_commit_us < 2000LL * cfg->linger_ms) {
+        /* busy: let the batch fill for a moment (one commit, many
+         * events) */
+        int64_t until = now_us() + 1000LL * cfg->linger_ms;
+        int64_t left;
+        while (c->npending < batch && (left = until - now_us()) > 0)
+            gather(c, (int)((left + 999) / 1000));
+    }
+    int k = 0;
+    while (k < c->npending && c->pending[k].seq <= c->offset)
+        k++;
+    drop_pending(c, k);
+    int run = contiguous(c);
+    if (run == 0 && c->npending > 0 && c->bus) {
+        /* a gap before what came: its frame may be a moment behind
+         * (another producer's), before event_log is asked */
+        gather(c, 2);
+        run = contiguous(c);
+    }
+    return run;
+}
+
+/* A batch from the bus (run > 0, trusted), else from event_log; sets
+ * *quiet when event_log had nothing new. Returns process()'s answer. */
+static int one_batch(struct consumer *c, int batch, int run, bool *quiet)
+{
+    int rc;
+    if (run > 0 && now_us() >= c->distrust_until_us) {
+        int n = run < batch ? run : batch;
+        rc = process(c, c->pending, n, true);
+        metric_inc(c->m_from_bus);
+        *quiet = false;
+        if (c->untied) { /* trust none of what came: event_log next */
+            drop_pending(c, c->npending);
+            c->untied = false;
+            c->distrust_until_us = now_us() + 1000000;
+        }
+        return rc;
+    }
+    int n = outbox_fetch(c->conn, c->offset, batch, c->fetched);
+    metric_inc(c->m_from_db);
+    if (n < 0)
+        return -1;
+    if (n > 0 && c->fetched[n - 1].seq > c->head)
+        c->head = c->fetched[n - 1].seq;
+    rc = n > 0 ? process(c, c->fetched, n, false) : 0;
+    for (int i = 0; i < n; i++)
+        event_clear(&c->fetched[i]);
+    *quiet = n == 0;
+    if (*quiet && !c->bus) {
+        struct timespec ts = {0, c->cfg->idle_poll_ms * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return rc;
+}
+
 int consumer_run(const struct consumer_cfg *cfg,
                  volatile sig_atomic_t *stop)
 {
@@ -387,81 +503,12 @@ int consumer_run(const struct consumer_cfg *cfg,
     }
     bool quiet = false; /* event_log had nothing new last time */
     while (!*stop) {
-        if (pg_lost(c.conn)) {
-            if (c.conn)
-                PQfinish(c.conn);
-            pg_common_stmts(spine_stmts);
-            c.conn = pg_connect_retry(cfg->conninfo, cfg->stmts, stop);
-            if (!c.conn)
+        if (pg_lost(c.conn) && !reconnect(&c, stop)) {
+            if (*stop)
                 break;
-            /* Statements are planned once (a generic plan): the
-             * handlers' point reads and writes by key, and the batches'
-             * set-based statements, whose joins to large tables go
-             * through their keys (rowbuf.h). Left to choose, Postgres
-             * re-planned some statements for every event; planning
-             * every batch's statements for its arrays cost more than
-             * running them (a tenth of all CPU). */
-            if (!pg_exec(c.conn, "SET plan_cache_mode = force_generic_plan")
-                || !load_offset(&c)) {
-                PQfinish(c.conn);
-                c.conn = NULL;
-                continue;
-            }
-            log_info("consumer.start", "%s resumes after seq %llu",
-                     cfg->name, (unsigned long long)c.offset);
+            continue;
         }
-        if (c.bus)
-            gather(&c, c.npending || !quiet ? 0 : cfg->idle_poll_ms);
-        if (c.bus && cfg->linger_ms > 0 && c.npending > 0 &&
-            c.npending < batch &&
-            now_us() - c.last_commit_us < 2000LL * cfg->linger_ms) {
-            /* busy: let the batch fill for a moment (one commit, many
-             * events) */
-            int64_t until = now_us() + 1000LL * cfg->linger_ms;
-            int64_t left;
-            while (c.npending < batch && (left = until - now_us()) > 0)
-                gather(&c, (int)((left + 999) / 1000));
-        }
-        int k = 0;
-        while (k < c.npending && c.pending[k].seq <= c.offset)
-            k++;
-        drop_pending(&c, k);
-
-        int rc, run = contiguous(&c);
-        if (run == 0 && c.npending > 0 && c.bus) {
-            /* a gap before what came: its frame may be a moment behind
-             * (another producer's), before event_log is asked */
-            gather(&c, 2);
-            run = contiguous(&c);
-        }
-        if (run > 0 && now_us() >= c.distrust_until_us) {
-            int n = run < batch ? run : batch;
-            rc = process(&c, c.pending, n, true);
-            metric_inc(c.m_from_bus);
-            quiet = false;
-            if (c.untied) { /* trust none of what came: event_log next */
-                drop_pending(&c, c.npending);
-                c.untied = false;
-                c.distrust_until_us = now_us() + 1000000;
-            }
-        } else {
-            int n = outbox_fetch(c.conn, c.offset, batch, c.fetched);
-            metric_inc(c.m_from_db);
-            if (n < 0) {
-                rc = -1;
-            } else {
-                if (n > 0 && c.fetched[n - 1].seq > c.head)
-                    c.head = c.fetched[n - 1].seq;
-                rc = n > 0 ? process(&c, c.fetched, n, false) : 0;
-                for (int i = 0; i < n; i++)
-                    event_clear(&c.fetched[i]);
-            }
-            quiet = n == 0;
-            if (quiet && !c.bus) {
-                struct timespec ts = {0, cfg->idle_poll_ms * 1000000L};
-                nanosleep(&ts, NULL);
-            }
-        }
+        int rc = one_batch(&c, batch, listen_bus(&c, batch, quiet), &quiet);
         if (c.head < c.offset)
             c.head = c.offset;
         metric_set(c.m_lag, (double)(c.head - c.offset));

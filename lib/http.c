@@ -698,23 +698,8 @@ static void limits_default(struct http_limits *l)
         l->request_seconds = 10;
 }
 
-http_server_t *http_start(const char *bind_addr, int port,
-                          const struct http_limits *limits,
-                          const struct http_route *routes,
-                          const struct http_hooks *hooks, void *ctx,
-                          char *err, size_t errlen)
+static void server_metrics(http_server_t *self)
 {
-    http_server_t *self = calloc(1, sizeof(*self));
-    if (!self)
-        return NULL;
-    self->routes = routes;
-    if (hooks)
-        self->hooks = *hooks;
-    self->ctx = ctx;
-    if (limits)
-        self->lim = *limits;
-    limits_default(&self->lim);
-    pthread_mutex_init(&self->conns_lock, NULL);
     metrics_counter("kezek_metrics_series_dropped_total",
         "Metric series not created: past METRICS_MAX_SERIES", NULL);
     self->m_overload = metrics_counter("kezek_http_overload_total",
@@ -732,6 +717,26 @@ http_server_t *http_start(const char *bind_addr, int port,
     self->m_seconds = metrics_histogram("kezek_http_request_seconds",
                                         "HTTP request latency", NULL, NULL,
                                         0);
+}
+
+http_server_t *http_start(const char *bind_addr, int port,
+                          const struct http_limits *limits,
+                          const struct http_route *routes,
+                          const struct http_hooks *hooks, void *ctx,
+                          char *err, size_t errlen)
+{
+    http_server_t *self = calloc(1, sizeof(*self));
+    if (!self)
+        return NULL;
+    self->routes = routes;
+    if (hooks)
+        self->hooks = *hooks;
+    self->ctx = ctx;
+    if (limits)
+        self->lim = *limits;
+    limits_default(&self->lim);
+    pthread_mutex_init(&self->conns_lock, NULL);
+    server_metrics(self);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);

@@ -33,6 +33,9 @@
 #define EVENT_COLUMNS \
     "seq, event_id, type, key, producer, schema_version, occurred_at_us, " \
     "payload"
+/* offset_lock(_tied)'s columns: the committed offset and (tied) what
+ * event_log holds after it */
+enum { OFFSET_LAST_SEQ, OFFSET_LOGGED };
 enum { EVCOL_SEQ, EVCOL_EVENT_ID, EVCOL_TYPE, EVCOL_KEY, EVCOL_PRODUCER,
        EVCOL_SCHEMA_VERSION, EVCOL_OCCURRED_AT_US, EVCOL_PAYLOAD };
 /* The end of a statement that logs the events of its CTE e — columns

@@ -51,6 +51,26 @@ static void nap(volatile sig_atomic_t *stop, int ms)
     }
 }
 
+/* Tries for the sequencer's lock; true when this process now holds it,
+ * *may_vacuum then whether it may vacuum the outbox: only the table's
+ * owner may, and a service's own role (least privilege) leaves that to
+ * autovacuum, tuned for the outbox (migrations/008). */
+static bool take_lead(PGconn *conn, bool *may_vacuum)
+{
+    PGresult *r = PQexec(conn, "SELECT pg_try_advisory_lock(" RELAY_LOCK ")");
+    bool won = PQresultStatus(r) == PGRES_TUPLES_OK &&
+               PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (!won)
+        return false;
+    r = PQexec(conn, "SELECT pg_has_role(relowner, 'USAGE') FROM pg_class"
+                     " WHERE oid = 'event_outbox'::regclass");
+    *may_vacuum = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                  PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return true;
+}
+
 static void *relay_main(void *arg)
 {
     relay_t *self = arg;
@@ -80,25 +100,13 @@ static void *relay_main(void *arg)
                 break;
         }
         if (!is_leader) {
-            PGresult *r = PQexec(conn,
-                "SELECT pg_try_advisory_lock(" RELAY_LOCK ")");
-            is_leader = PQresultStatus(r) == PGRES_TUPLES_OK &&
-                        PQgetvalue(r, 0, 0)[0] == 't';
-            PQclear(r);
+            is_leader = take_lead(conn, &may_vacuum);
             if (!is_leader) {
                 nap(self->stop, 500);
                 continue;
             }
             metric_set(leader, 1);
             log_info("relay.leader", "this process now sequences events");
-            /* only the table's owner may vacuum it: a service's own
-             * role (least privilege) leaves it to autovacuum, tuned
-             * for the outbox (migrations/008) */
-            r = PQexec(conn, "SELECT pg_has_role(relowner, 'USAGE') FROM"
-                             " pg_class WHERE oid = 'event_outbox'::regclass");
-            may_vacuum = PQresultStatus(r) == PGRES_TUPLES_OK &&
-                         PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
-            PQclear(r);
         }
         int n = relay_pass(conn, self->bus, self->batch);
         if (n > 0) {

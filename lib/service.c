@@ -33,94 +33,103 @@ bool service_int(service_t *svc, const char *key, long def, long min,
     return false;
 }
 
-int service_init(service_t *svc, const char *name, int argc, char **argv,
-                 const char *usage)
+static void print_usage(const char *name, const char *usage)
 {
-    memset(svc, 0, sizeof(*svc));
-    svc->name = name;
-    const char *path = NULL;
+    printf("usage: kezek-%s [--config FILE]\n\n%s\n"
+           "Common settings (file key / environment):\n"
+           "  pg / KEZEK_PG                 libpq conninfo "
+           "(dbname=kezek)\n"
+           "  pg_user                       the role, unless pg "
+           "names one (kezek_<service>)\n"
+           "  redis / KEZEK_REDIS           host:port or "
+           "unix:/path (127.0.0.1:6379)\n"
+           "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
+           "  http_threads                  worker threads (4); 0: "
+           "a thread per connection (intake)\n"
+           "  http_max_inflight             requests served at "
+           "once; past it 429 (256)\n"
+           "  http_max_connections          open connections; past "
+           "it 503 (1000)\n"
+           "  http_per_ip_connections       connections from one "
+           "address (128)\n"
+           "  http_request_seconds          a request must arrive "
+           "whole within (10)\n"
+           "  pg_pool                       Postgres connections "
+           "for HTTP (http_threads + 1; 33 with 0)\n"
+           "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
+           "endpoint (its events, its relay's)\n"
+           "  bus_endpoints                 every service's PUB "
+           "endpoint, comma-separated,\n"
+           "                                each name@tcp://…\n"
+           "  bus_keys_dir                  CURVE keys of the "
+           "services (<name>.key, *.pub);\n"
+           "                                unset: a plain, "
+           "unauthenticated bus\n"
+           "  batch_size                    events per "
+           "transaction (100)\n"
+           "  batch_linger_ms               under load, wait "
+           "this long for a fuller batch (5; 0: never)\n"
+           "  gauge_seconds                 refresh of the gauges "
+           "that count whole tables (300)\n"
+           "  log_level                     debug|info|warn|error\n",
+           name, usage);
+}
+
+/* --config FILE (else KEZEK_CONFIG) and --help: 1 help printed, -1 a bad
+ * argument, 0 go on with *path. */
+static int parse_args(const char *name, int argc, char **argv,
+                      const char *usage, const char **path)
+{
+    *path = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: kezek-%s [--config FILE]\n\n%s\n"
-                   "Common settings (file key / environment):\n"
-                   "  pg / KEZEK_PG                 libpq conninfo "
-                   "(dbname=kezek)\n"
-                   "  pg_user                       the role, unless pg "
-                   "names one (kezek_<service>)\n"
-                   "  redis / KEZEK_REDIS           host:port or "
-                   "unix:/path (127.0.0.1:6379)\n"
-                   "  http_port / KEZEK_HTTP_PORT   HTTP port\n"
-                   "  http_threads                  worker threads (4); 0: "
-                   "a thread per connection (intake)\n"
-                   "  http_max_inflight             requests served at "
-                   "once; past it 429 (256)\n"
-                   "  http_max_connections          open connections; past "
-                   "it 503 (1000)\n"
-                   "  http_per_ip_connections       connections from one "
-                   "address (128)\n"
-                   "  http_request_seconds          a request must arrive "
-                   "whole within (10)\n"
-                   "  pg_pool                       Postgres connections "
-                   "for HTTP (http_threads + 1; 33 with 0)\n"
-                   "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
-                   "endpoint (its events, its relay's)\n"
-                   "  bus_endpoints                 every service's PUB "
-                   "endpoint, comma-separated,\n"
-                   "                                each name@tcp://…\n"
-                   "  bus_keys_dir                  CURVE keys of the "
-                   "services (<name>.key, *.pub);\n"
-                   "                                unset: a plain, "
-                   "unauthenticated bus\n"
-                   "  batch_size                    events per "
-                   "transaction (100)\n"
-                   "  batch_linger_ms               under load, wait "
-                   "this long for a fuller batch (5; 0: never)\n"
-                   "  gauge_seconds                 refresh of the gauges "
-                   "that count whole tables (300)\n"
-                   "  log_level                     debug|info|warn|error\n",
-                   name, usage);
+            print_usage(name, usage);
             return 1;
         }
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-            path = argv[++i];
+            *path = argv[++i];
         } else {
             fprintf(stderr, "kezek-%s: unknown argument (try --help)\n",
                     name);
             return -1;
         }
     }
-    if (!path)
-        path = getenv("KEZEK_CONFIG");
-    char err[512];
-    svc->cfg = config_load(path, err, sizeof(err));
-    log_init(name, log_level_parse(config_str(svc->cfg, "log_level",
-                                              "info")));
-    if (!svc->cfg) {
-        log_error("config.load", "%s", err);
-        return -1;
-    }
+    if (!*path)
+        *path = getenv("KEZEK_CONFIG");
+    return 0;
+}
+
+/* The process: malloc arenas, libsodium, signals. */
+static bool process_setup(void)
+{
     /* a service's threads (HTTP workers, consumer, relay) share two
      * malloc arenas: one arena per thread kept each its own free memory
      * and grew the resident size with the thread count */
     mallopt(M_ARENA_MAX, 2);
     if (sodium_init() < 0) {
         log_error("sodium.init", "libsodium failed to initialise");
-        return -1;
+        return false;
     }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    return true;
+}
 
-    char role[48];
-    snprintf(role, sizeof(role), "kezek_%s", name);
+/* The common settings: Postgres as the service's role, Redis, the bus,
+ * batching; false after logging what is wrong. */
+static bool read_settings(service_t *svc)
+{
+    char role[48], err[512];
+    snprintf(role, sizeof(role), "kezek_%s", svc->name);
     svc->conninfo_owned = pg_conninfo_user(
         config_str(svc->cfg, "pg", "dbname=kezek"),
         config_str(svc->cfg, "pg_user", role), err, sizeof(err));
     if (!svc->conninfo_owned) {
         log_error("config.invalid", "pg: %s", err);
-        return -1;
+        return false;
     }
     svc->conninfo = svc->conninfo_owned;
     pg_common_stmts(spine_stmts);
@@ -128,23 +137,25 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     svc->bus_endpoints = config_str(svc->cfg, "bus_endpoints",
         "tcp://127.0.0.1:5571,tcp://127.0.0.1:5572,"
         "tcp://127.0.0.1:5573,tcp://127.0.0.1:5574");
-    long batch;
-    if (!service_int(svc, "batch_size", 100, 1, 10000, &batch))
-        return -1;
+    long batch, linger, gauge;
+    if (!service_int(svc, "batch_size", 100, 1, 10000, &batch) ||
+        !service_int(svc, "batch_linger_ms", 5, 0, 1000, &linger) ||
+        !service_int(svc, "gauge_seconds", 300, 10, 86400, &gauge))
+        return false;
     svc->batch_size = (int)batch;
-    long linger;
-    if (!service_int(svc, "batch_linger_ms", 5, 0, 1000, &linger))
-        return -1;
     svc->batch_linger_ms = (int)linger;
-    long gauge;
-    if (!service_int(svc, "gauge_seconds", 300, 10, 86400, &gauge))
-        return -1;
     svc->gauge_seconds = (int)gauge;
+    return true;
+}
 
+/* The bus's keys and the relay (this service's PUB socket). */
+static bool start_bus(service_t *svc)
+{
+    char err[512];
     const char *keys = config_str(svc->cfg, "bus_keys_dir", NULL);
-    if (keys && *keys && !bus_auth_set(keys, name, err, sizeof(err))) {
+    if (keys && *keys && !bus_auth_set(keys, svc->name, err, sizeof(err))) {
         log_error("bus.auth", "%s", err);
-        return -1;
+        return false;
     }
     if (!keys || !*keys)
         log_warn("bus.auth", "bus_keys_dir not set: the bus is neither "
@@ -156,10 +167,32 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
                                  sizeof(err));
         if (!svc->relay) {
             log_error("relay.start", "%s", err);
-            return -1;
+            return false;
         }
         outbox_set_publisher(relay_bus(svc->relay));
     }
+    return true;
+}
+
+int service_init(service_t *svc, const char *name, int argc, char **argv,
+                 const char *usage)
+{
+    memset(svc, 0, sizeof(*svc));
+    svc->name = name;
+    const char *path;
+    int rc = parse_args(name, argc, argv, usage, &path);
+    if (rc)
+        return rc;
+    char err[512];
+    svc->cfg = config_load(path, err, sizeof(err));
+    log_init(name, log_level_parse(config_str(svc->cfg, "log_level",
+                                              "info")));
+    if (!svc->cfg) {
+        log_error("config.load", "%s", err);
+        return -1;
+    }
+    if (!process_setup() || !read_settings(svc) || !start_bus(svc))
+        return -1;
     if (!audit_start(svc->conninfo, &service_stop))
         return -1; /* no read may be served unrecorded (p.17) */
     if (!auth_listen_start(svc->conninfo, &service_stop))

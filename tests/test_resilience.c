@@ -189,10 +189,9 @@ Test(restart, reads_survive_a_database_restart_and_writes_resume,
     char sql[300];
     atomic_store(&load.paused, true);
     usleep(100000); /* the requests in flight end */
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM"
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 5000) FROM"
              " pg_stat_activity WHERE datname = '%s'", db);
-    admin(sql);
-    usleep(100000); /* the backends are gone */
+    admin(sql); /* waits until each backend has exited */
     int64_t instant = now_ms();
     atomic_store(&load.paused, false);
     usleep(2000000);
@@ -202,7 +201,7 @@ Test(restart, reads_survive_a_database_restart_and_writes_resume,
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS false",
              db);
     admin(sql);
-    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid) FROM"
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 5000) FROM"
              " pg_stat_activity WHERE datname = '%s'", db);
     admin(sql);
     usleep(2000000);

@@ -5,6 +5,7 @@
 #include "auth.h"
 #include "bus.h"
 #include "outbox.h"
+#include "redis.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -139,6 +140,13 @@ void tk_env_init(tk_env_t *env)
              need_env("KEZEK_TEST_PG_SERVICES"), db);
     snprintf(env->redis, sizeof(env->redis), "%s#/%d",
              need_env("KEZEK_TEST_REDIS"), next_redis_db());
+    /* the numbers wrap after 255 tests: each starts from an empty db,
+     * never from an earlier test's view */
+    kredis_t *rd = kredis_new(env->redis);
+    redisReply *fl = rd ? kredis_cmd(rd, "FLUSHDB") : NULL;
+    cr_assert(fl, "test redis: FLUSHDB failed");
+    freeReplyObject(fl);
+    kredis_destroy(&rd);
     size_t n = 0;
     for (int i = 0; i < TK_NSVC; i++) {
         env->http_port[i] = free_port();

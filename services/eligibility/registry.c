@@ -7,21 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The current batch's facts (registry_prefetch): rows of (iin, year,
- * facts). Per thread, so that the sweep's own decisions never see the
- * consumer's. */
-static _Thread_local PGresult *prefetched;
-
-void registry_forget(void)
+void registry_forget(PGresult **prefetched)
 {
-    PQclear(prefetched);
-    prefetched = NULL;
+    PQclear(*prefetched);
+    *prefetched = NULL;
 }
 
 bool registry_prefetch(PGconn *conn, const char *const *iins,
-                       const int *years, int n)
+                       const int *years, int n, PGresult **prefetched)
 {
-    registry_forget();
+    registry_forget(prefetched);
     if (n == 0)
         return true;
     rowbuf_t *rb = rowbuf_new("reg_facts_batch", 2);
@@ -33,9 +28,9 @@ bool registry_prefetch(PGconn *conn, const char *const *iins,
         ok = rowbuf_add(rb, conn, NULL, p);
     }
     if (ok)
-        prefetched = rowbuf_run(rb, conn);
+        *prefetched = rowbuf_run(rb, conn);
     rowbuf_destroy(&rb);
-    return prefetched != NULL;
+    return *prefetched != NULL;
 }
 
 /* The facts document of a row's text, and the text kept in *text. */
@@ -50,22 +45,24 @@ static json_t *facts_of(const char *s, char **text)
     return facts;
 }
 
-json_t *registry_facts(PGconn *conn, const char *iin, int year,
-                       char **text)
+json_t *registry_facts(PGconn *conn, const PGresult *prefetched,
+                       const char *iin, int year, char **text)
 {
     char year_s[16];
     snprintf(year_s, sizeof(year_s), "%d", year);
     *text = NULL;
     for (int i = 0; prefetched && i < PQntuples(prefetched); i++)
-        if (strcmp(PQgetvalue(prefetched, i, 0), iin) == 0 &&
-            strcmp(PQgetvalue(prefetched, i, 1), year_s) == 0)
-            return facts_of(PQgetvalue(prefetched, i, 2), text);
+        if (strcmp(PQgetvalue(prefetched, i, REG_BATCH_IIN), iin) == 0 &&
+            strcmp(PQgetvalue(prefetched, i, REG_BATCH_YEAR), year_s) == 0)
+            return facts_of(PQgetvalue(prefetched, i, REG_BATCH_FACTS),
+                            text);
     const char *p[2] = {iin, year_s};
     PGresult *r = pg_run(conn, "reg_facts", 2, p);
     if (!r)
         return NULL;
-    json_t *facts = PQntuples(r) == 1 ? facts_of(PQgetvalue(r, 0, 0), text)
-                                      : NULL;
+    json_t *facts = PQntuples(r) == 1
+                        ? facts_of(PQgetvalue(r, 0, REG_FACTS), text)
+                        : NULL;
     PQclear(r);
     return facts;
 }

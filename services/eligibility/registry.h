@@ -30,21 +30,24 @@
     {"reg_facts_batch",                                                  \
      "SELECT v.iin, v.year, " REGISTRY_FACTS("v.iin", "v.year::int")     \
      " FROM unnest($1::text[], $2::text[]) AS v (iin, year)"}
+/* Their result columns. */
+enum reg_facts_col { REG_FACTS };
+enum reg_facts_batch_col { REG_BATCH_IIN, REG_BATCH_YEAR, REG_BATCH_FACTS };
 
 /* The facts of elig.h for the applicant iin and the application's year;
  * NULL when a registry could not be read (the caller retries later —
- * an unreachable registry never refuses anyone). Served from the
- * batch's prefetch when it holds them. *text: the document as read
- * (caller frees), to store without printing it again. */
-json_t *registry_facts(PGconn *conn, const char *iin, int year,
-                       char **text);
+ * an unreachable registry never refuses anyone). Served from prefetched
+ * (registry_prefetch; may be NULL) when it holds them. *text: the
+ * document as read (caller frees), to store without printing it again. */
+json_t *registry_facts(PGconn *conn, const PGresult *prefetched,
+                       const char *iin, int year, char **text);
 
 /* Reads the facts of n applicants (iins[i], years[i]) in one statement
- * for registry_facts on this thread, replacing the previous prefetch;
- * false when the statement failed. registry_forget drops them (at the
- * end of the batch). */
+ * into *prefetched for registry_facts, replacing what it held; false
+ * when the statement failed. registry_forget drops them (at the end of
+ * the batch). */
 bool registry_prefetch(PGconn *conn, const char *const *iins,
-                       const int *years, int n);
-void registry_forget(void);
+                       const int *years, int n, PGresult **prefetched);
+void registry_forget(PGresult **prefetched);
 
 #endif

@@ -317,30 +317,13 @@ static bool check_documents(json_t *body, const char *category, long group,
     return false;
 }
 
-bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
-                     struct application *app, http_resp_t *resp)
+/* The category's own fields (p.6): the vulnerable group with
+ * category vulnerable, the public-sector kind with public_sector. */
+static bool check_category(json_t *body, struct application *app,
+                           long *group, http_resp_t *resp)
 {
-    const char *key, *s;
-    json_t *v;
-    memset(app, 0, sizeof(*app));
-    app->body = body;
-    json_object_foreach(body, key, v)
-        if (!in_set(key, top_fields))
-            return invalid(resp, key, "unknown field");
-
-    json_t *applicant = json_object_get(body, "applicant");
-    if (!applicant)
-        return invalid(resp, "applicant", "is required");
-    if (!check_person(applicant, "applicant", true, resp))
-        return false;
-    app->iin = json_string_value(json_object_get(applicant, "iin"));
-    json_t *rep = json_object_get(body, "representative");
-    if (rep && !json_is_null(rep) &&
-        !check_person(rep, "representative", false, resp))
-        return false;
-
-    const char *fund, *sector;
-    long group, months;
+    const char *fund, *sector, *s;
+    long months;
     if (!check_str(body, "settlement_id", "settlement_id", 64, true,
                    &app->settlement_id, resp) ||
         !check_str(body, "authority_id", "authority_id", 64, false, &s,
@@ -350,7 +333,7 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
         !check_enum(body, "category", queue_lists, true, &app->category,
                     resp) ||
         !check_int(body, "vulnerable_group", "vulnerable_group", 1, 12,
-                   false, &group, resp) ||
+                   false, group, resp) ||
         !check_enum(body, "public_sector_kind", sector_kinds, false,
                     &sector, resp) ||
         !check_int(body, "conscript_service_months",
@@ -359,7 +342,7 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
         !check_family(json_object_get(body, "family"), resp))
         return false;
     bool vulnerable = strcmp(app->category, "vulnerable") == 0;
-    if (vulnerable != (group > 0))
+    if (vulnerable != (*group > 0))
         return invalid(resp, "vulnerable_group",
                        vulnerable ? "is required for category vulnerable"
                                   : "only with category vulnerable");
@@ -368,51 +351,62 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
         return invalid(resp, "public_sector_kind",
                        sector_cat ? "is required for category public_sector"
                                   : "only with category public_sector");
+    return true;
+}
 
-    json_t *grounds = json_object_get(body, "need_grounds");
+static bool check_grounds(json_t *grounds, http_resp_t *resp)
+{
     if (!json_is_array(grounds) || json_array_size(grounds) == 0 ||
         json_array_size(grounds) > 6)
         return invalid(resp, "need_grounds", "must list 1 to 6 grounds");
     size_t i;
+    json_t *v;
     json_array_foreach(grounds, i, v)
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
             json_integer_value(v) > 6)
             return invalid(resp, "need_grounds", "grounds are 1 to 6");
+    return true;
+}
 
-    /* p.6 item 2: the 3.1 income test applies to the vulnerable groups
-     * 2–12 except orphans (7) and families with disabled children (4);
-     * group 1 (WWII veterans) falls under item 1 without it. */
-    json_t *income = json_object_get(body, "income");
-    bool income_needed = vulnerable && group != 1 && group != 4 &&
-                         group != 7;
-    if (income && !json_is_null(income)) {
-        json_t *totals = json_object_get(income, "monthly_family_totals_tenge");
-        json_t *members = json_object_get(income, "members");
-        static const char *const known[] = {
-            "monthly_family_totals_tenge", "members", NULL};
-        if (json_is_object(income) && !only_known(income, known, "income",
-                                                  0, resp))
-            return false;
-        if (!json_is_object(income) || !json_is_array(totals) ||
-            json_array_size(totals) != 12 || !json_is_integer(members) ||
-            json_integer_value(members) < 1 ||
-            json_integer_value(members) > 50)
-            return invalid(resp, "income",
-                           "needs 12 monthly totals and members 1–50");
-        json_array_foreach(totals, i, v)
-            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-                json_integer_value(v) > 100000000000LL)
-                return invalid(resp, "income.monthly_family_totals_tenge",
-                               "integer tenge, not negative");
-    } else if (income_needed) {
-        return invalid(resp, "income", "is required for this group (p.6)");
-    }
-
-    if (!check_str(body, "applicant_signature", "applicant_signature", 8192,
-                   who->kind == PRINCIPAL_PORTAL, &s, resp))
+/* p.6 item 2: the 3.1 income test applies to the vulnerable groups 2–12
+ * except orphans (7) and families with disabled children (4); group 1
+ * (WWII veterans) falls under item 1 without it. */
+static bool check_income(json_t *body, const char *category, long group,
+                         http_resp_t *resp)
+{
+    json_t *income = json_object_get(body, "income"), *v;
+    bool income_needed = strcmp(category, "vulnerable") == 0 &&
+                         group != 1 && group != 4 && group != 7;
+    if (!income || json_is_null(income))
+        return !income_needed ||
+               invalid(resp, "income", "is required for this group (p.6)");
+    json_t *totals = json_object_get(income, "monthly_family_totals_tenge");
+    json_t *members = json_object_get(income, "members");
+    static const char *const known[] = {"monthly_family_totals_tenge",
+                                        "members", NULL};
+    if (json_is_object(income) && !only_known(income, known, "income", 0,
+                                              resp))
         return false;
+    if (!json_is_object(income) || !json_is_array(totals) ||
+        json_array_size(totals) != 12 || !json_is_integer(members) ||
+        json_integer_value(members) < 1 || json_integer_value(members) > 50)
+        return invalid(resp, "income",
+                       "needs 12 monthly totals and members 1–50");
+    size_t i;
+    json_array_foreach(totals, i, v)
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > 100000000000LL)
+            return invalid(resp, "income.monthly_family_totals_tenge",
+                           "integer tenge, not negative");
+    return true;
+}
 
-    /* p.13.3: the settlement selects the authority. */
+/* p.13.3: the settlement selects the authority; an office submits only
+ * for its own, and a named authority must be that one. */
+static bool check_authority(PGconn *conn, const principal_t *who,
+                            json_t *body, struct application *app,
+                            http_resp_t *resp)
+{
     int found = refname_get(conn, "settlement_authority",
                             app->settlement_id, app->authority_id,
                             sizeof(app->authority_id));
@@ -446,5 +440,37 @@ bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
                          json_pack("{s:s}", "field", "authority_id"));
         return false;
     }
-    return check_documents(body, app->category, group, grounds, resp);
+    return true;
+}
+
+bool intake_validate(PGconn *conn, const principal_t *who, json_t *body,
+                     struct application *app, http_resp_t *resp)
+{
+    const char *key, *s;
+    json_t *v;
+    memset(app, 0, sizeof(*app));
+    app->body = body;
+    json_object_foreach(body, key, v)
+        if (!in_set(key, top_fields))
+            return invalid(resp, key, "unknown field");
+
+    json_t *applicant = json_object_get(body, "applicant");
+    if (!applicant)
+        return invalid(resp, "applicant", "is required");
+    if (!check_person(applicant, "applicant", true, resp))
+        return false;
+    app->iin = json_string_value(json_object_get(applicant, "iin"));
+    json_t *rep = json_object_get(body, "representative");
+    if (rep && !json_is_null(rep) &&
+        !check_person(rep, "representative", false, resp))
+        return false;
+    long group;
+    json_t *grounds = json_object_get(body, "need_grounds");
+    return check_category(body, app, &group, resp) &&
+           check_grounds(grounds, resp) &&
+           check_income(body, app->category, group, resp) &&
+           check_str(body, "applicant_signature", "applicant_signature",
+                     8192, who->kind == PRINCIPAL_PORTAL, &s, resp) &&
+           check_authority(conn, who, body, app, resp) &&
+           check_documents(body, app->category, group, grounds, resp);
 }

@@ -1,0 +1,307 @@
+/* The consumer of kezek-notify: turns decisions and queue numbers into
+ * signed notices (p.5, p.15) — and portal acceptances into acceptance
+ * reports (p.14) — and keeps who may print what (paper_access) and
+ * where an e-mail goes (notify_contact).
+ *
+ * A notice is identified by (application, kind); inserting it is
+ * idempotent, so a replayed batch never shows a notice twice. */
+#include "notify.h"
+
+#include "calendar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool notify_batch_init(struct notify_batch *b, struct notify *n)
+{
+    b->n = n;
+    b->issued = 0;
+    b->delivered = metrics_counter("kezek_notices_delivered_total",
+                                   "Notices placed in the personal cabinet",
+                                   "channel=\"cabinet\"");
+    b->contacts = rowbuf_new("contact_put", 2);
+    b->paper_rows = rowbuf_new("paper_access_put", 6);
+    b->notices = rowbuf_new("notice_put", 8);
+    if (b->notices) /* a notice's e-mail joins its contact */
+        rowbuf_after(b->notices, b->contacts);
+    return b->contacts && b->paper_rows && b->notices;
+}
+
+void notify_batch_fini(struct notify_batch *b)
+{
+    rowbuf_destroy(&b->contacts);
+    rowbuf_destroy(&b->paper_rows);
+    rowbuf_destroy(&b->notices);
+}
+
+bool notify_batch_flush(void *ctx, PGconn *conn)
+{
+    struct notify_batch *b = ctx;
+    bool ok = rowbuf_flush(b->paper_rows, conn);
+    return rowbuf_flush(b->notices, conn) && ok; /* contacts first */
+}
+
+void notify_batch_committed(void *ctx)
+{
+    struct notify_batch *b = ctx;
+    metric_add(b->delivered, b->issued);
+    b->issued = 0;
+}
+
+void notify_batch_rolled_back(void *ctx)
+{
+    struct notify_batch *b = ctx;
+    rowbuf_clear(b->contacts);
+    rowbuf_clear(b->paper_rows);
+    rowbuf_clear(b->notices);
+    b->issued = 0;
+}
+
+/* Gathers a row for the batch's statement of its kind. */
+static enum handle_rc gather(rowbuf_t *rb, PGconn *conn, const char *key,
+                             const char *const *p)
+{
+    return rowbuf_add(rb, conn, key, p) ? HANDLE_OK : HANDLE_ERROR;
+}
+
+/* Signs the notice for (application, kind) and gathers it for the
+ * batch's notice_put, which stores it once, in the cabinet, and queues
+ * its e-mail when there is an address. */
+static enum handle_rc issue(struct notify_batch *b, PGconn *conn,
+                            const char *application_id, const char *iin,
+                            const char *authority, const char *kind,
+                            json_t *doc)
+{
+    char sig[128];
+    const char *key_id;
+    int64_t now = now_us();
+    char *canonical = notice_canonical(doc);
+    if (!canonical)
+        return HANDLE_ERROR;
+    notify_sign(b->n, authority, canonical, sig, &key_id);
+    char id[80], at[32];
+    snprintf(id, sizeof(id), "%s-%s", application_id, kind);
+    snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
+    const char *p[8] = {id, application_id, iin, kind, at, canonical, sig,
+                        key_id};
+    bool ok = rowbuf_add(b->notices, conn, id, p);
+    free(canonical);
+    if (!ok)
+        return HANDLE_ERROR;
+    b->issued++;
+    return HANDLE_OK;
+}
+
+/* A notice that names its authority: built from the event (msg) once
+ * the name is read. */
+struct named_notice {
+    const char *application_id, *iin, *authority_id, *kind;
+    json_t *(*build)(const struct notice_templates *t,
+                     const struct named_notice *nn, const char *name);
+    const void *msg;
+};
+
+static enum handle_rc issue_named(struct notify_batch *b, PGconn *conn,
+                                  const struct named_notice *nn)
+{
+    char name[512];
+    if (!notify_authority_name(conn, nn->authority_id, name, sizeof(name)))
+        return HANDLE_ERROR;
+    json_t *doc = nn->build(&b->n->templates, nn, name);
+    enum handle_rc rc = issue(b, conn, nn->application_id, nn->iin,
+                              nn->authority_id, nn->kind, doc);
+    json_decref(doc);
+    return rc;
+}
+
+static json_t *acceptance_doc(const struct notice_templates *t,
+                              const struct named_notice *nn,
+                              const char *name)
+{
+    const Kezek__ApplicationAccepted *a = nn->msg;
+    return notice_acceptance(t, a->application_id, nn->iin, a->authority_id,
+                             name, a->accepted_at_us, a->result_due);
+}
+
+static json_t *registration_doc(const struct notice_templates *t,
+                                const struct named_notice *nn,
+                                const char *name)
+{
+    const Kezek__QueueNumberAssigned *q = nn->msg;
+    return notice_registration(t, q->application_id, q->applicant_iin,
+                               q->authority_id, name, q->list, q->number,
+                               q->position, q->assigned_at_us);
+}
+
+static json_t *refusal_doc(const struct notice_templates *t,
+                           const struct named_notice *nn, const char *name)
+{
+    const Kezek__DecisionMade *d = nn->msg;
+    const char *codes[32];
+    size_t n = d->n_reasons < 32 ? d->n_reasons : 32;
+    for (size_t i = 0; i < n; i++)
+        codes[i] = d->reasons[i]->code;
+    return notice_refusal(t, d->application_id, d->applicant_iin,
+                          d->authority_id, name, codes, n, d->decided_at_us);
+}
+
+/* Whether an event decoded (msg) with a citizen's IIN of 12 digits;
+ * otherwise why says which type was undecodable. */
+static bool decoded(const void *msg, const char *iin, const char *type,
+                    char *why, size_t whylen)
+{
+    if (msg && iin && strlen(iin) == 12)
+        return true;
+    snprintf(why, whylen, "undecodable %s", type);
+    return false;
+}
+
+static enum handle_rc on_accepted(struct notify_batch *b, PGconn *conn,
+                                  const event_t *ev, char *why,
+                                  size_t whylen)
+{
+    Kezek__ApplicationAccepted *a = kezek__application_accepted__unpack(
+        NULL, ev->payload_len, ev->payload);
+    json_t *app = a ? json_loads(a->application_json, 0, NULL) : NULL;
+    json_t *applicant = json_object_get(app, "applicant");
+    const char *iin = json_string_value(json_object_get(applicant, "iin"));
+    const char *email = json_string_value(json_object_get(applicant,
+                                                          "email"));
+    enum handle_rc rc = HANDLE_OK;
+    if (!decoded(a, iin, "ApplicationAccepted", why, whylen)) {
+        rc = HANDLE_POISON;
+        goto out;
+    }
+    if (email) {
+        const char *p[2] = {a->application_id, email};
+        rc = gather(b->contacts, conn, a->application_id, p);
+    }
+    if (rc == HANDLE_OK) {
+        /* who may print it; the receipt itself is signed as a notice when
+         * first printed (p.14: printed, not delivered), from the one the
+         * applicant was given (application.receipt) */
+        const char *p[6] = {a->application_id, a->authority_id,
+                            a->principal, iin, a->channel, NULL};
+        rc = gather(b->paper_rows, conn, a->application_id, p);
+    }
+    if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
+        struct named_notice nn = {a->application_id, iin, a->authority_id,
+                                  "acceptance_report", acceptance_doc, a};
+        rc = issue_named(b, conn, &nn);
+    }
+out:
+    json_decref(app);
+    if (a)
+        kezek__application_accepted__free_unpacked(a, NULL);
+    return rc;
+}
+
+/* The channel of whoever accepted a complaint (accepted_via: a
+ * principal's text; none: the portal). */
+static const char *complaint_channel(const char *by)
+{
+    return !by ? "portal"
+           : strncmp(by, "office:", 7) == 0 ? "office"
+           : strncmp(by, "centre:", 7) == 0 ? "centre"
+           : "portal";
+}
+
+static enum handle_rc on_complaint(struct notify_batch *b, PGconn *conn,
+                                   const event_t *ev, char *why,
+                                   size_t whylen)
+{
+    enum handle_rc rc = HANDLE_OK;
+    Kezek__ComplaintEvent *ce = kezek__complaint_event__unpack(
+        NULL, ev->payload_len, ev->payload);
+    json_t *fields = ce ? json_loads(ce->document_json, 0, NULL) : NULL;
+    if (!decoded(fields, ce ? ce->complainant_iin : NULL, "ComplaintEvent",
+                 why, whylen)) {
+        rc = HANDLE_POISON;
+    } else {
+        bool answer = ev->type == KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED;
+        enum notice_kind k = answer ? NOTICE_COMPLAINT_ANSWER
+                                    : NOTICE_COMPLAINT_TICKET;
+        json_t *doc = notice_complaint(&b->n->templates, k,
+            ce->complainant_iin, ce->authority_id, fields, now_us());
+        /* the notice is keyed by the complaint, like an application;
+         * the ticket can be printed by whoever accepted it (p.25) */
+        const char *by = json_string_value(json_object_get(fields,
+                                                           "accepted_via"));
+        const char *pa[6] = {ce->complaint_id, ce->authority_id,
+                             by ? by : "portal", ce->complainant_iin,
+                             complaint_channel(by), NULL};
+        rc = answer ? HANDLE_OK
+                    : gather(b->paper_rows, conn, ce->complaint_id, pa);
+        if (rc == HANDLE_OK)
+            rc = issue(b, conn, ce->complaint_id, ce->complainant_iin,
+                       ce->authority_id, notice_kind_name(k), doc);
+        json_decref(doc);
+    }
+    json_decref(fields);
+    if (ce)
+        kezek__complaint_event__free_unpacked(ce, NULL);
+    return rc;
+}
+
+static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
+                                const event_t *ev, char *why, size_t whylen)
+{
+    enum handle_rc rc = HANDLE_POISON;
+    Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
+        NULL, ev->payload_len, ev->payload);
+    if (decoded(q, q ? q->applicant_iin : NULL, "QueueNumberAssigned", why,
+                whylen)) {
+        struct named_notice nn = {q->application_id, q->applicant_iin,
+                                  q->authority_id, "registration_notice",
+                                  registration_doc, q};
+        rc = issue_named(b, conn, &nn);
+    }
+    if (q)
+        kezek__queue_number_assigned__free_unpacked(q, NULL);
+    return rc;
+}
+
+/* Only a refusal is a notice of its own: a registration's notice comes
+ * with its queue number (on_number). */
+static enum handle_rc on_decision(struct notify_batch *b, PGconn *conn,
+                                  const event_t *ev, char *why,
+                                  size_t whylen)
+{
+    enum handle_rc rc = HANDLE_POISON;
+    Kezek__DecisionMade *d = kezek__decision_made__unpack(
+        NULL, ev->payload_len, ev->payload);
+    if (decoded(d, d ? d->applicant_iin : NULL, "DecisionMade", why,
+                whylen)) {
+        rc = HANDLE_OK;
+        if (strcmp(d->outcome, "refused") == 0 ||
+            (!d->outcome[0] && !d->registered)) {
+            struct named_notice nn = {d->application_id, d->applicant_iin,
+                                      d->authority_id, "refusal",
+                                      refusal_doc, d};
+            rc = issue_named(b, conn, &nn);
+        }
+    }
+    if (d)
+        kezek__decision_made__free_unpacked(d, NULL);
+    return rc;
+}
+
+enum handle_rc notify_deliver(void *ctx, PGconn *conn, const event_t *ev,
+                              char *why, size_t whylen)
+{
+    struct notify_batch *b = ctx;
+    switch (ev->type) {
+    case KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED:
+        return on_accepted(b, conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__COMPLAINT_RECEIVED:
+    case KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED:
+        return on_complaint(b, conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED:
+        return on_number(b, conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__DECISION_MADE:
+        return on_decision(b, conn, ev, why, whylen);
+    default:
+        return HANDLE_OK;
+    }
+}

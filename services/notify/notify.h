@@ -1,0 +1,104 @@
+/* kezek-notify: signed notices in the personal cabinet, by e-mail and on
+ * paper (p.5, p.14, p.15). */
+#ifndef KEZEK_NOTIFY_H
+#define KEZEK_NOTIFY_H
+
+#include "consumer.h"
+#include "http.h"
+#include "metrics.h"
+#include "notice.h"
+#include "rowbuf.h"
+#include "service.h"
+
+#include <pthread.h>
+#include <stdint.h>
+
+#define NOTIFY_PRODUCER "notify"
+#define NOTIFY_MAX_KEYS 256
+
+extern const struct pg_stmt notify_stmts[];
+
+/* The result columns of sql.c's statements that are read by position,
+ * in the order of their SELECT lists. */
+enum { CABINET_APPLICATION, CABINET_KIND, CABINET_ISSUED_AT,
+       CABINET_CANONICAL, CABINET_SIGNATURE, CABINET_KEY_ID };
+enum { NEXT_NOTICE, NEXT_CANONICAL, NEXT_SIGNATURE, NEXT_KEY_ID, NEXT_KIND,
+       NEXT_EMAIL, NEXT_TEXT_KK, NEXT_TEXT_RU, NEXT_APPLICATION,
+       NEXT_ATTEMPTS };                         /* mail_next */
+enum { COUNT_STATE, COUNT_N };                  /* mail_counts */
+enum { ACCESS_AUTHORITY, ACCESS_PRINCIPAL, ACCESS_IIN, ACCESS_CHANNEL,
+       ACCESS_RECEIPT };                        /* paper_access_get */
+#define ACCESS_COLS ACCESS_RECEIPT              /* kept by paper_api.c */
+enum { PRINT_NOTICE, PRINT_CANONICAL, PRINT_SIGNATURE, PRINT_KEY_ID,
+       PRINT_KIND };                            /* paper_notice */
+enum { JOURNAL_APPLICATION, JOURNAL_NOTICE, JOURNAL_RECEIVED_BY,
+       JOURNAL_RECEIVER, JOURNAL_POWER_OF_ATTORNEY, JOURNAL_ISSUED_AT,
+       JOURNAL_RECORDED_BY, JOURNAL_COLS };
+enum { PICKUP_COUNT };                          /* awaiting_pickup */
+
+/* The signing keys: the authority's own when keys_dir holds one, else
+ * the default. Entries are added, never moved, under lock: the consumer
+ * and the HTTP threads (printing) share them. */
+struct notify_keys {
+    pthread_mutex_t lock;
+    const char *dir;                /* NULL: the default key only */
+    struct signer fallback;
+    struct {
+        char authority[64];
+        struct signer key;
+        bool present;
+    } entry[NOTIFY_MAX_KEYS];
+    int n;
+};
+
+/* What the threads of the service share: the HTTP handlers' ctx, and
+ * reached from the consumer's and the sender's. Set before they start;
+ * afterwards only the keys change (under their lock). */
+struct notify {
+    service_t svc;
+    struct notice_templates templates;
+    struct notify_keys keys;
+};
+
+/* authority.c: what a notice says of its authority. */
+/* Signs canonical with the authority's key (thread-safe): sig gets the
+ * signature, *key_id the key's id. */
+void notify_sign(struct notify *n, const char *authority,
+                 const char *canonical, char sig[128], const char **key_id);
+/* The authority's name for a document (thread-safe, cached: refname.h)
+ * into out — its id when it is unknown or the read failed; false when
+ * the read failed. */
+bool notify_authority_name(PGconn *conn, const char *id, char *out,
+                           size_t len);
+
+/* consumer.c: the consumer's batch (its ctx). Its rows are written at
+ * its end (contacts before the notices whose e-mail joins them); the
+ * notices among them are counted when it commits. */
+struct notify_batch {
+    struct notify *n;
+    rowbuf_t *contacts, *paper_rows, *notices;
+    uint64_t issued;
+    metric_t *delivered;
+};
+bool notify_batch_init(struct notify_batch *b, struct notify *n);
+void notify_batch_fini(struct notify_batch *b);
+enum handle_rc notify_deliver(void *ctx, PGconn *conn, const event_t *ev,
+                              char *why, size_t whylen);
+bool notify_batch_flush(void *ctx, PGconn *conn);
+void notify_batch_committed(void *ctx);
+void notify_batch_rolled_back(void *ctx);
+
+/* mailer.c: the sender thread (its arg: a notify_mailer), which also
+ * refreshes the gauges. */
+struct notify_mailer {
+    struct notify *n;
+    const char *smtp_url, *smtp_from;
+    metric_t *sent, *retry, *failed;
+};
+void notify_mailer_init(struct notify_mailer *m, struct notify *n);
+void *notify_sender(void *arg);
+
+/* api.c: the routes (ctx: the struct notify). */
+extern const struct http_route notify_routes[];
+
+#endif
