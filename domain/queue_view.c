@@ -303,6 +303,61 @@ static bool replay_changes(PGconn *pg, kredis_t *r, const char *authority,
     return ok;
 }
 
+/* Whether "auth:list" is one of Postgres' lists (sorted, as read). */
+static bool listed(PGresult *lists, const char *auth, const char *list)
+{
+    for (int i = 0; i < PQntuples(lists); i++)
+        if (strcmp(PQgetvalue(lists, i, 0), auth) == 0 &&
+            strcmp(PQgetvalue(lists, i, 1), list) == 0)
+            return true;
+    return false;
+}
+
+/* The view's keys of lists Postgres does not have (a list emptied by a
+ * restore, an authority gone, what an earlier deployment left): the
+ * view answers exactly what Postgres holds, so a rebuild deletes them
+ * and a verify counts each as drift. False when Redis failed. */
+static bool strays(kredis_t *r, PGresult *lists, bool verify,
+                   struct queue_view_report *rep)
+{
+    char cursor[32] = "0";
+    do {
+        redisReply *s = kredis_cmd(r, "SCAN %s MATCH kezek:q*:*:* COUNT 1000",
+                                   cursor);
+        if (!s || s->type != REDIS_REPLY_ARRAY || s->elements != 2) {
+            if (s)
+                freeReplyObject(s);
+            kredis_failed(r);
+            return false;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", s->element[0]->str);
+        for (size_t i = 0; i < s->element[1]->elements; i++) {
+            const char *key = s->element[1]->element[i]->str;
+            char auth[96], list[64];
+            /* kezek:q:<authority>:<list> and kezek:qn:<authority>:<list> */
+            if (sscanf(key, "kezek:q%*[n]:%95[^:]:%63s", auth, list) != 2 &&
+                sscanf(key, "kezek:q:%95[^:]:%63s", auth, list) != 2)
+                continue;
+            if (listed(lists, auth, list))
+                continue;
+            rep->drift++;
+            log_warn("queue_view.stray", "a view of list %s/%s that "
+                     "Postgres does not have%s", auth, list,
+                     verify ? "" : ": deleted");
+            if (!verify) {
+                redisReply *d = kredis_cmd(r, "DEL %s", key);
+                if (!d) {
+                    freeReplyObject(s);
+                    return false;
+                }
+                freeReplyObject(d);
+            }
+        }
+        freeReplyObject(s);
+    } while (strcmp(cursor, "0") != 0);
+    return true;
+}
+
 static bool run(PGconn *pg, kredis_t *r, const char *authority,
                 bool verify, bool settled, struct queue_view_report *rep)
 {
@@ -327,6 +382,8 @@ static bool run(PGconn *pg, kredis_t *r, const char *authority,
     for (int i = 0; ok && i < PQntuples(res); i++)
         ok = one_list(pg, r, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
                       verify, settled, rep);
+    if (ok && !authority)
+        ok = strays(r, res, verify, rep);
     PQclear(res);
     if (!pg_exec(pg, ok ? "COMMIT" : "ROLLBACK"))
         ok = false;

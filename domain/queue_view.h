@@ -30,7 +30,8 @@ bool queue_view_put(kredis_t *r, const struct queue_view_entry *e, int n);
 bool queue_view_remove(kredis_t *r, const struct queue_view_entry *e);
 
 struct queue_view_report {
-    long lists, entries, drift; /* drift: lists that differ */
+    long lists, entries, drift; /* drift: lists that differ, and keys of
+                                 * lists Postgres does not have */
     long busy;                  /* lists left unverified: just written */
 };
 

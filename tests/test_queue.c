@@ -515,3 +515,45 @@ Test(queue, large_list_rebuilds_and_verifies, .timeout = 120)
     PQfinish(c);
     tk_env_fini(&env);
 }
+
+/* p.5 (the citizen's place as the queue holds it): the view answers
+ * exactly what Postgres holds — a list the view has and Postgres does
+ * not (left by an earlier deployment, a restore, an authority gone) is
+ * drift to a verify and deleted by a rebuild, never answered from. */
+Test(queue, a_list_postgres_does_not_have_is_not_kept_in_the_view,
+     .timeout = 60)
+{
+    tk_env_init(&env);
+    PGconn *c = tk_db(&env);
+    cr_assert_eq(PQresultStatus(PQexec(c,
+        "INSERT INTO queue_list VALUES ('a-01-02', 'wwii', 1, 1);"
+        "INSERT INTO queue_entry (authority_id, list, number,"
+        " application_id, applicant_iin, accepted_seq)"
+        " VALUES ('a-01-02', 'wwii', 1, 'one', '000000000001', 1)")),
+        PGRES_COMMAND_OK);
+    kredis_t *r = kredis_new(env.redis);
+    struct queue_view_report rep;
+    cr_assert(queue_view_rebuild(c, r, NULL, false, &rep));
+    redisReply *x = kredis_cmd(r, "ZADD kezek:q:a-01-03:vulnerable 5 %s",
+                               "000000000002");
+    freeReplyObject(x);
+    x = kredis_cmd(r, "HSET kezek:qn:a-01-03:vulnerable %s 9",
+                   "000000000002");
+    freeReplyObject(x);
+    cr_assert(queue_view_rebuild(c, r, NULL, true, &rep));
+    cr_assert_eq(rep.drift, 2, "both keys of the stray list are drift");
+    cr_assert(queue_view_rebuild(c, r, NULL, false, &rep));
+    x = kredis_cmd(r, "EXISTS kezek:q:a-01-03:vulnerable"
+                      " kezek:qn:a-01-03:vulnerable");
+    cr_assert(x && x->type == REDIS_REPLY_INTEGER);
+    cr_assert_eq(x->integer, 0, "the stray list was deleted");
+    freeReplyObject(x);
+    x = kredis_cmd(r, "ZCARD kezek:q:a-01-02:wwii");
+    cr_assert(x && x->integer == 1, "Postgres' own list stays");
+    freeReplyObject(x);
+    cr_assert(queue_view_rebuild(c, r, NULL, true, &rep));
+    cr_assert_eq(rep.drift, 0);
+    kredis_destroy(&r);
+    PQfinish(c);
+    tk_env_fini(&env);
+}
