@@ -2,7 +2,13 @@
 # Postgres refuses to run as root: as root its cluster runs as the
 # postgres user; otherwise as the calling user.
 
-KZ_PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+# The newest installed Postgres; empty before bootstrap installed one
+# (lib.sh is read first: never fail here), found again when needed.
+kz_pgbin() {
+  KZ_PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V |
+             tail -n 1 || true)
+}
+kz_pgbin
 
 kz_as_pg() {
   if [ "$(id -u)" -eq 0 ]; then
@@ -41,6 +47,11 @@ kz_pass_get() {
 kz_pg_start() {
   local data=$1 sock=$2 port=$3 log=$4 pass=$5 su
   su=$(kz_pg_user)
+  [ -n "$KZ_PGBIN" ] || kz_pgbin
+  if [ -z "$KZ_PGBIN" ]; then
+    echo "no Postgres server installed (deploy/bootstrap installs it)" >&2
+    return 1
+  fi
   mkdir -p "$data" "$sock" "$(dirname "$log")" "$(dirname "$pass")"
   chmod 700 "$sock"
   kz_pass_ensure "$pass" "$su"
@@ -66,9 +77,16 @@ kz_pg_start() {
   fi
   if ! grep -q '^# kezek: scram' "$data/pg_hba.conf"; then
     # a cluster of an earlier round trusted every local user: give the
-    # superuser its password while that still works, then require it
-    PGPASSFILE=/dev/null psql -h "$sock" -p "$port" -U "$su" -d postgres -qc \
-      "ALTER ROLE \"$su\" PASSWORD '$(kz_pass_get "$pass" "$su")'"
+    # superuser its password while that still works (the SQL on stdin,
+    # never on a command line), then require it — unless the password
+    # works already (a run stopped before the marker was written)
+    if ! PGPASSFILE=$pass psql -h "$sock" -p "$port" -U "$su" -d postgres \
+         -qAtX -c "SELECT 1" >/dev/null 2>&1; then
+      printf 'ALTER ROLE "%s" PASSWORD %s;\n' "$su" \
+        "'$(kz_pass_get "$pass" "$su")'" |
+        PGPASSFILE=/dev/null psql -h "$sock" -p "$port" -U "$su" \
+          -d postgres -qX -v ON_ERROR_STOP=1 >/dev/null
+    fi
     kz_pg_hba "$data"
     kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" reload >/dev/null
   fi
@@ -92,8 +110,10 @@ kz_pg_roles() {
       ALTER ROLE $r LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE
         PASSWORD '$(kz_pass_get "$pass" "$r")';"
   done
-  PGPASSFILE=$pass psql -h "$sock" -p "$port" -U "$(kz_pg_user)" \
-    -d postgres -qX -v ON_ERROR_STOP=1 -c "$sql" >/dev/null
+  # on stdin: the passwords never appear on a command line (ps)
+  printf '%s\n' "$sql" |
+    PGPASSFILE=$pass psql -h "$sock" -p "$port" -U "$(kz_pg_user)" \
+      -d postgres -qX -v ON_ERROR_STOP=1 >/dev/null
 }
 
 # kz_pg_db SOCKET_DIR PORT PASSFILE DBNAME — the database, owned by
@@ -101,13 +121,15 @@ kz_pg_roles() {
 # made by the superuser, is handed over)
 kz_pg_db() {
   local sock=$1 port=$2 pass=$3 db=$4
-  local psu="psql -h $sock -p $port -U $(kz_pg_user) -qX -v ON_ERROR_STOP=1"
-  if ! PGPASSFILE=$pass $psu -d postgres -Atc \
+  local psu=(psql -h "$sock" -p "$port" -U "$(kz_pg_user)" -qX
+             -v ON_ERROR_STOP=1)
+  if ! PGPASSFILE=$pass "${psu[@]}" -d postgres -Atc \
        "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-    PGPASSFILE=$pass $psu -d postgres -c "CREATE DATABASE $db OWNER kezek_owner"
+    PGPASSFILE=$pass "${psu[@]}" -d postgres \
+      -c "CREATE DATABASE $db OWNER kezek_owner"
     return 0
   fi
-  PGPASSFILE=$pass $psu -d "$db" >/dev/null <<'SQL'
+  PGPASSFILE=$pass "${psu[@]}" -d "$db" >/dev/null <<'SQL'
 ALTER SCHEMA public OWNER TO pg_database_owner;
 DO $$
 DECLARE r record;
@@ -178,6 +200,7 @@ kz_redis_stop() {
 # log directories.
 kz_state_dirs() {
   local state=$1
+  mkdir -p "$(dirname "$state")" # parents as the umask of the caller
   umask 077
   mkdir -p "$state/run" "$state/log" "$state/keys" \
     "$state/mail/tmp" "$state/mail/new" "$state/mail/cur"

@@ -118,6 +118,9 @@ static struct auth_slot auth_cache[AUTH_SLOTS];
 static struct neg_slot neg_cache[AUTH_SLOTS];
 static struct fail_slot fail_cache[FAIL_SLOTS];
 static pthread_mutex_t auth_lock = PTHREAD_MUTEX_INITIALIZER;
+/* bumped by every forgetting: a look-up that began before one does not
+ * cache what it read (the token may have been revoked meanwhile) */
+static unsigned long forget_gen;
 
 static struct {
     pthread_t thread;
@@ -155,6 +158,7 @@ static metric_t *failure_metric(const char *reason)
 static void cache_forget(const char *hash)
 {
     pthread_mutex_lock(&auth_lock);
+    forget_gen++;
     for (int i = 0; i < AUTH_SLOTS; i++) {
         if (!hash || strcmp(auth_cache[i].hash, hash) == 0)
             auth_cache[i].until_ms = 0;
@@ -177,11 +181,12 @@ static struct fail_slot *fail_slot_of(const char *addr, long now)
     return f;
 }
 
-static void count_failure(const char *addr, const char *hash, long now)
+static void count_failure(const char *addr, const char *hash, long now,
+                          unsigned long gen)
 {
     pthread_mutex_lock(&auth_lock);
     fail_slot_of(addr, now)->failures++;
-    if (hash) {
+    if (hash && gen == forget_gen) {
         struct neg_slot *n = &neg_cache[hash_slot(hash, AUTH_SLOTS)];
         memcpy(n->hash, hash, sizeof(n->hash));
         n->until_ms = now + AUTH_NEGATIVE_SECONDS * 1000L;
@@ -208,6 +213,7 @@ enum auth_rc auth_check(struct pgpool *pool, const http_req_t *req,
     struct neg_slot *neg = &neg_cache[hash_slot(hash, AUTH_SLOTS)];
     enum auth_rc rc = AUTH_DOWN;
     pthread_mutex_lock(&auth_lock);
+    unsigned long gen = forget_gen;
     if (slot->until_ms > now && strcmp(slot->hash, hash) == 0 &&
         (listening || now - slot->cached_ms < AUTH_UNHEARD_SECONDS * 1000L) &&
         (!slot->who.expires || slot->who.expires > wall)) {
@@ -227,7 +233,7 @@ enum auth_rc auth_check(struct pgpool *pool, const http_req_t *req,
     }
     if (rc == AUTH_NONE) { /* known to be unknown: no query */
         metric_inc(failure_metric("unknown"));
-        count_failure(addr, NULL, now);
+        count_failure(addr, NULL, now, 0);
         return rc;
     }
     char err[256];
@@ -240,14 +246,16 @@ enum auth_rc auth_check(struct pgpool *pool, const http_req_t *req,
         return AUTH_DOWN;
     if (r == 0) {
         metric_inc(failure_metric("unknown"));
-        count_failure(addr, hash, now);
+        count_failure(addr, hash, now, gen);
         return AUTH_NONE;
     }
     pthread_mutex_lock(&auth_lock);
-    memcpy(slot->hash, hash, sizeof(slot->hash));
-    slot->who = *out;
-    slot->cached_ms = now;
-    slot->until_ms = now + AUTH_CACHE_SECONDS * 1000L;
+    if (gen == forget_gen) {
+        memcpy(slot->hash, hash, sizeof(slot->hash));
+        slot->who = *out;
+        slot->cached_ms = now;
+        slot->until_ms = now + AUTH_CACHE_SECONDS * 1000L;
+    }
     pthread_mutex_unlock(&auth_lock);
     return AUTH_OK;
 }

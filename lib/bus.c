@@ -321,13 +321,14 @@ void bus_destroy(bus_t **self_p)
     bus_t *self = *self_p;
     if (!self)
         return;
+    /* the socket first: no handshake may find the ZAP handler gone */
+    if (self->sock)
+        zmq_close(self->sock);
     atomic_store(&self->stopping, true);
     if (self->zap_started)
         pthread_join(self->zap_thread, NULL);
     if (self->zap)
         zmq_close(self->zap);
-    if (self->sock)
-        zmq_close(self->sock);
     if (self->ctx)
         zmq_ctx_term(self->ctx);
     pthread_mutex_destroy(&self->lock);

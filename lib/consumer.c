@@ -145,21 +145,31 @@ static int isolate(struct consumer *c, const event_t *evs, int n,
     return dead_letter(c, &evs[0], msg);
 }
 
+/* SHA-256 of len bytes at p, in hex (65 bytes). */
+static void sha_hex(const void *p, size_t len, char *hex)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, p, len);
+    sodium_bin2hex(hex, 2 * crypto_hash_sha256_BYTES + 1, h, sizeof(h));
+}
+
 /* Whether evs[0..n), frames from the bus, are the events event_log
- * holds after the offset (tied: "id:type:sha256(payload)", joined by
- * ','): a frame that is not — forged by whoever could bind a bus port,
- * or garbled — is never applied (issue 21). */
+ * holds after the offset (tied: per event "id:type:schema:occurred:
+ * sha256(producer):sha256(key):sha256(payload)", joined by ','): a frame
+ * that is not — forged by whoever could bind a bus port, or garbled — is
+ * never applied (issue 21). */
 static bool tied(const event_t *evs, int n, const char *logged)
 {
     const char *at = logged ? logged : "";
     for (int i = 0; i < n; i++) {
-        unsigned char h[crypto_hash_sha256_BYTES];
-        char want[33 + 16 + 2 * crypto_hash_sha256_BYTES + 4];
-        char hex[2 * crypto_hash_sha256_BYTES + 1];
-        crypto_hash_sha256(h, evs[i].payload, evs[i].payload_len);
-        sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
-        int len = snprintf(want, sizeof(want), "%s:%d:%s", evs[i].event_id,
-                           evs[i].type, hex);
+        char hp[65], hk[65], hd[65], want[33 + 3 * 65 + 64];
+        const event_t *e = &evs[i];
+        sha_hex(e->producer, strlen(e->producer), hp);
+        sha_hex(e->key, strlen(e->key), hk);
+        sha_hex(e->payload, e->payload_len, hd);
+        int len = snprintf(want, sizeof(want), "%s:%d:%u:%lld:%s:%s:%s",
+                           e->event_id, e->type, e->schema_version,
+                           (long long)e->occurred_at_us, hp, hk, hd);
         if (strncmp(at, want, (size_t)len) != 0 ||
             (at[len] != ',' && at[len] != '\0'))
             return false;

@@ -74,7 +74,53 @@ const char *http_header(const http_req_t *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+static char trusted_proxies[512];
+
+static void http_peer_addr(const http_req_t *req, char *out, size_t len);
+
+void http_set_trusted_proxies(const char *list)
+{
+    /* kept as " a b c " for a whole-word match */
+    size_t n = 0;
+    trusted_proxies[n++] = ' ';
+    for (const char *s = list ? list : "";
+         *s && n + 2 < sizeof(trusted_proxies); s++)
+        trusted_proxies[n++] = (*s == ',' || *s == '\t') ? ' ' : *s;
+    trusted_proxies[n++] = ' ';
+    trusted_proxies[n] = '\0';
+}
+
+/* The last address of X-Forwarded-For (the one our proxy appended). */
+static bool forwarded_for(const http_req_t *req, char *out, size_t len)
+{
+    const char *xff = http_header(req, "X-Forwarded-For");
+    if (!xff)
+        return false;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ')
+        last++;
+    size_t n = strcspn(last, " ");
+    if (n == 0 || n >= len)
+        return false;
+    memcpy(out, last, n);
+    out[n] = '\0';
+    return true;
+}
+
 void http_client_addr(const http_req_t *req, char *out, size_t len)
+{
+    out[0] = '\0';
+    http_peer_addr(req, out, len);
+    if (!out[0] || trusted_proxies[0] == '\0')
+        return;
+    char word[208];
+    snprintf(word, sizeof(word), " %s ", out);
+    if (strstr(trusted_proxies, word))
+        forwarded_for(req, out, len);
+}
+
+static void http_peer_addr(const http_req_t *req, char *out, size_t len)
 {
     out[0] = '\0';
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(

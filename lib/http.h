@@ -105,8 +105,13 @@ int http_route_match(const char *pattern, const char *path,
 const char *http_header(const http_req_t *req, const char *name);
 const char *http_query(const http_req_t *req, const char *name);
 
-/* The client's address as text ("127.0.0.1"), or "" when unknown. */
+/* The client's address as text ("127.0.0.1"), or "" when unknown: the
+ * peer's, or — when the peer is one of the trusted proxies (the edge) —
+ * the address that proxy appended to X-Forwarded-For. */
 void http_client_addr(const http_req_t *req, char *out, size_t len);
+/* The proxies whose X-Forwarded-For is believed: addresses, comma- or
+ * space-separated ("" or NULL: none). Set once, before serving. */
+void http_set_trusted_proxies(const char *list);
 
 /* The purpose of a read for the audit: X-Purpose, else def. */
 const char *http_purpose(const http_req_t *req, const char *def);

@@ -30,9 +30,14 @@ const struct pg_stmt spine_stmts[] = {
     {"offset_lock",
      "SELECT last_seq FROM consumer_offset WHERE consumer = $1 FOR UPDATE"},
     /* the same, with what event_log holds for the $2 events after the
-     * offset: a batch from the bus is applied only as committed */
+     * offset — every field of each envelope, the texts and the payload
+     * as SHA-256 (consumer.c tied): a batch from the bus is applied only
+     * as committed */
     {"offset_lock_tied",
      "SELECT o.last_seq, (SELECT string_agg(l.event_id || ':' || l.type"
+     " || ':' || l.schema_version || ':' || l.occurred_at_us"
+     " || ':' || encode(sha256(convert_to(l.producer, 'UTF8')), 'hex')"
+     " || ':' || encode(sha256(convert_to(l.key, 'UTF8')), 'hex')"
      " || ':' || encode(sha256(l.payload), 'hex'), ',' ORDER BY l.seq)"
      " FROM event_log l WHERE l.seq > o.last_seq"
      " AND l.seq <= o.last_seq + $2::bigint)"

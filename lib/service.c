@@ -54,6 +54,9 @@ static void print_usage(const char *name, const char *usage)
            "address (128)\n"
            "  http_request_seconds          a request must arrive "
            "whole within (10)\n"
+           "  http_trusted_proxies          the edge's addresses: "
+           "their X-Forwarded-For\n"
+           "                                names the client (none)\n"
            "  pg_pool                       Postgres connections "
            "for HTTP (http_threads + 1; 33 with 0)\n"
            "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
@@ -249,6 +252,8 @@ int service_http(service_t *svc, int default_port, int default_threads,
         !service_int(svc, "pg_pool", threads > 0 ? threads + 1 : 33, 1,
                      150, &pool))
         return -1;
+    http_set_trusted_proxies(config_str(svc->cfg, "http_trusted_proxies",
+                                        ""));
     struct http_hooks hooks = {.health = pg_health, .ready = ready,
                                .health_ctx = svc,
                                .before = pg_clear_state,

@@ -41,9 +41,18 @@ static void show(void *ctx, const http_req_t *req, http_resp_t *resp)
                                          "q", q ? q : ""));
 }
 
+static void whoami(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)ctx; /* a test route: no service behind it */
+    char addr[64];
+    http_client_addr(req, addr, sizeof(addr));
+    http_reply_json(resp, 200, json_pack("{s:s}", "client", addr));
+}
+
 static const struct http_route routes[] = {
     {"POST", "/v1/things/*", echo, NULL},
     {"GET", "/v1/things/*", show, NULL},
+    {"GET", "/v1/whoami", whoami, NULL},
     {NULL, NULL, NULL, NULL},
 };
 
@@ -784,4 +793,31 @@ Test(files, the_state_directory_is_private)
     }
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     cr_assert_eq(system(cmd), 0);
+}
+
+/* The failed-authentication limit is per client: behind the edge every
+ * connection comes from the proxy, so the client is the address the
+ * proxy appended to X-Forwarded-For — believed from a trusted proxy
+ * only (anyone else could write the header). */
+Test(boundary, the_client_behind_a_trusted_proxy)
+{
+    int port = tk_free_port();
+    http_server_t *s = start(port, 2, 10);
+    const char *xff = "X-Forwarded-For: 10.9.9.9, 203.0.113.7";
+    long st;
+    json_t *j = tk_http("GET", port, "/v1/whoami", NULL, xff, NULL, &st);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "client")),
+                     "127.0.0.1", "an untrusted peer's header is ignored");
+    json_decref(j);
+    http_set_trusted_proxies("127.0.0.2, 127.0.0.1");
+    j = tk_http("GET", port, "/v1/whoami", NULL, xff, NULL, &st);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "client")),
+                     "203.0.113.7", "the address the proxy appended");
+    json_decref(j);
+    j = tk_http("GET", port, "/v1/whoami", NULL, NULL, NULL, &st);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "client")),
+                     "127.0.0.1", "no header: the proxy itself");
+    json_decref(j);
+    http_set_trusted_proxies(NULL);
+    http_stop(&s);
 }
