@@ -76,16 +76,24 @@ kz_pg_start() {
           -c max_wal_size=4GB -c checkpoint_timeout=15min" start >/dev/null
   fi
   if ! grep -q '^# kezek: scram' "$data/pg_hba.conf"; then
-    # a cluster of an earlier round trusted every local user: give the
-    # superuser its password while that still works (the SQL on stdin,
-    # never on a command line), then require it — unless the password
-    # works already (a run stopped before the marker was written)
-    if ! PGPASSFILE=$pass psql -h "$sock" -p "$port" -U "$su" -d postgres \
-         -qAtX -c "SELECT 1" >/dev/null 2>&1; then
-      printf 'ALTER ROLE "%s" PASSWORD %s;\n' "$su" \
-        "'$(kz_pass_get "$pass" "$su")'" |
-        PGPASSFILE=/dev/null psql -h "$sock" -p "$port" -U "$su" \
-          -d postgres -qX -v ON_ERROR_STOP=1 >/dev/null
+    # a cluster of an earlier round trusted every local user (or a run
+    # stopped before this marker was written): give the superuser its
+    # password through whichever login works — trust, or the password
+    # already set — (the SQL on stdin, never on a command line), then
+    # require it
+    local pf set=0
+    for pf in "$pass" /dev/null; do
+      if printf 'ALTER ROLE "%s" PASSWORD %s;\n' "$su" \
+           "'$(kz_pass_get "$pass" "$su")'" |
+         PGPASSFILE=$pf psql -h "$sock" -p "$port" -U "$su" -d postgres \
+           -qX -v ON_ERROR_STOP=1 >/dev/null 2>&1; then
+        set=1
+        break
+      fi
+    done
+    if [ "$set" -eq 0 ]; then
+      echo "cannot log in to the Postgres of $data to set its password" >&2
+      return 1
     fi
     kz_pg_hba "$data"
     kz_as_pg "$KZ_PGBIN/pg_ctl" -D "$data" reload >/dev/null
