@@ -445,9 +445,11 @@ static int cmd_replay(int argc, char **argv)
     if (!c)
         return 1;
     const char *p[2] = {from, to};
+    enum { RP_APP, RP_OUTCOME, RP_REASONS, RP_FACTS, RP_BODY, RP_DATE,
+           RP_RULES };
     PGresult *r = PQexecParams(c,
         /* the application as decided: its body (older decisions kept
-         * a copy) */
+         * a copy); its columns named by the enum above */
         "SELECT d.application_id, d.outcome, d.reasons, d.facts -> 'facts',"
         " coalesce(d.application, a.body), d.decision_date, d.rules_version"
         " FROM decision d LEFT JOIN application a ON a.id = d.application_id"
@@ -463,15 +465,16 @@ static int cmd_replay(int argc, char **argv)
     }
     long same = 0, differ = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        json_t *facts = json_loads(PQgetvalue(r, i, 3), 0, NULL);
-        json_t *app = json_loads(PQgetvalue(r, i, 4), 0, NULL);
-        json_t *was = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        json_t *facts = json_loads(PQgetvalue(r, i, RP_FACTS), 0, NULL);
+        json_t *app = json_loads(PQgetvalue(r, i, RP_BODY), 0, NULL);
+        json_t *was = json_loads(PQgetvalue(r, i, RP_REASONS), 0, NULL);
         struct elig_decision e;
-        elig_decide(app, facts, PQgetvalue(r, i, 5), &e);
+        elig_decide(app, facts, PQgetvalue(r, i, RP_DATE), &e);
         json_t *now = json_array();
         for (int k = 0; k < e.nreasons; k++)
             json_array_append_new(now, json_string(e.reasons[k]));
-        if (strcmp(elig_outcome_str(e.outcome), PQgetvalue(r, i, 1)) == 0 &&
+        if (strcmp(elig_outcome_str(e.outcome),
+                   PQgetvalue(r, i, RP_OUTCOME)) == 0 &&
             json_equal(was, now)) {
             same++;
         } else {
@@ -479,8 +482,8 @@ static int cmd_replay(int argc, char **argv)
             char *ws = json_dumps(was, JSON_COMPACT);
             char *ns = json_dumps(now, JSON_COMPACT);
             printf("%s\t%s %s (rules %s)\t-> %s %s (rules %s)\n",
-                   PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), ws,
-                   PQgetvalue(r, i, 6), elig_outcome_str(e.outcome), ns,
+                   PQgetvalue(r, i, RP_APP), PQgetvalue(r, i, RP_OUTCOME), ws,
+                   PQgetvalue(r, i, RP_RULES), elig_outcome_str(e.outcome), ns,
                    ELIG_RULES_VERSION);
             free(ws);
             free(ns);

@@ -7,6 +7,11 @@
 #include <string.h>
 #include <time.h>
 
+/* The columns of a page of queue_view_page (one_list's cursor) and of
+ * replay_changes' statement. */
+enum { PAGE_IIN, PAGE_NUMBER, PAGE_SEQ };
+enum { CH_KIND, CH_AUTHORITY, CH_LIST, CH_IIN, CH_NUMBER, CH_SEQ };
+
 static bool pipeline_ok(redisContext *c, int n)
 {
     bool ok = n >= 0; /* -1: the commands could not be built */
@@ -87,7 +92,7 @@ static int page_matches(redisContext *c, const char *auth, const char *list,
     argv[0] = "HMGET";
     argv[1] = hkey;
     for (int i = 0; i < k; i++)
-        argv[2 + i] = PQgetvalue(page, i, 0);
+        argv[2 + i] = PQgetvalue(page, i, PAGE_IIN);
     for (int i = 0; i < 2 + k; i++)
         lens[i] = strlen(argv[i]);
     redisReply *h = redisCommandArgv(c, 2 + k, argv, lens);
@@ -99,11 +104,13 @@ static int page_matches(redisContext *c, const char *auth, const char *list,
                 h->elements == (size_t)k;
     for (int i = 0; same && i < k; i++)
         same = z->element[2 * i]->type == REDIS_REPLY_STRING &&
-               strcmp(z->element[2 * i]->str, PQgetvalue(page, i, 0)) == 0 &&
+               strcmp(z->element[2 * i]->str,
+                      PQgetvalue(page, i, PAGE_IIN)) == 0 &&
                strtoull(z->element[2 * i + 1]->str, NULL, 10) ==
-                   strtoull(PQgetvalue(page, i, 2), NULL, 10) &&
+                   strtoull(PQgetvalue(page, i, PAGE_SEQ), NULL, 10) &&
                h->element[i]->type == REDIS_REPLY_STRING &&
-               strcmp(h->element[i]->str, PQgetvalue(page, i, 1)) == 0;
+               strcmp(h->element[i]->str,
+                      PQgetvalue(page, i, PAGE_NUMBER)) == 0;
     if (z)
         freeReplyObject(z);
     if (h)
@@ -132,8 +139,10 @@ static int page_append(redisContext *c, const char *zkey, const char *hkey,
             for (int i = 0; i < k; i++) {
                 int row = at + i;
                 /* ZADD score member; HSET field value */
-                argv[2 + 2 * i] = PQgetvalue(page, row, pass ? 0 : 2);
-                argv[3 + 2 * i] = PQgetvalue(page, row, pass ? 1 : 0);
+                argv[2 + 2 * i] =
+                    PQgetvalue(page, row, pass ? PAGE_IIN : PAGE_SEQ);
+                argv[3 + 2 * i] =
+                    PQgetvalue(page, row, pass ? PAGE_NUMBER : PAGE_IIN);
             }
             for (int i = 0; i < 2 + 2 * k; i++)
                 lens[i] = strlen(argv[i]);
@@ -219,7 +228,7 @@ static bool one_list(PGconn *pg, kredis_t *r, const char *auth,
         }
     }
     PGresult *res = PQexecParams(pg,
-        "DECLARE queue_view_page NO SCROLL CURSOR FOR"
+        "DECLARE queue_view_page NO SCROLL CURSOR FOR" /* PAGE_* */
         " SELECT applicant_iin, number, accepted_seq FROM queue_entry"
         " WHERE authority_id = $1 AND list = $2 AND status = 'active'"
         " ORDER BY accepted_seq", 2, NULL, p, NULL, NULL, 0);
@@ -290,12 +299,12 @@ static bool replay_changes(PGconn *pg, kredis_t *r, const char *authority,
     for (int i = 0; ok && i < PQntuples(res); i++) {
         struct queue_view_entry e = {0};
         snprintf(e.authority_id, sizeof(e.authority_id), "%s",
-                 PQgetvalue(res, i, 1));
-        snprintf(e.list, sizeof(e.list), "%s", PQgetvalue(res, i, 2));
-        snprintf(e.iin, sizeof(e.iin), "%s", PQgetvalue(res, i, 3));
-        e.number = strtoull(PQgetvalue(res, i, 4), NULL, 10);
-        e.accepted_seq = strtoull(PQgetvalue(res, i, 5), NULL, 10);
-        ok = strcmp(PQgetvalue(res, i, 0), "removed") == 0
+                 PQgetvalue(res, i, CH_AUTHORITY));
+        snprintf(e.list, sizeof(e.list), "%s", PQgetvalue(res, i, CH_LIST));
+        snprintf(e.iin, sizeof(e.iin), "%s", PQgetvalue(res, i, CH_IIN));
+        e.number = strtoull(PQgetvalue(res, i, CH_NUMBER), NULL, 10);
+        e.accepted_seq = strtoull(PQgetvalue(res, i, CH_SEQ), NULL, 10);
+        ok = strcmp(PQgetvalue(res, i, CH_KIND), "removed") == 0
                  ? queue_view_remove(r, &e)
                  : queue_view_put(r, &e, 1);
     }
