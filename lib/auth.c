@@ -168,7 +168,8 @@ static void cache_forget(const char *hash)
     pthread_mutex_unlock(&auth_lock);
 }
 
-/* Whether addr is over its failures (the lock held). */
+/* The failure slot of addr, begun anew when it held another address or
+ * its window has passed (the lock held). */
 static struct fail_slot *fail_slot_of(const char *addr, long now)
 {
     struct fail_slot *f = &fail_cache[hash_slot(addr, FAIL_SLOTS)];

@@ -142,21 +142,6 @@ static void *writer(void *arg)
     return NULL;
 }
 
-static void admin(const char *sql)
-{
-    char ci[600];
-    snprintf(ci, sizeof(ci), "%s dbname=postgres",
-             getenv("KEZEK_TEST_PG"));
-    PGconn *c = PQconnectdb(ci);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, sql);
-    cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK ||
-                  PQresultStatus(r) == PGRES_TUPLES_OK,
-              "%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
-
 Test(restart, reads_survive_a_database_restart_and_writes_resume,
      .init = setup, .fini = teardown, .timeout = 120)
 {
@@ -191,7 +176,7 @@ Test(restart, reads_survive_a_database_restart_and_writes_resume,
     usleep(100000); /* the requests in flight end */
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 5000) FROM"
              " pg_stat_activity WHERE datname = '%s'", db);
-    admin(sql); /* waits until each backend has exited */
+    tk_admin(sql); /* waits until each backend has exited */
     int64_t instant = now_ms();
     atomic_store(&load.paused, false);
     usleep(2000000);
@@ -200,14 +185,14 @@ Test(restart, reads_survive_a_database_restart_and_writes_resume,
     int64_t down = now_ms();
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS false",
              db);
-    admin(sql);
+    tk_admin(sql);
     snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(pid, 5000) FROM"
              " pg_stat_activity WHERE datname = '%s'", db);
-    admin(sql);
+    tk_admin(sql);
     usleep(2000000);
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true",
              db);
-    admin(sql);
+    tk_admin(sql);
     int64_t up = now_ms();
     usleep(3000000);
     atomic_store(&load.stop, true);

@@ -73,7 +73,7 @@ long tk_scalar(PGconn *c, const char *sql)
     return v;
 }
 
-static void admin_exec(const char *sql)
+void tk_admin(const char *sql)
 {
     char ci[600];
     snprintf(ci, sizeof(ci), "%s dbname=postgres", need_env("KEZEK_TEST_PG"));
@@ -133,7 +133,7 @@ void tk_env_init(tk_env_t *env)
     char sql[200];
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE kezek_template",
              db);
-    admin_exec(sql);
+    tk_admin(sql);
     snprintf(env->conninfo, sizeof(env->conninfo), "%s dbname=%s",
              need_env("KEZEK_TEST_PG"), db);
     snprintf(env->svc_conninfo, sizeof(env->svc_conninfo), "%s dbname=%s",

@@ -54,6 +54,9 @@ int tk_signal(tk_env_t *env, int i, int sig);
 int tk_free_port(void);
 
 PGconn *tk_db(const tk_env_t *env);
+/* Runs sql as the superuser in the cluster's postgres database (CREATE
+ * DATABASE, ALTER DATABASE, pg_terminate_backend); asserts success. */
+void tk_admin(const char *sql);
 /* The first column of the first row of sql, as a long (-1 on error). */
 long tk_scalar(PGconn *c, const char *sql);
 
