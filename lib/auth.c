@@ -1,5 +1,6 @@
 #include "auth.h"
 
+#include "event.h"
 #include "log.h"
 #include "metrics.h"
 #include "pg.h"
@@ -130,13 +131,6 @@ static struct {
     _Atomic bool listening;
 } lsn;
 
-static long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static unsigned hash_slot(const char *s, unsigned n)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -207,7 +201,7 @@ enum auth_rc auth_check(struct pgpool *pool, const http_req_t *req,
     char addr[48], hash[65];
     http_client_addr(req, addr, sizeof(addr));
     auth_hash(authorization + 7, hash);
-    long now = mono_ms();
+    long now = (long)(mono_us() / 1000);
     time_t wall = time(NULL);
     bool listening = atomic_load(&lsn.listening);
     struct auth_slot *slot = &auth_cache[hash_slot(hash, AUTH_SLOTS)];

@@ -51,6 +51,9 @@ const char *event_type_name(int type);
 /* 32 hex chars: the time in milliseconds (12), then 80 random bits —
  * unique, unguessable, and increasing with time. */
 void event_new_id(char out[33]);
+/* The wall clock (event times) and the monotonic one (intervals,
+ * deadlines, cache ages), in microseconds. */
 int64_t now_us(void);
+int64_t mono_us(void);
 
 #endif

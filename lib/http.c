@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include "event.h"
 #include "log.h"
 #include "metrics.h"
 #include "text.h"
@@ -61,13 +62,6 @@ struct upload {
     bool too_big;
     const char *refused;     /* why the request is refused before reading */
 };
-
-static long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *http_header(const http_req_t *req, const char *name)
 {
@@ -611,7 +605,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     }
     struct conn_track *ct = track_of(conn);
     if (ct) /* the next request's deadline runs from now */
-        atomic_store(&ct->since_ms, mono_ms());
+        atomic_store(&ct->since_ms, (long)(mono_us() / 1000));
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn,
@@ -627,7 +621,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
             conn, MHD_CONNECTION_INFO_CONNECTION_FD);
         t->fd = ci ? ci->connect_fd : -1;
-        atomic_store(&t->since_ms, mono_ms());
+        atomic_store(&t->since_ms, (long)(mono_us() / 1000));
         pthread_mutex_lock(&self->conns_lock);
         t->next = self->conns;
         if (self->conns)
@@ -665,7 +659,7 @@ static void *watchdog(void *arg)
     while (!atomic_load(&self->stopping)) {
         struct timespec ts = {0, 200 * 1000000};
         nanosleep(&ts, NULL);
-        long now = mono_ms();
+        long now = (long)(mono_us() / 1000);
         pthread_mutex_lock(&self->conns_lock);
         for (struct conn_track *t = self->conns; t; t = t->next) {
             long since = atomic_load(&t->since_ms);

@@ -1,5 +1,6 @@
 #include "pg.h"
 
+#include "event.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -30,12 +31,6 @@ struct pgpool {
     pthread_cond_t cond;
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static _Thread_local char conn_role[32];
 static const struct pg_stmt *_Atomic common_stmts;

@@ -43,13 +43,6 @@ static struct {
     .tail = &cm.head,
 };
 
-static int64_t mono_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
-}
-
 bool committer_init(int linger_us, int (*in_flight)(void))
 {
     pthread_condattr_t a;
