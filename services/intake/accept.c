@@ -249,6 +249,19 @@ unavailable:
     return -1;
 }
 
+char *intake_canonical(json_t *body, char sha[65], http_resp_t *resp)
+{
+    char *canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!canon) {
+        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
+        return NULL;
+    }
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
+    sodium_bin2hex(sha, 65, h, sizeof(h));
+    return canon;
+}
+
 void intake_post_application(void *ctx, const http_req_t *req,
                              http_resp_t *resp)
 {
@@ -273,16 +286,11 @@ void intake_post_application(void *ctx, const http_req_t *req,
     /* "the same body": the same JSON, whatever its spacing, key order or
      * the Unicode form of its names */
     intake_normalise_names(body);
-    unsigned char h[crypto_hash_sha256_BYTES];
     char sha[65];
     /* printed once: hashed, stored and carried by the event */
-    canon = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon) {
-        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
+    canon = intake_canonical(body, sha, resp);
+    if (!canon)
         goto out;
-    }
-    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
-    sodium_bin2hex(sha, sizeof(sha), h, sizeof(h));
     /* the common case first: a new key stores in one round trip; the
      * key found in place (a retry, or a concurrent twin) is replayed */
     struct application app;

@@ -12,7 +12,6 @@
 #include "outbox.h"
 #include "text.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,15 +110,10 @@ static bool parse(const http_req_t *req, http_resp_t *resp,
     in->key = http_idempotency_key(req, resp);
     if (!in->key || !(in->body = http_json_body(req, resp)))
         return false;
-    unsigned char h[crypto_hash_sha256_BYTES];
-    char *canon = json_dumps(in->body, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!canon) {
-        http_reply_error(resp, 503, "unavailable", "out of memory", NULL);
+    char *canon = intake_canonical(in->body, in->sha, resp);
+    if (!canon)
         return false;
-    }
-    crypto_hash_sha256(h, (const unsigned char *)canon, strlen(canon));
     free(canon);
-    sodium_bin2hex(in->sha, sizeof(in->sha), h, sizeof(h));
     json_t *b = in->body;
     in->iin = json_string_value(json_object_get(b, "complainant_iin"));
     in->app = json_string_value(json_object_get(b, "application_id"));

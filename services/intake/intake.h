@@ -39,6 +39,12 @@ struct application {
 PGconn *intake_begin(service_t *svc, const http_req_t *req,
                      http_resp_t *resp, principal_t *who);
 
+/* accept.c: a request body as it is hashed and stored — compact JSON,
+ * keys sorted, so that "the same body" of an Idempotency-Key ignores
+ * spacing and key order (malloc'd) — and its SHA-256 in hex; NULL after
+ * replying 503 when out of memory. */
+char *intake_canonical(json_t *body, char sha[65], http_resp_t *resp);
+
 /* accept.c: POST /v1/applications (ctx: the service) */
 void intake_accept_init(void);
 void intake_post_application(void *ctx, const http_req_t *req,
