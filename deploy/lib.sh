@@ -219,6 +219,20 @@ kz_state_dirs() {
   fi
 }
 
+# kz_stop_service PIDFILE — TERM to the supervisor it names (which
+# forwards it: the service commits its batch and exits), waits up to
+# 10 s, forgets the pid file
+kz_stop_service() {
+  local pidf=$1
+  [ -f "$pidf" ] || return 0
+  kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    kill -0 "$(cat "$pidf")" 2>/dev/null || break
+    sleep 0.1
+  done
+  rm -f "$pidf"
+}
+
 # kz_build DIR [cmake args...]
 kz_build() {
   local dir=$1; shift
