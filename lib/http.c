@@ -52,7 +52,6 @@ struct http_server {
     pthread_mutex_t conns_lock;
     struct conn_track *conns;
     pthread_t watchdog;
-    bool watchdog_started;
     _Atomic bool stopping;
 };
 
@@ -819,9 +818,7 @@ http_server_t *http_start(const char *bind_addr, int port,
         free(self);
         return NULL;
     }
-    self->watchdog_started =
-        pthread_create(&self->watchdog, NULL, watchdog, self) == 0;
-    if (!self->watchdog_started) {
+    if (pthread_create(&self->watchdog, NULL, watchdog, self) != 0) {
         snprintf(err, errlen, "http: cannot start the request watchdog");
         MHD_stop_daemon(self->d);
         pthread_mutex_destroy(&self->conns_lock);
@@ -837,8 +834,7 @@ void http_stop(http_server_t **self_p)
     if (!self)
         return;
     atomic_store(&self->stopping, true);
-    if (self->watchdog_started)
-        pthread_join(self->watchdog, NULL);
+    pthread_join(self->watchdog, NULL); /* a server has one: else no start */
     MHD_stop_daemon(self->d);
     pthread_mutex_destroy(&self->conns_lock);
     free(self);
