@@ -26,7 +26,6 @@ struct pgpool {
     struct pool_conn *idle;    /* LIFO */
     struct pool_conn *busy;    /* acquired ones, by pointer */
     int busy_n;
-    int64_t lost_us;           /* the last connection found gone */
     pthread_mutex_t lock;
     pthread_cond_t cond;
 };
@@ -544,22 +543,18 @@ void pgpool_destroy(pgpool_t **self_p)
     *self_p = NULL;
 }
 
-/* Whether an idle connection is still there, without a round trip: an
- * idle connection has nothing to read unless the server said goodbye
- * (a shutdown, a restart, a terminated backend) or the socket closed. */
+/* Whether an idle connection is still there, without a round trip: a
+ * pooled connection, idle, has nothing to read unless the server said
+ * goodbye (a shutdown, a restart, a terminated backend) or the socket
+ * closed — so anything to read condemns it. (Reading it to find out is
+ * not enough: the FATAL can be read while libpq has not yet seen the
+ * end of the stream, and the connection still says OK.) */
 static bool idle_alive(PGconn *c)
 {
     if (PQstatus(c) != CONNECTION_OK)
         return false;
     struct pollfd p = {PQsocket(c), POLLIN, 0};
-    if (poll(&p, 1, 0) == 0)
-        return true;
-    if (!PQconsumeInput(c))
-        return false;
-    PGnotify *n;
-    while ((n = PQnotifies(c)) != NULL)
-        PQfreemem(n);
-    return PQstatus(c) == CONNECTION_OK;
+    return poll(&p, 1, 0) == 0;
 }
 
 static void busy_add(pgpool_t *self, PGconn *c, int64_t born)
@@ -633,10 +628,10 @@ void pgpool_release(pgpool_t *self, PGconn *conn)
     pthread_mutex_lock(&self->lock);
     int64_t born = busy_take(self, conn);
     if (lost) {
-        self->lost_us = mono_us();
+        int64_t lost_us = mono_us();
         int k = 0;
         for (int i = 0; i < self->idle_n; i++) {
-            if (self->idle[i].born_us < self->lost_us && nstale < 64)
+            if (self->idle[i].born_us < lost_us && nstale < 64)
                 stale[nstale++] = self->idle[i].conn;
             else
                 self->idle[k++] = self->idle[i];
