@@ -30,6 +30,12 @@ bool principal_parse(const char *s, principal_t *out)
     } else if (strncmp(s, "centre:", 7) == 0) {
         out->kind = PRINCIPAL_CENTRE;
         id = s + 7;
+    } else if (strncmp(s, "appeal:", 7) == 0) {
+        out->kind = PRINCIPAL_APPEAL;
+        id = s + 7;
+    } else if (strncmp(s, "supervisor:", 11) == 0) {
+        out->kind = PRINCIPAL_SUPERVISOR;
+        id = s + 11;
     } else {
         return false;
     }
@@ -45,6 +51,47 @@ bool principal_parse(const char *s, principal_t *out)
     }
     snprintf(out->text, sizeof(out->text), "%s", s);
     return true;
+}
+
+const char *principal_kind_name(enum principal_kind k)
+{
+    static const char *const names[] = {
+        [PRINCIPAL_OFFICE] = "office", [PRINCIPAL_CENTRE] = "centre",
+        [PRINCIPAL_PORTAL] = "portal", [PRINCIPAL_OPS] = "ops",
+        [PRINCIPAL_APPEAL] = "appeal", [PRINCIPAL_SUPERVISOR] = "supervisor",
+    };
+    return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+bool principal_reads_authority(const principal_t *who,
+                               const char *authority_id,
+                               const char *region_id)
+{
+    switch (who->kind) {
+    case PRINCIPAL_OPS:
+        return true;
+    case PRINCIPAL_OFFICE:
+        return strcmp(who->id, authority_id) == 0;
+    case PRINCIPAL_SUPERVISOR:
+        return region_id && strcmp(who->id, region_id) == 0;
+    default:
+        return false;
+    }
+}
+
+int auth_authority_region(PGconn *conn, const char *authority_id,
+                          char *region)
+{
+    const char *p[1] = {authority_id};
+    PGresult *r = PQexecParams(conn, "SELECT region_id FROM authority "
+                               "WHERE id = $1", 1, NULL, p, NULL, NULL, 0);
+    int rc = PQresultStatus(r) != PGRES_TUPLES_OK ? -1
+             : PQntuples(r) == 1                 ? 1
+                                                 : 0;
+    if (rc == 1)
+        snprintf(region, 64, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return rc;
 }
 
 void auth_hash(const char *token, char *hash)

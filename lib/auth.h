@@ -13,19 +13,38 @@
 #include <stddef.h>
 
 enum principal_kind { PRINCIPAL_OFFICE, PRINCIPAL_CENTRE, PRINCIPAL_PORTAL,
-                      PRINCIPAL_OPS };
+                      PRINCIPAL_OPS, PRINCIPAL_APPEAL, PRINCIPAL_SUPERVISOR };
 
 typedef struct principal {
     enum principal_kind kind;
-    char id[64];        /* authority or centre id; empty otherwise */
+    char id[64];        /* authority, centre, appeal instance (appendix
+                         * 5) or region id; empty otherwise */
     char text[80];      /* "office:a-01-02" */
     char employee[128]; /* the employee's full name, or empty */
     long long expires;  /* when the token expires (Unix time), 0 never */
 } principal_t;
 
-/* Parses "office:<id>", "centre:<id>", "portal", "ops". */
+/* Parses "office:<id>", "centre:<id>", "appeal:<id>" (an appeal
+ * instance of appendix 5: its complaints), "supervisor:<region_id>" (a
+ * region's supervisor: reads its lists, work lists and indicators,
+ * writes nothing), "portal", "ops". */
 bool principal_parse(const char *s, principal_t *out)
     __attribute__((warn_unused_result));
+
+/* The principal kind's name as in the token ("office", …). */
+const char *principal_kind_name(enum principal_kind k);
+
+/* Whether who may read what belongs to an authority of region_id
+ * (an authority's lists, work list, indicators): its office, the
+ * region's supervisor, operators. region_id may be NULL when unknown. */
+bool principal_reads_authority(const principal_t *who,
+                               const char *authority_id,
+                               const char *region_id);
+
+/* The region of an authority (appendix 1) into region (64 bytes): 1
+ * found, 0 unknown authority, -1 database error. */
+int auth_authority_region(PGconn *conn, const char *authority_id,
+                          char *region);
 
 /* Resolves an Authorization header value. 1: *out filled; 0: missing,
  * malformed, unknown, revoked or expired token; -1: database error. */

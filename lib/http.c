@@ -262,7 +262,27 @@ int http_route_match(const char *pattern, const char *path,
         const char *pe = strchr(p, '/'), *se = strchr(s, '/');
         size_t pl = pe ? (size_t)(pe - p) : strlen(p);
         size_t sl = se ? (size_t)(se - s) : strlen(s);
-        if (pl == 1 && *p == '*') {
+        if (pl == 2 && p[0] == '*' && p[1] == '*' && p[2] == '\0') {
+            /* the rest of the path, one or more segments (static.h) */
+            size_t rl = strlen(s);
+            bool ok = rl > 0 && np < HTTP_MAX_PARAMS && used + rl + 1 <= cap;
+            for (const char *q = s; ok && q < s + rl;) {
+                const char *e = strchr(q, '/');
+                size_t ql = e ? (size_t)(e - q) : strlen(q);
+                ok = ql > 0 && q[0] != '.' && segment_ok(q, ql);
+                q += ql + (e ? 1 : 0);
+                if (e && q == s + rl)
+                    ok = false; /* a trailing slash */
+            }
+            if (rl == 0)
+                return 0;
+            if (!ok)
+                return -1;
+            memcpy(scratch + used, s, rl + 1);
+            params[np++] = scratch + used;
+            *nparams = np;
+            return bad ? -1 : 1;
+        } else if (pl == 1 && *p == '*') {
             if (sl == 0 || np == HTTP_MAX_PARAMS)
                 return 0;
             if (!segment_ok(s, sl) || used + sl + 1 > cap) {
@@ -343,7 +363,10 @@ static void route(http_server_t *self, http_req_t *req, http_resp_t *resp)
         if (m <= 0)
             continue;
         path_known = true;
-        if (strcmp(r->method, req->method) != 0)
+        /* HEAD is a GET without its body (libmicrohttpd drops it) */
+        if (strcmp(r->method, req->method) != 0 &&
+            !(strcmp(req->method, "HEAD") == 0 &&
+              strcmp(r->method, "GET") == 0))
             continue;
         req->route_data = r->data;
         r->fn(self->ctx, req, resp);
@@ -465,6 +488,19 @@ static enum MHD_Result send_reply(http_server_t *self,
                                                : "application/json");
     if (resp->header_name[0])
         MHD_add_response_header(mr, resp->header_name, resp->header_value);
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    /* a file (static.h) is revalidated; an answer of the API, which may
+     * hold personal data, is kept by no cache (p.17) */
+    MHD_add_response_header(mr, "Cache-Control",
+                            strcmp(resp->header_name, "ETag") == 0
+                                ? "no-cache" : "no-store");
+    if (resp->content_type &&
+        strncmp(resp->content_type, "text/html", 9) == 0)
+        MHD_add_response_header(mr, "Content-Security-Policy",
+                                "default-src 'self'; img-src 'self' data: "
+                                "blob:; frame-src 'self' blob:; object-src "
+                                "'self' blob:; base-uri 'none'; form-action "
+                                "'self'; frame-ancestors 'none'");
     if (resp->close)
         MHD_add_response_header(mr, "Connection", "close");
     if (resp->status == 503 && !resp->header_name[0]) /* a dependency down */

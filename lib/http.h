@@ -41,7 +41,8 @@ typedef void (*http_handler_fn)(void *ctx, const http_req_t *req,
 typedef bool (*http_health_fn)(void *ctx, char *detail, size_t len);
 
 /* pattern: "/v1/applications/{*}" where a "*" segment matches one
- * path segment. */
+ * path segment; a last "**" segment matches the rest of the path (one
+ * or more segments, none starting with a dot), as one parameter. */
 struct http_route {
     const char *method;
     const char *pattern;

@@ -486,6 +486,19 @@ PGresult *pg_run(PGconn *conn, const char *stmt, int n,
     return pg_run_bin(conn, stmt, n, params, NULL, NULL, 0);
 }
 
+PGresult *pg_query(PGconn *conn, const char *sql, int n,
+                   const char *const *params)
+{
+    PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return r;
+    remember_state(r);
+    log_error("pg.query", "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    return NULL;
+}
+
 bool pg_lost(PGconn *conn)
 {
     return !conn || PQstatus(conn) != CONNECTION_OK;

@@ -73,6 +73,12 @@ bool pg_exec(PGconn *conn, const char *sql)
 PGresult *pg_run(PGconn *conn, const char *stmt, int n,
                  const char *const *params)
     __attribute__((warn_unused_result));
+/* pg_run for a statement put together at run time (a list's filters:
+ * each execution planned for the filters it has), never in a pipeline;
+ * the values only ever as parameters. */
+PGresult *pg_query(PGconn *conn, const char *sql, int n,
+                   const char *const *params)
+    __attribute__((warn_unused_result));
 /* pg_run with parameter lengths/formats (binary parameters) and the
  * result format (0 text, 1 binary); lens and fmts may be NULL. */
 PGresult *pg_run_bin(PGconn *conn, const char *stmt, int n,

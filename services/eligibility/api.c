@@ -35,7 +35,8 @@ static PGconn *review_request(struct elig *e, const http_req_t *req,
     else if (!c)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
-    else if (who->kind != PRINCIPAL_OFFICE && who->kind != PRINCIPAL_OPS)
+    else if (who->kind != PRINCIPAL_OFFICE && who->kind != PRINCIPAL_OPS &&
+             who->kind != PRINCIPAL_SUPERVISOR)
         http_reply_error(resp, 403, "forbidden",
                          "the work list belongs to the authority's office",
                          NULL);
@@ -73,9 +74,20 @@ static void get_worklist(void *ctx, const http_req_t *req, http_resp_t *resp)
     PGconn *c = review_request(e, req, resp, &who);
     if (!c)
         return;
-    if (who.kind == PRINCIPAL_OFFICE && strcmp(who.id, req->params[0])) {
-        http_reply_error(resp, 403, "forbidden",
-                         "an office sees only its own work list", NULL);
+    char region[64] = "";
+    int known = who.kind == PRINCIPAL_SUPERVISOR
+                    ? auth_authority_region(c, req->params[0], region)
+                    : 1;
+    if (known < 0) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!principal_reads_authority(&who, req->params[0],
+                                          known ? region : NULL)) {
+        http_reply_error(resp, 403, "forbidden", "a work list is read by "
+                         "its authority's office and its region's "
+                         "supervisor", NULL);
+    }
+    if (resp->status) {
         pgpool_release(e->svc.pool, c);
         return;
     }

@@ -272,9 +272,11 @@ void intake_post_application(void *ctx, const http_req_t *req,
         return;
     json_t *body = NULL;
     char *canon = NULL;
-    if (who.kind == PRINCIPAL_OPS) {
-        http_reply_error(resp, 403, "forbidden",
-                         "operators do not submit applications", NULL);
+    if (who.kind != PRINCIPAL_OFFICE && who.kind != PRINCIPAL_CENTRE &&
+        who.kind != PRINCIPAL_PORTAL) {
+        http_reply_error(resp, 403, "forbidden", "applications are "
+                         "submitted at an office, a centre or on the "
+                         "portal (p.13)", NULL);
         goto out;
     }
     const char *key = http_idempotency_key(req, resp);

@@ -340,7 +340,8 @@ void complaints_get(PGconn *c, const principal_t *who,
                          NULL);
     } else if (!r || PQntuples(r) == 0) {
         http_reply_error(resp, 404, "not_found", "no such complaint", NULL);
-    } else if (!(who->kind == PRINCIPAL_OPS ||
+    } else if (!(complaint_handler(who, PQgetvalue(r, 0, CGET_ROUTED_KIND),
+                                   PQgetvalue(r, 0, CGET_ROUTED_ID)) ||
                  (who->kind == PRINCIPAL_OFFICE &&
                   strcmp(who->id, PQgetvalue(r, 0, CGET_AUTHORITY)) == 0) ||
                  (who->kind == PRINCIPAL_PORTAL && citizen &&
@@ -369,8 +370,37 @@ void complaints_get(PGconn *c, const principal_t *who,
     PQclear(r);
 }
 
-/* POST /v1/complaints/{id}/review and …/answer — operators record the
- * appeal instance's progress; the answer reaches the cabinet. */
+bool complaint_handler(const principal_t *who, const char *kind,
+                       const char *id)
+{
+    return who->kind == PRINCIPAL_OPS ||
+           (who->kind == PRINCIPAL_APPEAL &&
+            strcmp(kind, "appeal_instance") == 0 && strcmp(id, who->id) == 0);
+}
+
+/* Whether who may record the progress of complaint id: operators, the
+ * appeal instance it was routed to; -1 when it cannot be told. An
+ * unknown complaint is left to the state change (409). */
+static int may_progress(PGconn *c, const principal_t *who, const char *id)
+{
+    if (who->kind == PRINCIPAL_OPS)
+        return 1;
+    if (who->kind != PRINCIPAL_APPEAL)
+        return 0;
+    const char *p[1] = {id};
+    PGresult *r = strlen(id) == 32 ? pg_run(c, "complaint_get", 1, p) : NULL;
+    int rc = !r && strlen(id) == 32 ? -1
+             : !r || PQntuples(r) == 0
+                 ? 1
+                 : complaint_handler(who, PQgetvalue(r, 0, CGET_ROUTED_KIND),
+                                     PQgetvalue(r, 0, CGET_ROUTED_ID));
+    PQclear(r);
+    return rc;
+}
+
+/* POST /v1/complaints/{id}/review and …/answer — the appeal instance
+ * the complaint went to (appendix 5), or operators on its behalf,
+ * record its progress; the answer reaches the cabinet. */
 void complaints_progress(PGconn *c, const principal_t *who,
                          const http_req_t *req, http_resp_t *resp,
                          bool answer)
@@ -379,9 +409,14 @@ void complaints_progress(PGconn *c, const principal_t *who,
     const char *text = json_string_value(json_object_get(body, "text"));
     if (answer && !body)
         return;
-    if (who->kind != PRINCIPAL_OPS) {
-        http_reply_error(resp, 403, "forbidden", "operators record the "
-                         "appeal instance's progress", NULL);
+    int may = may_progress(c, who, req->params[0]);
+    if (may < 0) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!may) {
+        http_reply_error(resp, 403, "forbidden", "the appeal instance the "
+                         "complaint went to (or operators) records its "
+                         "progress", NULL);
     } else if (answer && (!text || !*text || strlen(text) > 20000)) {
         http_reply_error(resp, 400, "invalid_field", "text of the answer",
                          json_pack("{s:s}", "field", "text"));

@@ -22,7 +22,8 @@ enum { AUDIT_AT, AUDIT_PRINCIPAL, AUDIT_PURPOSE, AUDIT_RESOURCE };
 enum { ROUTED_ID, ROUTED_DOC };             /* complaint_appeal, _centre */
 enum { CIDEM_ID, CIDEM_SHA, CIDEM_TICKET, CIDEM_STATE };
 enum { CGET_STATE, CGET_AUTHORITY, CGET_IIN, CGET_TICKET, CGET_ANSWER,
-       CGET_ANSWERED_AT };
+       CGET_ANSWERED_AT, CGET_ROUTED_KIND, CGET_ROUTED_ID };
+enum { SCOPE_REGION, SCOPE_NAME };          /* session_scope */
 enum { CSTATE_IIN, CSTATE_AUTHORITY, CSTATE_NUMBER };
 
 /* The checked application, ready to store. */
@@ -109,6 +110,21 @@ enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen);
 bool intake_status_flush(void *ctx, PGconn *conn);
 void intake_status_clear(void *ctx);
+
+/* lists.c: the console's reads — who is signed in (GET /v1/session),
+ * the applications of a scope and the complaints of an inbox, keyset
+ * paginated and audited (p.17). */
+void lists_session(PGconn *c, const principal_t *who, const http_req_t *req,
+                   http_resp_t *resp);
+void lists_applications(PGconn *c, const principal_t *who,
+                        const http_req_t *req, http_resp_t *resp);
+void lists_complaints(PGconn *c, const principal_t *who,
+                      const http_req_t *req, http_resp_t *resp);
+
+/* complaints.c: whether who handles a complaint routed to (kind, id):
+ * the appeal instance it went to (appendix 5), operators. */
+bool complaint_handler(const principal_t *who, const char *kind,
+                       const char *id);
 
 /* ops.c: appendix 4 indicators, feedback, the audit query. */
 void ops_init(const char *indicators_file);

@@ -4,6 +4,7 @@
 
 #include "audit.h"
 #include "log.h"
+#include "static.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,8 +44,10 @@ static bool may_read(const http_req_t *req, const principal_t *who,
     case PRINCIPAL_PORTAL:
         citizen = http_header(req, "X-Citizen-IIN");
         return citizen && strcmp(citizen, iin) == 0;
-    default:
+    case PRINCIPAL_OPS:
         return true;
+    default: /* an appeal instance, a supervisor: not an application */
+        return false;
     }
 }
 
@@ -131,7 +134,35 @@ static void answer_complaint_fn(PGconn *c, const principal_t *who,
     complaints_progress(c, who, req, resp, true);
 }
 
-static const struct principal_fn feedback_fn = {ops_post_feedback},
+/* The console (web/, issue 19): its files, public like any page; what
+ * it shows comes from the API with the employee's token. */
+static const char *web_dir;
+
+static void console_file(void *ctx, const http_req_t *req,
+                         http_resp_t *resp)
+{
+    (void)ctx;
+    if (strcmp(req->path, "/console") == 0) {
+        http_reply_text(resp, 301, "text/plain; charset=utf-8",
+                        strdup("/console/\n"));
+        snprintf(resp->header_name, sizeof(resp->header_name), "Location");
+        snprintf(resp->header_value, sizeof(resp->header_value),
+                 "/console/");
+        return;
+    }
+    if (!web_dir) {
+        http_reply_error(resp, 404, "not_found", "the console is not "
+                         "installed here (web_dir)", NULL);
+        return;
+    }
+    static_reply(web_dir, strcmp(req->path, "/console/") == 0
+                              ? NULL : req->params[0], req, resp);
+}
+
+static const struct principal_fn session_fn = {lists_session},
+    app_list_fn = {lists_applications},
+    complaint_list_fn = {lists_complaints},
+    feedback_fn = {ops_post_feedback},
     indicators_fn = {ops_get_indicators}, audit_fn = {ops_get_audit},
     complaint_post_fn = {complaints_post}, complaint_get_fn = {complaints_get},
     complaint_review_fn = {review_complaint_fn},
@@ -176,6 +207,12 @@ static const struct intake_reference ref_auth = {"ref_authorities",
 
 static const struct http_route routes[] = {
     {"POST", "/v1/applications", intake_post_application, NULL},
+    {"GET", "/v1/applications", with_principal, &app_list_fn},
+    {"GET", "/v1/session", with_principal, &session_fn},
+    {"GET", "/v1/complaints", with_principal, &complaint_list_fn},
+    {"GET", "/console", console_file, NULL},
+    {"GET", "/console/", console_file, NULL},
+    {"GET", "/console/**", console_file, NULL},
     {"GET", "/v1/applications/*", get_application, NULL},
     {"GET", "/v1/reference/authorities", intake_get_reference, &ref_auth},
     {"GET", "/v1/reference/settlements", intake_get_reference, &ref_sett},
@@ -212,10 +249,13 @@ int main(int argc, char **argv)
         "  commit_linger_us              wait at most this long for the\n"
         "                                requests in flight, to store\n"
         "                                them in one transaction (1000;\n"
-        "                                0: never)\n");
+        "                                0: never)\n"
+        "  web_dir                       the console's files, served at\n"
+        "                                /console/ (unset: none)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     intake_accept_init();
+    web_dir = config_str(svc.cfg, "web_dir", NULL);
     long linger_us;
     if (!service_int(&svc, "commit_linger_us", 1000, 0, 100000, &linger_us))
         return 1;

@@ -103,9 +103,20 @@ void ops_get_indicators(PGconn *c, const principal_t *who,
     const char *authority = http_query(req, "authority_id");
     const char *region = http_query(req, "region_id");
     kdate_t d;
-    if (who->kind != PRINCIPAL_OPS) {
-        http_reply_error(resp, 403, "forbidden",
-                         "indicators are for operators", NULL);
+    char in_region[64] = "";
+    if (who->kind == PRINCIPAL_SUPERVISOR && !region)
+        region = who->id; /* a region's supervisor: its region */
+    if (who->kind == PRINCIPAL_SUPERVISOR && authority &&
+        auth_authority_region(c, authority, in_region) < 0) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!(who->kind == PRINCIPAL_OPS ||
+                 (who->kind == PRINCIPAL_SUPERVISOR &&
+                  strcmp(region, who->id) == 0 &&
+                  (!authority || strcmp(in_region, who->id) == 0)))) {
+        http_reply_error(resp, 403, "forbidden", "indicators are for "
+                         "operators, and a region's for its supervisor",
+                         NULL);
     } else if (!from || !to || !kdate_parse(from, &d) ||
                !kdate_parse(to, &d)) {
         http_reply_error(resp, 400, "invalid_field",

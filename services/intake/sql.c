@@ -115,8 +115,19 @@ const struct pg_stmt intake_stmts[] = {
      " WHERE idem_principal = $1 AND idem_key = $2"},
     {"complaint_get",
      "SELECT state, authority_id, complainant_iin, ticket, answer_text,"
-     " extract(epoch FROM answered_at)::bigint FROM complaint"
-     " WHERE id = $1"},
+     " extract(epoch FROM answered_at)::bigint, routed_kind, routed_id"
+     " FROM complaint WHERE id = $1"},
+    {"session_scope", /* the region and name of a principal's scope */
+     "SELECT CASE $1 WHEN 'office' THEN (SELECT region_id FROM authority"
+     " WHERE id = $2) WHEN 'centre' THEN (SELECT region_id FROM centre"
+     " WHERE id = $2) WHEN 'appeal' THEN (SELECT region_id FROM"
+     " appeal_instance WHERE id = $2) WHEN 'supervisor' THEN (SELECT id"
+     " FROM region WHERE id = $2) END, CASE $1 WHEN 'office' THEN (SELECT"
+     " name FROM authority WHERE id = $2) WHEN 'centre' THEN (SELECT doc"
+     " ->> 'name' FROM centre WHERE id = $2) WHEN 'appeal' THEN (SELECT"
+     " doc ->> 'name' FROM appeal_instance WHERE id = $2) WHEN"
+     " 'supervisor' THEN (SELECT doc ->> 'short_name' FROM region"
+     " WHERE id = $2) END"},
     {"complaint_state",
      "UPDATE complaint SET state = $2, answer_text = coalesce($3,"
      " answer_text), answered_at = CASE WHEN $2 = 'answered' THEN now()"

@@ -39,6 +39,12 @@ static bool entry_request(struct queue *q, const http_req_t *req,
                strcmp(who->id, authority) != 0) {
         http_reply_error(resp, 403, "forbidden",
                          "an office sees only its own lists", NULL);
+    } else if (who->kind == PRINCIPAL_APPEAL ||
+               who->kind == PRINCIPAL_SUPERVISOR) {
+        http_reply_error(resp, 403, "forbidden", "a person's entry is read "
+                         "by the office, the centre, the portal for the "
+                         "citizen and operators; a supervisor reads whole "
+                         "lists (…/entries)", NULL);
     } else if (who->kind == PRINCIPAL_PORTAL &&
                (!citizen || strcmp(citizen, iin) != 0)) {
         http_reply_error(resp, 403, "forbidden",
@@ -395,6 +401,8 @@ static const struct entry_fn removal_fn = {post_removal},
     history_fn = {get_history};
 
 const struct http_route queue_routes[] = {
+    {"GET", "/v1/queue/*/*/entries", queue_get_entries, NULL},
+    {"GET", "/v1/queue/*/*/entries.csv", queue_get_entries_csv, NULL},
     {"GET", "/v1/queue/*/*/entries/*", get_entry, NULL},
     {"POST", "/v1/queue/*/*/entries/*/removal", with_entry, &removal_fn},
     {"GET", "/v1/queue/*/*/entries/*/history", with_entry, &history_fn},

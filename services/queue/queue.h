@@ -47,6 +47,9 @@ enum { ENTRY_HISTORY_CHANGES_KIND, ENTRY_HISTORY_CHANGES_REASON,
 enum { LIST_LENGTHS_AUTHORITY_ID, LIST_LENGTHS_LIST, LIST_LENGTHS_ACTIVE };
 enum { ENTRY_POSITION_POSITION };
 enum { ENTRY_LOOKUP_NUMBER, ENTRY_LOOKUP_POSITION, ENTRY_LOOKUP_SETTLED };
+enum { LIST_PAGE_NUMBER, LIST_PAGE_IIN, LIST_PAGE_APPLICATION_ID,
+       LIST_PAGE_SEQ, LIST_PAGE_ACCEPTED_AT, LIST_PAGE_NAME,
+       LIST_PAGE_CATEGORY };
 
 /* consumer.c: the batch that numbers registrations. Its state lives in
  * a queue_batch, the consumer's ctx; redis_writer (the consumer
@@ -69,6 +72,12 @@ void queue_batch_rolled_back(void *ctx);
  * readiness hook (service_t.ready: Redis answers). */
 extern const struct http_route queue_routes[];
 bool queue_redis_ready(service_t *s, char *detail, size_t len);
+
+/* lists.c: a whole list in position order, a page of it and all of it
+ * as CSV (ctx: the struct queue). */
+void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp);
+void queue_get_entries_csv(void *ctx, const http_req_t *req,
+                           http_resp_t *resp);
 
 /* watch.c: the watcher thread (arg: the struct queue) — list lengths,
  * the view verified and repaired. */

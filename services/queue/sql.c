@@ -78,6 +78,16 @@ const struct pg_stmt queue_stmts[] = {
     {"entry_position",
      "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
      " AND list = $2 AND status = 'active' AND accepted_seq <= $3"},
+    {"list_page", /* a list in position order after an entry (lists.c) */
+     "SELECT e.number, e.applicant_iin, e.application_id, e.accepted_seq,"
+     " extract(epoch FROM a.accepted_at)::bigint, a.applicant_name,"
+     " a.category FROM queue_entry e JOIN application a"
+     " ON a.id = e.application_id WHERE e.authority_id = $1"
+     " AND e.list = $2 AND e.status = 'active' AND e.accepted_seq > $3"
+     " ORDER BY e.accepted_seq LIMIT $4"},
+    {"list_total",
+     "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
+     " AND list = $2 AND status = 'active'"},
     {"entry_lookup", /* the number, the position, and whether the entry
                         is old enough that the view must have it */
      "SELECT e.number, (SELECT count(*) FROM queue_entry o"
