@@ -239,3 +239,43 @@ kz_build() {
   cmake -S "$KZ_ROOT" -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
+
+# kz_free_ports N [RUN] — prints N free loopback TCP ports, then the first
+# of RUN (default 1) consecutive free ones (the bus endpoints of one
+# deployment), on one line.
+kz_free_ports() {
+  python3 - "$1" "${2:-1}" <<'PY'
+import socket, sys
+def ok(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+def free(run=1):
+    while True:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        if p + run < 65535 and all(ok(p + i) for i in range(run)):
+            return p
+print(*[free() for _ in range(int(sys.argv[1]))], free(int(sys.argv[2])))
+PY
+}
+
+# kz_up_free STATE — deploy/up on free ports into STATE (its output in
+# STATE/up.out); exports the ports (KEZEK_EDGE_PORT, …) for the caller.
+kz_up_free() {
+  local state=$1 p
+  read -r -a p < <(kz_free_ports 7 4)
+  export KEZEK_EDGE_PORT=${p[0]} KEZEK_INTAKE_PORT=${p[1]} \
+    KEZEK_ELIGIBILITY_PORT=${p[2]} KEZEK_QUEUE_PORT=${p[3]} \
+    KEZEK_NOTIFY_PORT=${p[4]} KEZEK_SMTP_PORT=${p[5]} KEZEK_PG_PORT=${p[6]} \
+    KEZEK_BUS_BASE_PORT=${p[7]}
+  "$KZ_ROOT/deploy/up" --state "$state" > "$state/up.out" 2>&1 ||
+    { cat "$state/up.out" >&2; return 1; }
+}

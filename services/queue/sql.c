@@ -85,9 +85,9 @@ const struct pg_stmt queue_stmts[] = {
      " ON a.id = e.application_id WHERE e.authority_id = $1"
      " AND e.list = $2 AND e.status = 'active' AND e.accepted_seq > $3"
      " ORDER BY e.accepted_seq LIMIT $4"},
-    {"list_total",
-     "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
-     " AND list = $2 AND status = 'active'"},
+    {"list_total", /* kept by list_set and queue_remove */
+     "SELECT coalesce((SELECT active FROM queue_list"
+     " WHERE authority_id = $1 AND list = $2), 0)"},
     {"entry_lookup", /* the number, the position, and whether the entry
                         is old enough that the view must have it */
      "SELECT e.number, (SELECT count(*) FROM queue_entry o"
