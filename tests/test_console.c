@@ -60,7 +60,7 @@ static void submit(const char *token, int n, const char *surname, char *id)
     json_decref(j);
 }
 
-/* GET path on intake as token; the "applications" array's surnames in
+/* GET path on intake as token; the "items" array's surnames in
  * order, joined by ',' into out; returns the reply. */
 static json_t *list(const char *token, const char *path, char *out,
                     size_t len, long *st)
@@ -68,7 +68,7 @@ static json_t *list(const char *token, const char *path, char *out,
     json_t *j = tk_http("GET", env.http_port[TK_INTAKE], path, token, NULL,
                         NULL, st);
     out[0] = '\0';
-    json_t *a = json_object_get(j, "applications");
+    json_t *a = json_object_get(j, "items");
     for (size_t i = 0; i < json_array_size(a); i++) {
         const char *s = json_string_value(json_object_get(
             json_object_get(json_array_get(a, i), "applicant"), "surname"));
@@ -208,7 +208,7 @@ Test(lists, a_queue_list_in_position_order_and_its_csv, .init = setup,
                         env.office, NULL, NULL, &st);
     cr_assert_eq(st, 200);
     cr_assert_eq(json_integer_value(json_object_get(j, "total")), 3);
-    json_t *e = json_object_get(j, "entries");
+    json_t *e = json_object_get(j, "items");
     cr_assert_eq(json_array_size(e), 2);
     for (int i = 0; i < 2; i++) {
         json_t *x = json_array_get(e, i);
@@ -222,8 +222,8 @@ Test(lists, a_queue_list_in_position_order_and_its_csv, .init = setup,
              "/v1/queue/a-01-02/wwii/entries?limit=2&cursor=%s",
              json_string_value(json_object_get(j, "next_cursor")));
     json_t *k = tk_http("GET", q, path, env.office, NULL, NULL, &st);
-    cr_assert_eq(json_array_size(json_object_get(k, "entries")), 1);
-    json_t *third = json_array_get(json_object_get(k, "entries"), 0);
+    cr_assert_eq(json_array_size(json_object_get(k, "items")), 1);
+    json_t *third = json_array_get(json_object_get(k, "items"), 0);
     cr_assert_eq(json_integer_value(json_object_get(third, "position")), 3);
     cr_assert_eq(json_integer_value(json_object_get(third, "number")), 3);
     cr_assert(json_is_null(json_object_get(k, "next_cursor")));
@@ -248,7 +248,7 @@ Test(lists, a_queue_list_in_position_order_and_its_csv, .init = setup,
     j = tk_http("GET", q, "/v1/queue/a-01-02/wwii/entries", sup, NULL, NULL,
                 &st);
     cr_assert_eq(st, 200, "the region's supervisor reads it");
-    e = json_object_get(j, "entries");
+    e = json_object_get(j, "items");
     cr_assert_eq(json_array_size(e), 2);
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(e, 1),
                                                     "number")), 3);
@@ -308,7 +308,7 @@ Test(lists, an_appeal_instance_answers_its_inbox, .init = setup,
     int in = env.http_port[TK_INTAKE];
     json_t *j = tk_http("GET", in, "/v1/complaints", mine, NULL, NULL, &st);
     cr_assert_eq(st, 200);
-    json_t *row = json_array_get(json_object_get(j, "complaints"), 0);
+    json_t *row = json_array_get(json_object_get(j, "items"), 0);
     cr_assert_str_eq(json_string_value(json_object_get(row, "complaint_id")),
                      cid);
     cr_assert_str_eq(json_string_value(json_object_get(row, "state")),
@@ -317,7 +317,7 @@ Test(lists, an_appeal_instance_answers_its_inbox, .init = setup,
     cr_assert(json_string_value(json_object_get(row, "answer_due")));
     json_decref(j);
     j = tk_http("GET", in, "/v1/complaints", theirs, NULL, NULL, &st);
-    cr_assert_eq(json_array_size(json_object_get(j, "complaints")), 0);
+    cr_assert_eq(json_array_size(json_object_get(j, "items")), 0);
     json_decref(j);
 
     char path[140];
@@ -342,7 +342,7 @@ Test(lists, an_appeal_instance_answers_its_inbox, .init = setup,
     json_decref(j);
     j = tk_http("GET", in, "/v1/complaints?state=answered", mine, NULL, NULL,
                 &st);
-    cr_assert_eq(json_array_size(json_object_get(j, "complaints")), 1);
+    cr_assert_eq(json_array_size(json_object_get(j, "items")), 1);
     json_decref(j);
     char sup[128];
     tk_token(&env, "supervisor:r-01", sup);
@@ -410,6 +410,35 @@ Test(lists, a_supervisor_reads_its_region_only, .init = setup,
                      "supervisor");
     cr_assert_str_eq(json_string_value(json_object_get(j, "region_id")),
                      "r-01");
+    json_decref(j);
+    /* its region's lists' sizes, not the pipeline's internals */
+    char id[40];
+    submit(env.office, 1, "Sanaly", id);
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM queue_entry", 1,
+                             20000));
+    j = tk_http("GET", in, "/v1/ops/pipeline", sup, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert(json_is_null(json_object_get(j, "consumers")));
+    json_t *l = json_object_get(j, "lists");
+    cr_assert_eq(json_array_size(l), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(l, 0),
+                                                       "authority_id")),
+                     "a-01-02");
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(l, 0),
+                                                    "active")), 1);
+    json_decref(j);
+    char ops[128];
+    tk_token(&env, "ops", ops);
+    j = tk_http("GET", in, "/v1/ops/pipeline", ops, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    json_t *cons = json_object_get(j, "consumers");
+    cr_assert_geq(json_array_size(cons), 3, "each consumer's offset");
+    for (size_t i = 0; i < json_array_size(cons); i++)
+        cr_assert(json_is_integer(json_object_get(json_array_get(cons, i),
+                                                  "lag")));
+    json_decref(j);
+    j = tk_http("GET", in, "/v1/ops/pipeline", env.office, NULL, NULL, &st);
+    cr_assert_eq(st, 403);
     json_decref(j);
     j = tk_http("GET", in, "/v1/session", "kz_0_wrong", NULL, NULL, &st);
     cr_assert_eq(st, 401);

@@ -375,7 +375,9 @@ bool complaint_handler(const principal_t *who, const char *kind,
 {
     return who->kind == PRINCIPAL_OPS ||
            (who->kind == PRINCIPAL_APPEAL &&
-            strcmp(kind, "appeal_instance") == 0 && strcmp(id, who->id) == 0);
+            strcmp(kind, "appeal_instance") == 0 && strcmp(id, who->id) == 0) ||
+           (who->kind == PRINCIPAL_CENTRE && strcmp(kind, "centre") == 0 &&
+            strcmp(id, who->id) == 0);
 }
 
 /* Whether who may record the progress of complaint id: operators, the
@@ -385,7 +387,7 @@ static int may_progress(PGconn *c, const principal_t *who, const char *id)
 {
     if (who->kind == PRINCIPAL_OPS)
         return 1;
-    if (who->kind != PRINCIPAL_APPEAL)
+    if (who->kind != PRINCIPAL_APPEAL && who->kind != PRINCIPAL_CENTRE)
         return 0;
     const char *p[1] = {id};
     PGresult *r = strlen(id) == 32 ? pg_run(c, "complaint_get", 1, p) : NULL;

@@ -24,6 +24,8 @@ enum { CIDEM_ID, CIDEM_SHA, CIDEM_TICKET, CIDEM_STATE };
 enum { CGET_STATE, CGET_AUTHORITY, CGET_IIN, CGET_TICKET, CGET_ANSWER,
        CGET_ANSWERED_AT, CGET_ROUTED_KIND, CGET_ROUTED_ID };
 enum { SCOPE_REGION, SCOPE_NAME };          /* session_scope */
+enum { PIPE_CONSUMER, PIPE_OFFSET, PIPE_LAG, PIPE_UPDATED, PIPE_DEAD };
+enum { PLIST_AUTHORITY, PLIST_LIST, PLIST_ACTIVE, PLIST_LAST };
 enum { CSTATE_IIN, CSTATE_AUTHORITY, CSTATE_NUMBER };
 
 /* The checked application, ready to store. */
@@ -120,9 +122,15 @@ void lists_applications(PGconn *c, const principal_t *who,
                         const http_req_t *req, http_resp_t *resp);
 void lists_complaints(PGconn *c, const principal_t *who,
                       const http_req_t *req, http_resp_t *resp);
+/* GET /v1/ops/pipeline — each consumer's offset, lag and dead letters
+ * (operators), the queue lists' sizes (operators; a supervisor its
+ * region's). */
+void lists_pipeline(PGconn *c, const principal_t *who,
+                    const http_req_t *req, http_resp_t *resp);
 
 /* complaints.c: whether who handles a complaint routed to (kind, id):
- * the appeal instance it went to (appendix 5), operators. */
+ * the appeal instance it went to (appendix 5), the centre whose service
+ * it is about (its head, p.20), operators. */
 bool complaint_handler(const principal_t *who, const char *kind,
                        const char *id);
 

@@ -128,8 +128,8 @@ static bool cursor_split(const char *s, char out[2][40], bool date)
 {
     const char *us = s ? strchr(s, '_') : NULL;
     size_t a = us ? (size_t)(us - s) : 0;
-    if (!us || a == 0 || a >= 40 || strlen(us + 1) != 32)
-        return false;
+    if (!us || a == 0 || a > (date ? 10 : 18) || strlen(us + 1) != 32)
+        return false; /* 18 digits: within a bigint */
     for (size_t i = 0; i < a; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (date && s[i] == '-')))
             return false;
@@ -168,7 +168,8 @@ enum { AL_ID, AL_RECEIPT, AL_AT_US, AL_AUTHORITY, AL_SETTLEMENT,
 /* The scope of who's list and the filters of the request, as
  * conditions of q; false after replying 400/403. */
 static bool application_filters(struct query *q, const principal_t *who,
-                                const http_req_t *req, http_resp_t *resp)
+                                const http_req_t *req, http_resp_t *resp,
+                                char **nfc_out)
 {
     const char *authority = http_query(req, "authority_id");
     const char *status = http_query(req, "status");
@@ -182,6 +183,13 @@ static bool application_filters(struct query *q, const principal_t *who,
     for (int i = 0; i < 4 && !status_ok; i++)
         status_ok = strcmp(status, statuses[i]) == 0;
     kdate_t d;
+    char *nfc = NULL;
+    if (s && *s && !text_problem(s, strlen(s), 100, false)) {
+        /* a surname as the names are stored (accept.c): its NFC form */
+        if (text_name(s, strlen(s), 100, &nfc))
+            nfc = strdup(s); /* not a whole name: still a prefix of one */
+    }
+    *nfc_out = nfc;
     if (who->kind == PRINCIPAL_OFFICE && authority &&
         strcmp(authority, who->id) != 0) {
         http_reply_error(resp, 403, "forbidden", "an office lists only its "
@@ -202,7 +210,8 @@ static bool application_filters(struct query *q, const principal_t *who,
         bad_field(resp, "accepted_from", "accepted_from: YYYY-MM-DD");
     } else if (to && !kdate_parse(to, &d)) {
         bad_field(resp, "accepted_to", "accepted_to: YYYY-MM-DD");
-    } else if (s && (!*s || text_problem(s, strlen(s), 100, false))) {
+    } else if (s && (!*s || text_problem(s, strlen(s), 100, false) ||
+                     !nfc)) {
         bad_field(resp, "q", "q: an IIN (12 digits) or the beginning of a "
                   "surname, up to 100 bytes");
     } else if (s && strspn(s, "0123456789") == strlen(s) &&
@@ -215,7 +224,7 @@ static bool application_filters(struct query *q, const principal_t *who,
             where(q, "a.authority_id = $?", who->id, NULL);
         else if (who->kind == PRINCIPAL_CENTRE)
             where(q, "a.principal = $?", who->text, NULL);
-        else if (authority)
+        if (authority && who->kind != PRINCIPAL_OFFICE)
             where(q, "a.authority_id = $?", authority, NULL);
         if (status && strcmp(status, "accepted") == 0)
             where(q, "(s.status IS NULL OR s.status = $?)", status, NULL);
@@ -231,9 +240,10 @@ static bool application_filters(struct query *q, const principal_t *who,
                   "ZONE 'Asia/Almaty')", to, NULL);
         if (s && strspn(s, "0123456789") == strlen(s))
             where(q, "a.applicant_iin = $?", s, NULL);
-        else if (s) /* a prefix: the range of keys that start with it */
+        else if (s) /* a prefix: the range of keys that start with it,
+                     * in the NFC the names are stored in */
             where(q, "a.surname_key >= name_key($?) AND a.surname_key < "
-                  "name_key($?) || chr(1114111)", s, NULL);
+                  "name_key($?) || chr(1114111)", nfc, NULL);
         return true;
     }
     return false;
@@ -294,7 +304,8 @@ void lists_applications(PGconn *c, const principal_t *who,
           " a.body #>> '{applicant,patronymic}', s.queue, a.result_due"
           " FROM application a LEFT JOIN application_status s"
           " ON s.application_id = a.id WHERE true", q.f);
-    bool ok = application_filters(&q, who, req, resp);
+    char *nfc = NULL;
+    bool ok = application_filters(&q, who, req, resp, &nfc);
     if (ok && cursor) {
         where(&q, "(a.accepted_at, a.id) < ('epoch'::timestamptz + "
               "$?::bigint * interval '1 microsecond', $!)", cur[0], cur[1]);
@@ -309,6 +320,7 @@ void lists_applications(PGconn *c, const principal_t *who,
     if (fclose(q.f) == 0 && ok)
         r = run(c, &q);
     free(q.sql);
+    free(nfc);
     if (!ok)
         return;
     if (!r) {
@@ -327,7 +339,7 @@ void lists_applications(PGconn *c, const principal_t *who,
                  PQgetvalue(r, n - 1, AL_ID));
         next = json_string(s);
     }
-    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "applications", rows,
+    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "items", rows,
                                          "next_cursor", next));
     audit_rows(resp, who, http_purpose(req, "application_list"),
                "applications", r, n, AL_IIN);
@@ -433,9 +445,58 @@ void lists_complaints(PGconn *c, const principal_t *who,
                  PQgetvalue(r, n - 1, CL_ID));
         next = json_string(s);
     }
-    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "complaints", rows,
+    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "items", rows,
                                          "next_cursor", next));
     audit_rows(resp, who, http_purpose(req, "complaint_inbox"),
                "complaints", r, n, CL_IIN);
     PQclear(r);
+}
+
+void lists_pipeline(PGconn *c, const principal_t *who,
+                    const http_req_t *req, http_resp_t *resp)
+{
+    (void)req;
+    bool ops = who->kind == PRINCIPAL_OPS;
+    if (!ops && who->kind != PRINCIPAL_SUPERVISOR) {
+        http_reply_error(resp, 403, "forbidden", "the pipeline is for "
+                         "operators, a region's lists for its supervisor",
+                         NULL);
+        return;
+    }
+    const char *p[1] = {ops ? NULL : who->id};
+    PGresult *con = ops ? pg_run(c, "pipeline_consumers", 0, NULL) : NULL;
+    PGresult *lst = !ops || con ? pg_run(c, "pipeline_lists", 1, p) : NULL;
+    if (!lst) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        json_t *consumers = json_array(), *lists = json_array();
+        for (int i = 0; con && i < PQntuples(con); i++) {
+            char at[26];
+            almaty_timestamp(atoll(PQgetvalue(con, i, PIPE_UPDATED)), at);
+            json_array_append_new(consumers, json_pack(
+                "{s:s, s:I, s:I, s:s, s:I}", "consumer",
+                PQgetvalue(con, i, PIPE_CONSUMER), "offset",
+                (json_int_t)atoll(PQgetvalue(con, i, PIPE_OFFSET)), "lag",
+                (json_int_t)atoll(PQgetvalue(con, i, PIPE_LAG)),
+                "updated_at", at, "dead_letters",
+                (json_int_t)atoll(PQgetvalue(con, i, PIPE_DEAD))));
+        }
+        for (int i = 0; i < PQntuples(lst); i++)
+            json_array_append_new(lists, json_pack(
+                "{s:s, s:s, s:I, s:I}", "authority_id",
+                PQgetvalue(lst, i, PLIST_AUTHORITY), "list",
+                PQgetvalue(lst, i, PLIST_LIST), "active",
+                (json_int_t)atoll(PQgetvalue(lst, i, PLIST_ACTIVE)),
+                "last_number",
+                (json_int_t)atoll(PQgetvalue(lst, i, PLIST_LAST))));
+        if (!ops) { /* the pipeline is the operators' */
+            json_decref(consumers);
+            consumers = json_null();
+        }
+        http_reply_json(resp, 200, json_pack("{s:o, s:o}", "consumers",
+                                             consumers, "lists", lists));
+    }
+    PQclear(con);
+    PQclear(lst);
 }

@@ -117,6 +117,16 @@ const struct pg_stmt intake_stmts[] = {
      "SELECT state, authority_id, complainant_iin, ticket, answer_text,"
      " extract(epoch FROM answered_at)::bigint, routed_kind, routed_id"
      " FROM complaint WHERE id = $1"},
+    {"pipeline_consumers", /* GET /v1/ops/pipeline (lists.c) */
+     "SELECT o.consumer, o.last_seq, h.seq - o.last_seq,"
+     " extract(epoch FROM o.updated_at)::bigint, (SELECT count(*)"
+     " FROM dead_letter d WHERE d.consumer = o.consumer)"
+     " FROM consumer_offset o, event_log_head h ORDER BY o.consumer"},
+    {"pipeline_lists",
+     "SELECT l.authority_id, l.list, l.active, l.last_number"
+     " FROM queue_list l JOIN authority a ON a.id = l.authority_id"
+     " WHERE $1::text IS NULL OR a.region_id = $1"
+     " ORDER BY l.authority_id, l.list"},
     {"session_scope", /* the region and name of a principal's scope */
      "SELECT CASE $1 WHEN 'office' THEN (SELECT region_id FROM authority"
      " WHERE id = $2) WHEN 'centre' THEN (SELECT region_id FROM centre"

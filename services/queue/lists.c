@@ -19,27 +19,19 @@
 
 enum { PATH_AUTHORITY, PATH_LIST };
 
-/* Where a page starts: after the entry accepted as seq, which stood at
- * position. The cursor reads "<seq>.<position>". */
-struct cursor {
-    long long seq;
-    long long position;
-};
-
-static bool cursor_parse(const char *s, struct cursor *c)
+/* Where a page starts: after the entry accepted as seq (-1: the
+ * start). The cursor is that seq. */
+static bool cursor_parse(const char *s, long long *seq)
 {
     char *end;
     if (!s) {
-        *c = (struct cursor){-1, 0};
+        *seq = -1;
         return true;
     }
-    if (*s < '0' || *s > '9')
+    if (*s < '0' || *s > '9' || strlen(s) > 18)
         return false;
-    c->seq = strtoll(s, &end, 10);
-    if (*end != '.' || end[1] < '0' || end[1] > '9')
-        return false;
-    c->position = strtoll(end + 1, &end, 10);
-    return *end == '\0' && c->seq >= 0 && c->position >= 0;
+    *seq = strtoll(s, &end, 10);
+    return *end == '\0';
 }
 
 /* The token, the path, who may read the list; a pooled connection, or
@@ -81,15 +73,16 @@ static PGconn *list_request(struct queue *q, const http_req_t *req,
     return c;
 }
 
-/* Up to limit active entries after cur, in position order. */
-static PGresult *page(PGconn *c, const http_req_t *req,
-                      const struct cursor *cur, int limit)
+/* Up to limit active entries after seq, in position order, each with
+ * its position counted now (a page follows the list as it is). */
+static PGresult *page(PGconn *c, const http_req_t *req, long long seq,
+                      int limit)
 {
-    char seq[24], lim[12];
-    snprintf(seq, sizeof(seq), "%lld", cur->seq);
+    char from[24], lim[12];
+    snprintf(from, sizeof(from), "%lld", seq);
     snprintf(lim, sizeof(lim), "%d", limit);
     const char *p[4] = {req->params[PATH_AUTHORITY], req->params[PATH_LIST],
-                        seq, lim};
+                        from, lim};
     return pg_run(c, "list_page", 4, p);
 }
 
@@ -126,27 +119,27 @@ static int limit_of(const http_req_t *req, http_resp_t *resp)
 }
 
 /* GET /v1/queue/{authority}/{list}/entries?limit=&cursor= */
-void queue_get_entries(void *ctx, const http_req_t *req,
-                        http_resp_t *resp)
+void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     struct queue *q = ctx;
     principal_t who;
-    struct cursor cur;
-    int limit = limit_of(req, resp);
-    if (!limit)
-        return;
-    if (!cursor_parse(http_query(req, "cursor"), &cur)) {
-        http_reply_error(resp, 400, "invalid_field", "cursor: as returned "
-                         "in next_cursor", json_pack("{s:s}", "field",
-                                                     "cursor"));
-        return;
-    }
+    long long seq = -1;
     PGconn *c = list_request(q, req, resp, &who);
     if (!c)
         return;
+    int limit = limit_of(req, resp);
+    if (limit && !cursor_parse(http_query(req, "cursor"), &seq)) {
+        http_reply_error(resp, 400, "invalid_field", "cursor: as returned "
+                         "in next_cursor", json_pack("{s:s}", "field",
+                                                     "cursor"));
+    }
+    if (resp->status) {
+        pgpool_release(q->svc.pool, c);
+        return;
+    }
     const char *p[2] = {req->params[PATH_AUTHORITY], req->params[PATH_LIST]};
     PGresult *total = pg_run(c, "list_total", 2, p);
-    PGresult *r = total ? page(c, req, &cur, limit + 1) : NULL;
+    PGresult *r = total ? page(c, req, seq, limit + 1) : NULL;
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
@@ -160,22 +153,20 @@ void queue_get_entries(void *ctx, const http_req_t *req,
             json_array_append_new(entries, json_pack(
                 "{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "number",
                 (json_int_t)atoll(PQgetvalue(r, i, LIST_PAGE_NUMBER)),
-                "position", (json_int_t)(cur.position + i + 1), "iin",
-                PQgetvalue(r, i, LIST_PAGE_IIN), "application_id",
+                "position",
+                (json_int_t)atoll(PQgetvalue(r, i, LIST_PAGE_POSITION)),
+                "iin", PQgetvalue(r, i, LIST_PAGE_IIN), "application_id",
                 PQgetvalue(r, i, LIST_PAGE_APPLICATION_ID), "accepted_at",
                 at, "name", PQgetvalue(r, i, LIST_PAGE_NAME), "category",
                 PQgetvalue(r, i, LIST_PAGE_CATEGORY)));
         }
-        char next[48];
-        if (PQntuples(r) > limit)
-            snprintf(next, sizeof(next), "%s.%lld",
-                     PQgetvalue(r, n - 1, LIST_PAGE_SEQ),
-                     cur.position + n);
         http_reply_json(resp, 200, json_pack(
             "{s:s, s:s, s:I, s:o, s:o}", "authority_id", p[0], "list", p[1],
-            "total", (json_int_t)atoll(PQgetvalue(total, 0, 0)), "entries",
+            "total", (json_int_t)atoll(PQgetvalue(total, 0, 0)), "items",
             entries, "next_cursor",
-            PQntuples(r) > limit ? json_string(next) : json_null()));
+            PQntuples(r) > limit
+                ? json_string(PQgetvalue(r, n - 1, LIST_PAGE_SEQ))
+                : json_null()));
         audit_rows(resp, &who, req, r, "queue_list");
     }
     PQclear(total);
@@ -223,14 +214,15 @@ void queue_get_entries_csv(void *ctx, const http_req_t *req,
     struct queue *q = ctx;
     principal_t who;
     const char *lang = http_query(req, "lang");
-    if (lang && strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0) {
-        http_reply_error(resp, 400, "invalid_field", "lang: kk or ru",
-                         json_pack("{s:s}", "field", "lang"));
-        return;
-    }
     PGconn *c = list_request(q, req, resp, &who);
     if (!c)
         return;
+    if (lang && strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0) {
+        http_reply_error(resp, 400, "invalid_field", "lang: kk or ru",
+                         json_pack("{s:s}", "field", "lang"));
+        pgpool_release(q->svc.pool, c);
+        return;
+    }
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -242,29 +234,26 @@ void queue_get_entries_csv(void *ctx, const http_req_t *req,
         for (int i = 0; i < 5; i++)
             csv_field(f, head[i], i == 4);
     }
-    struct cursor cur = {-1, 0};
+    long long seq = -1;
     for (int n = CSV_BATCH; ok && n == CSV_BATCH;) {
-        PGresult *r = page(c, req, &cur, CSV_BATCH);
+        PGresult *r = page(c, req, seq, CSV_BATCH);
         ok = r && audit_rows(resp, &who, req, r, "queue_list_csv");
         n = ok ? PQntuples(r) : 0;
         for (int i = 0; i < n; i++) {
-            char num[24], pos[24], at[26];
-            snprintf(num, sizeof(num), "%s",
-                     PQgetvalue(r, i, LIST_PAGE_NUMBER));
-            snprintf(pos, sizeof(pos), "%lld", cur.position + i + 1);
+            char at[26];
             almaty_timestamp(atoll(PQgetvalue(r, i, LIST_PAGE_ACCEPTED_AT)),
                              at);
             at[10] = ' ';
             at[19] = '\0'; /* "2026-11-25 10:15:00", local time */
-            const char *row[5] = {num, pos, at,
+            const char *row[5] = {PQgetvalue(r, i, LIST_PAGE_NUMBER),
+                                  PQgetvalue(r, i, LIST_PAGE_POSITION), at,
                                   PQgetvalue(r, i, LIST_PAGE_NAME),
                                   PQgetvalue(r, i, LIST_PAGE_CATEGORY)};
             for (int k = 0; k < 5; k++)
                 csv_field(f, row[k], k == 4);
         }
         if (n > 0)
-            cur.seq = atoll(PQgetvalue(r, n - 1, LIST_PAGE_SEQ));
-        cur.position += n;
+            seq = atoll(PQgetvalue(r, n - 1, LIST_PAGE_SEQ));
         PQclear(r);
     }
     if (f && fclose(f) != 0)

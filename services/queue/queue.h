@@ -49,7 +49,7 @@ enum { ENTRY_POSITION_POSITION };
 enum { ENTRY_LOOKUP_NUMBER, ENTRY_LOOKUP_POSITION, ENTRY_LOOKUP_SETTLED };
 enum { LIST_PAGE_NUMBER, LIST_PAGE_IIN, LIST_PAGE_APPLICATION_ID,
        LIST_PAGE_SEQ, LIST_PAGE_ACCEPTED_AT, LIST_PAGE_NAME,
-       LIST_PAGE_CATEGORY };
+       LIST_PAGE_CATEGORY, LIST_PAGE_POSITION };
 
 /* consumer.c: the batch that numbers registrations. Its state lives in
  * a queue_batch, the consumer's ctx; redis_writer (the consumer

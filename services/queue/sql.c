@@ -78,10 +78,14 @@ const struct pg_stmt queue_stmts[] = {
     {"entry_position",
      "SELECT count(*) FROM queue_entry WHERE authority_id = $1"
      " AND list = $2 AND status = 'active' AND accepted_seq <= $3"},
-    {"list_page", /* a list in position order after an entry (lists.c) */
+    {"list_page", /* a list in position order after an entry (lists.c);
+                     the first position counts the entries before it */
      "SELECT e.number, e.applicant_iin, e.application_id, e.accepted_seq,"
      " extract(epoch FROM a.accepted_at)::bigint, a.applicant_name,"
-     " a.category FROM queue_entry e JOIN application a"
+     " a.category, row_number() OVER (ORDER BY e.accepted_seq)"
+     " + (SELECT count(*) FROM queue_entry b WHERE b.authority_id = $1"
+     " AND b.list = $2 AND b.status = 'active' AND b.accepted_seq <= $3)"
+     " FROM queue_entry e JOIN application a"
      " ON a.id = e.application_id WHERE e.authority_id = $1"
      " AND e.list = $2 AND e.status = 'active' AND e.accepted_seq > $3"
      " ORDER BY e.accepted_seq LIMIT $4"},
