@@ -3,6 +3,8 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,7 +13,93 @@ struct kredis {
     char *addr;
     redisContext *ctx;
     struct timespec next_try;
+    char master[300]; /* through the Sentinels: the last master found */
 };
+
+static _Atomic unsigned long master_changes;
+
+unsigned long kredis_master_changes(void)
+{
+    return atomic_load(&master_changes);
+}
+
+/* "host:port" into host (cap bytes) and *port; false when malformed. */
+static bool split_hostport(const char *s, size_t n, char *host, size_t cap,
+                           int *port)
+{
+    const char *colon = memrchr(s, ':', n);
+    if (!colon || colon == s || (size_t)(colon - s) >= cap)
+        return false;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+    *port = atoi(colon + 1);
+    return *port > 0 && *port < 65536;
+}
+
+/* Asks each Sentinel of spec ("MASTER@h:p,h:p,…") in turn for the
+ * master's address and connects to it, keeping it only if it says it is
+ * the master (a Sentinel may not have seen a failover yet); NULL when
+ * none gives a master. */
+static redisContext *connect_sentinel(kredis_t *self, const char *spec,
+                                      struct timeval tv)
+{
+    const char *at = strchr(spec, '@');
+    char name[128];
+    if (!at || at == spec || (size_t)(at - spec) >= sizeof(name))
+        return NULL;
+    memcpy(name, spec, (size_t)(at - spec));
+    name[at - spec] = '\0';
+    for (const char *p = at + 1; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char host[256];
+        int port;
+        redisContext *sc = split_hostport(p, n, host, sizeof(host), &port)
+                               ? redisConnectWithTimeout(host, port, tv)
+                               : NULL;
+        p += n + (end ? 1 : 0);
+        redisReply *r = sc && !sc->err
+                            ? redisCommand(sc, "SENTINEL "
+                                           "get-master-addr-by-name %s",
+                                           name)
+                            : NULL;
+        redisContext *c = NULL;
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+            r->element[0]->type == REDIS_REPLY_STRING &&
+            r->element[1]->type == REDIS_REPLY_STRING) {
+            c = redisConnectWithTimeout(r->element[0]->str,
+                                        atoi(r->element[1]->str), tv);
+            redisReply *role = c && !c->err ? redisCommand(c, "ROLE") : NULL;
+            bool master = role && role->type == REDIS_REPLY_ARRAY &&
+                          role->elements > 0 &&
+                          role->element[0]->type == REDIS_REPLY_STRING &&
+                          strcmp(role->element[0]->str, "master") == 0;
+            if (role)
+                freeReplyObject(role);
+            if (master) {
+                char now[300];
+                snprintf(now, sizeof(now), "%s:%s", r->element[0]->str,
+                         r->element[1]->str);
+                if (self->master[0] && strcmp(now, self->master) != 0) {
+                    atomic_fetch_add(&master_changes, 1);
+                    log_info("redis.failover", "the master is now %s",
+                             now);
+                }
+                snprintf(self->master, sizeof(self->master), "%s", now);
+            } else if (c) {
+                redisFree(c);
+                c = NULL;
+            }
+        }
+        if (r)
+            freeReplyObject(r);
+        if (sc)
+            redisFree(sc);
+        if (c)
+            return c;
+    }
+    return NULL;
+}
 
 kredis_t *kredis_new(const char *addr)
 {
@@ -64,6 +152,8 @@ redisContext *kredis_ctx(kredis_t *self)
     }
     if (strncmp(addr, "unix:", 5) == 0) {
         c = redisConnectUnixWithTimeout(addr + 5, tv);
+    } else if (strncmp(addr, "sentinel:", 9) == 0) {
+        c = connect_sentinel(self, addr + 9, tv);
     } else {
         char *colon = strrchr(addr, ':');
         int port = colon ? atoi(colon + 1) : 6379;
@@ -115,6 +205,8 @@ redisReply *kredis_cmd(kredis_t *self, const char *fmt, ...)
     }
     if (r->type == REDIS_REPLY_ERROR) {
         log_warn("redis.error", "%s", r->str);
+        if (strncmp(r->str, "READONLY", 8) == 0)
+            kredis_failed(self); /* a replica now: find the master anew */
         freeReplyObject(r);
         return NULL;
     }

@@ -2,8 +2,13 @@
  *
  * Redis only holds views rebuilt from Postgres; every caller treats a
  * failure as "view unavailable", never as lost data. addr is
- * "unix:/path/to/sock" or "host:port", optionally followed by "#/N" to
- * select database N. Not thread-safe: one per thread. */
+ * "unix:/path/to/sock", "host:port", or
+ * "sentinel:MASTER@host:port,host:port,…" — the master named MASTER,
+ * found through those Redis Sentinels (SENTINEL get-master-addr-by-name,
+ * then ROLE checked on the master itself) and found anew whenever the
+ * connection fails or a write meets a replica (READONLY: it was failed
+ * over) — optionally followed by "#/N" to select database N. Not
+ * thread-safe: one per thread. */
 #ifndef KEZEK_REDIS_H
 #define KEZEK_REDIS_H
 
@@ -24,5 +29,11 @@ void kredis_failed(kredis_t *self);
 /* One command; the reply (freeReplyObject) or NULL on any failure,
  * including an error reply. */
 redisReply *kredis_cmd(kredis_t *self, const char *fmt, ...);
+
+/* How many times, in this process, a connection through the Sentinels
+ * found a master other than the one before (a failover): a view kept in
+ * Redis is verified again after one (writes acknowledged by the old
+ * master may not have reached the new one). */
+unsigned long kredis_master_changes(void);
 
 #endif

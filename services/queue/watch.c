@@ -78,8 +78,16 @@ void *queue_watch(void *arg)
     kredis_t *r = kredis_new(q->svc.redis_addr);
     PGconn *c = NULL;
     int drifted = 0; /* verifies in a row that found drift */
+    unsigned long failovers = kredis_master_changes();
     for (long tick = every * 10 - 20; !service_stop; tick++) {
         usleep(100000);
+        if (kredis_master_changes() != failovers) {
+            /* Redis failed over (Sentinel): what the old master had
+             * acknowledged may not have reached the new one — rebuilt
+             * from Postgres before it is trusted again */
+            failovers = kredis_master_changes();
+            q->view_dirty = true;
+        }
         if (tick % (every * 10) != 0 &&
             !(q->view_dirty && tick % 20 == 0) &&
             !(drifted && tick % 100 == 0))
