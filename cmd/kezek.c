@@ -841,6 +841,11 @@ int main(int argc, char **argv)
     log_init("kezek", LOG_WARN);
     if (sodium_init() < 0)
         return 1;
+    const char *rpass = config_str(cfg, "redis_password_file", NULL);
+    if (rpass && !kredis_password_file(rpass, err, sizeof(err))) {
+        fprintf(stderr, "kezek: redis_password_file: %s\n", err);
+        return 1;
+    }
     const char *cmd = argv[i];
     int rest = argc - i - 1;
     char **args = argv + i + 1;

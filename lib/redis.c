@@ -17,6 +17,39 @@ struct kredis {
 };
 
 static _Atomic unsigned long master_changes;
+static char password[256]; /* set once, before any connection */
+
+bool kredis_password_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot be read", path);
+        return false;
+    }
+    char line[sizeof(password)];
+    bool ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    line[ok ? strcspn(line, "\r\n") : 0] = '\0';
+    if (!ok || !line[0]) {
+        snprintf(err, errlen, "%s: no password on its first line", path);
+        return false;
+    }
+    memcpy(password, line, sizeof(password));
+    return true;
+}
+
+/* AUTH on a fresh connection when a password is set; false when it is
+ * refused (the context is left to the caller to free). */
+static bool authenticate(redisContext *c)
+{
+    if (!password[0])
+        return true;
+    redisReply *r = redisCommand(c, "AUTH %s", password);
+    bool ok = r && r->type != REDIS_REPLY_ERROR;
+    if (r)
+        freeReplyObject(r);
+    return ok;
+}
 
 unsigned long kredis_master_changes(void)
 {
@@ -58,7 +91,7 @@ static redisContext *connect_sentinel(kredis_t *self, const char *spec,
                                ? redisConnectWithTimeout(host, port, tv)
                                : NULL;
         p += n + (end ? 1 : 0);
-        redisReply *r = sc && !sc->err
+        redisReply *r = sc && !sc->err && authenticate(sc)
                             ? redisCommand(sc, "SENTINEL "
                                            "get-master-addr-by-name %s",
                                            name)
@@ -69,7 +102,9 @@ static redisContext *connect_sentinel(kredis_t *self, const char *spec,
             r->element[1]->type == REDIS_REPLY_STRING) {
             c = redisConnectWithTimeout(r->element[0]->str,
                                         atoi(r->element[1]->str), tv);
-            redisReply *role = c && !c->err ? redisCommand(c, "ROLE") : NULL;
+            redisReply *role = c && !c->err && authenticate(c)
+                                   ? redisCommand(c, "ROLE")
+                                   : NULL;
             bool master = role && role->type == REDIS_REPLY_ARRAY &&
                           role->elements > 0 &&
                           role->element[0]->type == REDIS_REPLY_STRING &&
@@ -160,6 +195,10 @@ redisContext *kredis_ctx(kredis_t *self)
         if (colon)
             *colon = '\0';
         c = redisConnectWithTimeout(addr, port, tv);
+        if (c && !c->err && !authenticate(c)) {
+            redisFree(c);
+            c = NULL;
+        }
     }
     if (c && !c->err && db > 0) {
         redisReply *sel = redisCommand(c, "SELECT %d", db);
@@ -174,7 +213,10 @@ redisContext *kredis_ctx(kredis_t *self)
     }
     if (!c || c->err) {
         log_warn("redis.connect", "redis unreachable: %s",
-                 c ? c->errstr : "out of memory");
+                 c ? c->errstr
+                   : strncmp(addr, "sentinel:", 9) == 0
+                         ? "no Sentinel named a master that answers"
+                         : "out of memory");
         if (c)
             redisFree(c);
         self->next_try = now;

@@ -30,6 +30,11 @@ void kredis_failed(kredis_t *self);
  * including an error reply. */
 redisReply *kredis_cmd(kredis_t *self, const char *fmt, ...);
 
+/* Reads the password every connection of this process authenticates
+ * with (AUTH, to the data nodes and to the Sentinels) from the first
+ * line of path; false with err when it cannot. Without it, none. */
+bool kredis_password_file(const char *path, char *err, size_t errlen);
+
 /* How many times, in this process, a connection through the Sentinels
  * found a master other than the one before (a failover): a view kept in
  * Redis is verified again after one (writes acknowledged by the old

@@ -6,6 +6,7 @@
 #include "consumer.h"
 #include "log.h"
 #include "outbox.h"
+#include "redis.h"
 
 #include <malloc.h>
 #include <pthread.h>
@@ -59,6 +60,7 @@ static void print_usage(const char *name, const char *usage)
            "                                names the client (none)\n"
            "  pg_pool                       Postgres connections "
            "for HTTP (http_threads + 1; 33 with 0)\n"
+           "  redis_password_file           Redis's password (HA: TCP)\n"
            "  bus_bind / KEZEK_BUS_BIND     this service's PUB "
            "endpoint (its events, its relay's)\n"
            "  bus_endpoints                 every service's PUB "
@@ -137,6 +139,11 @@ static bool read_settings(service_t *svc)
     svc->conninfo = svc->conninfo_owned;
     pg_common_stmts(spine_stmts);
     svc->redis_addr = config_str(svc->cfg, "redis", "127.0.0.1:6379");
+    const char *rpass = config_str(svc->cfg, "redis_password_file", NULL);
+    if (rpass && !kredis_password_file(rpass, err, sizeof(err))) {
+        log_error("config.invalid", "redis_password_file: %s", err);
+        return false;
+    }
     svc->bus_endpoints = config_str(svc->cfg, "bus_endpoints",
         "tcp://127.0.0.1:5571,tcp://127.0.0.1:5572,"
         "tcp://127.0.0.1:5573,tcp://127.0.0.1:5574");

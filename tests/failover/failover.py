@@ -48,7 +48,8 @@ SENTINELS = [26479 + O, 26480 + O, 26481 + O]
 SVCS = ["intake", "eligibility", "queue", "notify"]
 HTTP = {s: (8180 + O + i, 8280 + O + i) for i, s in enumerate(SVCS)}
 ENV = dict(os.environ, KEZEK_CONFIG=f"{A.state}/kezek.conf",
-           PGPASSFILE=f"{A.state}/keys/pgpass")
+           PGPASSFILE=f"{A.state}/keys/pgpass",
+           REDISCLI_AUTH=open(f"{A.state}/keys/redis.pass").read().strip())
 CTX = ssl.create_default_context(cafile=f"{A.state}/keys/edge.crt")
 TOKENS = dict(l.strip().split("=", 1) for l in open(f"{A.state}/keys/tokens")
               if "=" in l)
@@ -274,7 +275,8 @@ time.sleep(5)
 def redis_master():
     out = subprocess.run(["redis-cli", "-p", str(SENTINELS[0]), "sentinel",
                           "get-master-addr-by-name", "kezek"],
-                         capture_output=True, text=True).stdout.split()
+                         capture_output=True, text=True,
+                         env=ENV).stdout.split()
     return int(out[1]) if len(out) == 2 else None
 
 
@@ -324,7 +326,7 @@ t_cluster = round(now() - t_back, 2)
 def redis_whole():
     p = redis_master()
     info = subprocess.run(["redis-cli", "-p", str(p), "info", "replication"],
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, env=ENV).stdout
     return "role:master" in info and "connected_slaves:1" in info
 
 
