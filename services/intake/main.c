@@ -92,6 +92,9 @@ static void get_application(void *ctx, const http_req_t *req,
                                          NULL);
             json_object_set_new(out, cols[k].name, v ? v : json_null());
         }
+        /* whose it is: the console reads the position's history by it */
+        json_object_set_new(out, "applicant", json_pack("{s:s}", "iin",
+                            PQgetvalue(r, 0, APP_IIN)));
         http_reply_json(resp, 200, out);
         char res[80];
         snprintf(res, sizeof(res), "application/%s", req->params[0]);
