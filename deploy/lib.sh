@@ -212,7 +212,14 @@ kz_state_dirs() {
   umask 077
   mkdir -p "$state/run" "$state/log" "$state/keys" \
     "$state/mail/tmp" "$state/mail/new" "$state/mail/cur"
-  chmod -R go-rwx "$state"
+  # not into the data of the engines that run there (Postgres, etcd,
+  # Redis keep their own modes, and their files come and go under a
+  # recursive chmod, which then fails); the directories themselves are
+  # tightened one by one, and that must succeed
+  find "$state" \( -path "$state/pg" -o -path "$state/etcd" -o \
+    -path "$state/redis" \) -prune -o -perm /077 -exec chmod go-rwx {} + \
+    2>/dev/null || true
+  chmod go-rwx "$state" "$state/run" "$state/log" "$state/keys" "$state/mail"
   if [ "$(id -u)" -eq 0 ] && id postgres >/dev/null 2>&1; then
     chgrp postgres "$state" "$state/log"
     chmod 710 "$state" "$state/log"

@@ -307,6 +307,8 @@ t_back = now()
 up = subprocess.run([f"{A.root}/deploy/up", "--ha", "--state", A.state],
                     env=dict(os.environ), capture_output=True, text=True)
 check(up.returncode == 0, "deploy/up --ha brings the killed parts back")
+if up.returncode != 0:
+    print(up.stdout[-1500:] + up.stderr[-1500:], file=sys.stderr)
 t_up = round(now() - t_back, 2)
 
 
