@@ -309,6 +309,8 @@ up = subprocess.run([f"{A.root}/deploy/up", "--ha", "--state", A.state],
 check(up.returncode == 0, "deploy/up --ha brings the killed parts back")
 if up.returncode != 0:
     print(up.stdout[-1500:] + up.stderr[-1500:], file=sys.stderr)
+print("".join("  " + l + "\n" for l in up.stderr.splitlines()
+              if l.startswith("up --ha: +")), end="", flush=True)
 t_up = round(now() - t_back, 2)
 
 
