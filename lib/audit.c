@@ -115,6 +115,15 @@ void audit_reply(http_resp_t *resp, const char *principal,
     snprintf(resp->header_value, sizeof(resp->header_value), "1");
 }
 
+void audit_reply_rows(http_resp_t *resp, const char *principal,
+                      const char *purpose, const char *resource,
+                      const PGresult *r, int n, int col)
+{
+    for (int i = 0; i < n && resp->status != 503; i++)
+        audit_reply(resp, principal, purpose, resource,
+                    PQgetvalue(r, i, col));
+}
+
 /* Writes rows[0..n) in one statement; false when Postgres failed. */
 static bool flush(PGconn *c, rowbuf_t *rb, const struct row *rows, int n)
 {

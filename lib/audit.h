@@ -36,4 +36,11 @@ void audit_reply(http_resp_t *resp, const char *principal,
                  const char *purpose, const char *resource,
                  const char *subject_iin);
 
+/* audit_reply for a list: one read per person of rows[0..n) — the IIN
+ * in column col of the result r — under one purpose and resource. */
+struct pg_result;
+void audit_reply_rows(http_resp_t *resp, const char *principal,
+                      const char *purpose, const char *resource,
+                      const struct pg_result *r, int n, int col);
+
 #endif

@@ -156,6 +156,21 @@ void http_reply_text(http_resp_t *resp, int status, const char *ctype,
     resp->body_len = 0;
 }
 
+int http_limit(const http_req_t *req, http_resp_t *resp, int def, int max)
+{
+    const char *s = http_query(req, "limit");
+    char *end;
+    long n = s ? strtol(s, &end, 10) : def;
+    if (s && (*s < '0' || *s > '9' || *end || n < 1 || n > max)) {
+        char msg[40];
+        snprintf(msg, sizeof(msg), "limit: 1–%d", max);
+        http_reply_error(resp, 400, "invalid_field", msg,
+                         json_pack("{s:s}", "field", "limit"));
+        return 0;
+    }
+    return (int)n;
+}
+
 void http_reply_bytes(http_resp_t *resp, int status, const char *ctype,
                       char *body_owned, size_t len)
 {

@@ -114,6 +114,10 @@ void http_client_addr(const http_req_t *req, char *out, size_t len);
  * space-separated ("" or NULL: none). Set once, before serving. */
 void http_set_trusted_proxies(const char *list);
 
+/* The query parameter limit of a list: def when absent, else 1–max;
+ * 0 after replying 400 invalid_field (details.field "limit"). */
+int http_limit(const http_req_t *req, http_resp_t *resp, int def, int max);
+
 /* The purpose of a read for the audit: X-Purpose, else def. */
 const char *http_purpose(const http_req_t *req, const char *def);
 

@@ -103,19 +103,6 @@ static PGresult *run(PGconn *c, const struct query *q)
     return r;
 }
 
-static int limit_of(const http_req_t *req, http_resp_t *resp)
-{
-    const char *s = http_query(req, "limit");
-    char *end;
-    long n = s ? strtol(s, &end, 10) : PAGE_DEFAULT;
-    if (s && (*s < '0' || *s > '9' || *end || n < 1 || n > PAGE_MAX)) {
-        http_reply_error(resp, 400, "invalid_field", "limit: 1–200",
-                         json_pack("{s:s}", "field", "limit"));
-        return 0;
-    }
-    return (int)n;
-}
-
 static void bad_field(http_resp_t *resp, const char *field, const char *msg)
 {
     http_reply_error(resp, 400, "invalid_field", msg,
@@ -143,22 +130,30 @@ static bool cursor_split(const char *s, char out[2][40], bool date)
     return !date || kdate_parse(out[0], &d);
 }
 
-/* Records the read of the person in column col of every row (p.17);
- * false after replacing the reply with 503 when one is refused. */
-static bool audit_rows(http_resp_t *resp, const principal_t *who,
-                       const char *purpose, const char *resource,
-                       const PGresult *r, int n, int col)
+/* Replies with the first n ≤ limit rows of r as items (row() each) and,
+ * when r has one more, the cursor of the last ("<col a>_<col b>");
+ * records the read of each person listed, the IIN in column iin (p.17). */
+static void reply_page(http_resp_t *resp, const principal_t *who,
+                       const http_req_t *req, PGresult *r, int limit,
+                       json_t *(*row)(const PGresult *, int),
+                       const int cursor[2], int iin, const char *purpose,
+                       const char *resource)
 {
+    int n = PQntuples(r) > limit ? limit : PQntuples(r);
+    json_t *rows = json_array();
     for (int i = 0; i < n; i++)
-        if (!audit_read(who->text, purpose, resource,
-                        PQgetvalue(r, i, col))) {
-            free(resp->body);
-            memset(resp, 0, sizeof(*resp));
-            http_reply_error(resp, 503, "unavailable", "the read could not "
-                             "be recorded (p.17); try again", NULL);
-            return false;
-        }
-    return true;
+        json_array_append_new(rows, row(r, i));
+    json_t *next = json_null();
+    if (PQntuples(r) > limit) {
+        char s[80];
+        snprintf(s, sizeof(s), "%s_%s", PQgetvalue(r, n - 1, cursor[0]),
+                 PQgetvalue(r, n - 1, cursor[1]));
+        next = json_string(s);
+    }
+    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "items", rows,
+                                         "next_cursor", next));
+    audit_reply_rows(resp, who->text, http_purpose(req, purpose), resource,
+                     r, n, iin);
 }
 
 enum { AL_ID, AL_RECEIPT, AL_AT_US, AL_AUTHORITY, AL_SETTLEMENT,
@@ -284,7 +279,7 @@ void lists_applications(PGconn *c, const principal_t *who,
     struct query q = {0};
     char cur[2][40], lim[12];
     const char *cursor = http_query(req, "cursor");
-    int limit = limit_of(req, resp);
+    int limit = http_limit(req, resp, PAGE_DEFAULT, PAGE_MAX);
     if (!limit)
         return;
     if (cursor && !cursor_split(cursor, cur, false)) {
@@ -328,21 +323,9 @@ void lists_applications(PGconn *c, const principal_t *who,
                          NULL);
         return;
     }
-    int n = PQntuples(r) > limit ? limit : PQntuples(r);
-    json_t *rows = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(rows, application_row(r, i));
-    json_t *next = json_null();
-    if (PQntuples(r) > limit) {
-        char s[80];
-        snprintf(s, sizeof(s), "%s_%s", PQgetvalue(r, n - 1, AL_AT_US),
-                 PQgetvalue(r, n - 1, AL_ID));
-        next = json_string(s);
-    }
-    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "items", rows,
-                                         "next_cursor", next));
-    audit_rows(resp, who, http_purpose(req, "application_list"),
-               "applications", r, n, AL_IIN);
+    reply_page(resp, who, req, r, limit, application_row,
+               (const int[2]){AL_AT_US, AL_ID}, AL_IIN, "application_list",
+               "applications");
     PQclear(r);
 }
 
@@ -385,7 +368,7 @@ void lists_complaints(PGconn *c, const principal_t *who,
     char cur[2][40], lim[12];
     const char *cursor = http_query(req, "cursor");
     const char *state = http_query(req, "state");
-    int limit = limit_of(req, resp);
+    int limit = http_limit(req, resp, PAGE_DEFAULT, PAGE_MAX);
     if (!limit)
         return;
     if (who->kind == PRINCIPAL_PORTAL || who->kind == PRINCIPAL_SUPERVISOR) {
@@ -434,21 +417,9 @@ void lists_complaints(PGconn *c, const principal_t *who,
                          NULL);
         return;
     }
-    int n = PQntuples(r) > limit ? limit : PQntuples(r);
-    json_t *rows = json_array();
-    for (int i = 0; i < n; i++)
-        json_array_append_new(rows, complaint_row(r, i));
-    json_t *next = json_null();
-    if (PQntuples(r) > limit) {
-        char s[80];
-        snprintf(s, sizeof(s), "%s_%s", PQgetvalue(r, n - 1, CL_DUE),
-                 PQgetvalue(r, n - 1, CL_ID));
-        next = json_string(s);
-    }
-    http_reply_json(resp, 200, json_pack("{s:o, s:o}", "items", rows,
-                                         "next_cursor", next));
-    audit_rows(resp, who, http_purpose(req, "complaint_inbox"),
-               "complaints", r, n, CL_IIN);
+    reply_page(resp, who, req, r, limit, complaint_row,
+               (const int[2]){CL_DUE, CL_ID}, CL_IIN, "complaint_inbox",
+               "complaints");
     PQclear(r);
 }
 

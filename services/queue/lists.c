@@ -86,38 +86,6 @@ static PGresult *page(PGconn *c, const http_req_t *req, long long seq,
     return pg_run(c, "list_page", 4, p);
 }
 
-/* Records the read of every person of r (p.17); false when the audit
- * refused one, after replacing the reply with 503. */
-static bool audit_rows(http_resp_t *resp, const principal_t *who,
-                       const http_req_t *req, const PGresult *r,
-                       const char *resource)
-{
-    for (int i = 0; i < PQntuples(r); i++) {
-        if (!audit_read(who->text, http_purpose(req, "queue_list"),
-                        resource, PQgetvalue(r, i, LIST_PAGE_IIN))) {
-            free(resp->body);
-            memset(resp, 0, sizeof(*resp));
-            http_reply_error(resp, 503, "unavailable", "the read could "
-                             "not be recorded (p.17); try again", NULL);
-            return false;
-        }
-    }
-    return true;
-}
-
-static int limit_of(const http_req_t *req, http_resp_t *resp)
-{
-    const char *s = http_query(req, "limit");
-    char *end;
-    long n = s ? strtol(s, &end, 10) : PAGE_DEFAULT;
-    if (s && (*s < '0' || *s > '9' || *end || n < 1 || n > PAGE_MAX)) {
-        http_reply_error(resp, 400, "invalid_field", "limit: 1–500",
-                         json_pack("{s:s}", "field", "limit"));
-        return 0;
-    }
-    return (int)n;
-}
-
 /* GET /v1/queue/{authority}/{list}/entries?limit=&cursor= */
 void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
@@ -127,7 +95,7 @@ void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
     PGconn *c = list_request(q, req, resp, &who);
     if (!c)
         return;
-    int limit = limit_of(req, resp);
+    int limit = http_limit(req, resp, PAGE_DEFAULT, PAGE_MAX);
     if (limit && !cursor_parse(http_query(req, "cursor"), &seq)) {
         http_reply_error(resp, 400, "invalid_field", "cursor: as returned "
                          "in next_cursor", json_pack("{s:s}", "field",
@@ -167,7 +135,8 @@ void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
             PQntuples(r) > limit
                 ? json_string(PQgetvalue(r, n - 1, LIST_PAGE_SEQ))
                 : json_null()));
-        audit_rows(resp, &who, req, r, "queue_list");
+        audit_reply_rows(resp, who.text, http_purpose(req, "queue_list"),
+                         "queue_list", r, n, LIST_PAGE_IIN);
     }
     PQclear(total);
     PQclear(r);
@@ -237,8 +206,13 @@ void queue_get_entries_csv(void *ctx, const http_req_t *req,
     long long seq = -1;
     for (int n = CSV_BATCH; ok && n == CSV_BATCH;) {
         PGresult *r = page(c, req, seq, CSV_BATCH);
-        ok = r && audit_rows(resp, &who, req, r, "queue_list_csv");
-        n = ok ? PQntuples(r) : 0;
+        n = r ? PQntuples(r) : 0;
+        if (r)
+            audit_reply_rows(resp, who.text, http_purpose(req, "queue_list"),
+                             "queue_list_csv", r, n, LIST_PAGE_IIN);
+        ok = r && resp->status != 503;
+        if (!ok)
+            n = 0;
         for (int i = 0; i < n; i++) {
             char at[26];
             almaty_timestamp(atoll(PQgetvalue(r, i, LIST_PAGE_ACCEPTED_AT)),
