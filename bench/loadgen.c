@@ -27,7 +27,9 @@
 /* Registry fixtures for the first n applicants of a run (CONTRACT
  * "Registry fixtures"): most live in the settlement and are citizens;
  * every 10th is not a citizen, every 10th+5 lives elsewhere, every 7th
- * sold a fit dwelling two years ago — so every kind of outcome occurs. */
+ * sold a fit dwelling two years ago — so every kind of outcome occurs;
+ * each is a WWII participant in the social status registry (the wwii
+ * category the applications claim). */
 static int write_registry(const char *path, long n, int seed,
                           const char *settlement)
 {
@@ -50,6 +52,10 @@ static int write_registry(const char *path, long n, int seed,
                 "\"disability_group\":null}\n", iin, birth,
                 i % 10 == 0 ? "false" : "true",
                 i % 10 == 5 ? "s-01-03" : settlement);
+        /* the veterans' record of the wwii category claimed (issue 22) */
+        fprintf(f, "{\"kind\":\"social_status\",\"iin\":\"%s\","
+                "\"status\":\"wwii_participant\",\"group\":null,"
+                "\"since\":\"2000-01-01\",\"until\":null}\n", iin);
         if (i % 7 == 3)
             fprintf(f, "{\"kind\":\"property\",\"owner_iin\":\"%s\","
                     "\"dwelling_id\":\"d-%ld\",\"settlement_id\":\"%s\","

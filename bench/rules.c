@@ -22,7 +22,9 @@ static const char *const inputs[][2] = {
      " \"need_grounds\": [1]}",
      "{\"person\": {\"birth_date\": \"1925-05-09\", \"citizen\": true,"
      " \"settlement_id\": \"s-01-02\"}, \"properties\": [],"
-     " \"tenancies\": [], \"moves\": [], \"subsistence_minimum\": 46228}"},
+     " \"tenancies\": [], \"moves\": [], \"statuses\": [{\"status\":"
+     " \"wwii_participant\", \"since\": \"2000-01-01\", \"until\": null}],"
+     " \"subsistence_minimum\": 46228}"},
     /* vulnerable group 12 with the income test, a sale and a move in:
      * refused p16.2, p16.5 */
     {"{\"applicant\": {\"iin\": " A "}, \"settlement_id\": \"s-01-02\","
@@ -49,7 +51,9 @@ static const char *const inputs[][2] = {
      " \"need_grounds\": [1]}",
      "{\"person\": {\"birth_date\": \"2004-02-29\", \"citizen\": true,"
      " \"settlement_id\": \"s-01-02\"}, \"properties\": [],"
-     " \"tenancies\": [], \"moves\": [], \"subsistence_minimum\": null}"},
+     " \"tenancies\": [], \"moves\": [], \"statuses\": [{\"status\":"
+     " \"orphan\", \"since\": \"2004-03-01\", \"until\": null}],"
+     " \"subsistence_minimum\": null}"},
 };
 
 static double now_s(void)

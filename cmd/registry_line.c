@@ -142,6 +142,17 @@ static const struct field tenancy_fields[] = {
     {"iin", F_IIN, NULL}, {"settlement_id", F_STR, NULL},
     {"since", F_DATE, NULL}, {"until", F_DATE_OR_NULL, NULL},
     {NULL, 0, NULL}};
+/* social_status: what a state system records (migrations/020); group:
+ * the disability group (1–3) of a disability or a disabled child, else
+ * null */
+static const char *const statuses[] = {
+    "wwii_participant", "wwii_disabled_veteran", "wwii_equivalent",
+    "disability", "disabled_child_family", "pensioner", "orphan", "kandas",
+    "large_family", NULL};
+static const struct field status_fields[] = {
+    {"iin", F_IIN, NULL}, {"status", F_ENUM, statuses},
+    {"group", F_GROUP_OR_NULL, NULL}, {"since", F_DATE, NULL},
+    {"until", F_DATE_OR_NULL, NULL}, {NULL, 0, NULL}};
 static const struct field move_fields[] = {
     {"dwelling_owner_iin", F_IIN, NULL}, {"person_iin", F_IIN, NULL},
     {"direction", F_ENUM, directions}, {"date", F_DATE, NULL},
@@ -235,6 +246,9 @@ bool registry_row(json_t *j, struct import_row *row, char *err,
          "INSERT INTO registry_move (dwelling_owner_iin, person_iin, doc)"
          " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
          "dwelling_owner_iin", "person_iin"},
+        {"social_status", status_fields,
+         "INSERT INTO registry_social_status (iin, doc) VALUES ($1, $2)"
+         " ON CONFLICT (iin, doc) DO NOTHING", "iin", NULL},
     };
     memset(row, 0, sizeof(*row));
     const char *kind = str(j, "kind");
@@ -254,7 +268,7 @@ bool registry_row(json_t *j, struct import_row *row, char *err,
         row->n = kinds[i].k2 ? 3 : 2;
         return true;
     }
-    snprintf(err, len, "kind must be person, property, communal_tenancy "
-                       "or move");
+    snprintf(err, len, "kind must be person, property, communal_tenancy, "
+                       "move or social_status");
     return false;
 }

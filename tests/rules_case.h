@@ -25,12 +25,27 @@ struct elig_case {
     " 'authority_id': 'a-01-02', 'fund': 'communal',"                   \
     " 'category': 'wwii', 'need_grounds': [1],"                         \
     " 'documents': [{'code': 'application_form', 'pages': 1}]}"
+/* Every status the social status registry can record (issue 22), held
+ * since 2000: whatever category or group a case claims, the registry
+ * shows it — the cases about the registry itself patch "statuses". The
+ * records name no IIN (the facts hold the applicant's only), so cases
+ * that change the applicant keep them. */
+#define STATUS(s, g)                                                      \
+    "{'status': '" s "', 'group': " g ","                               \
+    " 'since': '2000-01-01', 'until': null}"
+#define BASE_STATUSES                                                     \
+    "[" STATUS("wwii_participant", "null") ","                          \
+    STATUS("wwii_equivalent", "null") "," STATUS("disability", "2") ","   \
+    STATUS("disabled_child_family", "null") ","                         \
+    STATUS("pensioner", "null") "," STATUS("orphan", "null") ","        \
+    STATUS("kandas", "null") "," STATUS("large_family", "null") "]"
 #define BASE_FACTS                                                        \
     "{'person': {'kind': 'person', 'iin': '791028300018',"              \
     " 'birth_date': '1979-10-28', 'citizen': true,"                     \
     " 'settlement_id': 's-01-02', 'registered_since': '2015-01-01',"    \
     " 'disability_group': null}, 'properties': [], 'tenancies': [],"    \
-    " 'moves': [], 'subsistence_minimum': 40000}"
+    " 'moves': [], 'family_properties': [], 'family_tenancies': [],"     \
+    " 'statuses': " BASE_STATUSES ", 'subsistence_minimum': 40000}"
 #define DATE "2026-11-25"
 
 /* s with every ' turned into ", parsed; the test fails on bad JSON. */

@@ -260,6 +260,31 @@ static const struct demo_case cases[] = {
      "\"need_grounds\":[1],"
      "\"documents\":[{\"code\":\"application_form\",\"pages\":1}]}"
     },
+    /* refused-family-flat */
+    {"refused-family-flat", "260506311801",
+     "p.6 need 1, p.11 item 4 (a flat of the wife living with him)",
+     "wwii", "refused", false,
+     {"p6.need.1"},
+     "{\"applicant\":{\"iin\":\"260506311801\",\"surname\":\"Demo\","
+     "\"given_name\":\"Refused-FamilyFlat\",\"phone\":\"+77010000118\"},"
+     "\"settlement_id\":\"s-01-02\",\"authority_id\":\"a-01-02\","
+     "\"fund\":\"communal\",\"category\":\"wwii\","
+     "\"need_grounds\":[1],\"family\":[{\"iin\":\"301124411804\","
+     "\"relation\":\"spouse\",\"disabled\":false}],"
+     "\"documents\":[{\"code\":\"application_form\",\"pages\":1}]}"
+    },
+    /* review-category */
+    {"review-category", "270303311800",
+     "p.6 item 1: the veterans' records do not show it (review)",
+     "wwii", "review", false,
+     {NULL},
+     "{\"applicant\":{\"iin\":\"270303311800\",\"surname\":\"Demo\","
+     "\"given_name\":\"Review-Category\",\"phone\":\"+77010000119\"},"
+     "\"settlement_id\":\"s-01-02\",\"authority_id\":\"a-01-02\","
+     "\"fund\":\"communal\",\"category\":\"wwii\","
+     "\"need_grounds\":[1],"
+     "\"documents\":[{\"code\":\"application_form\",\"pages\":1}]}"
+    },
     /* review */
     {"review", "800404401177",
      "p.6 item 2 (no minimum: review)",
@@ -517,7 +542,9 @@ static void check_position(const struct demo_case *dc)
     json_decref(j);
 }
 
-/* p.6 items 1–4, the need grounds 1 and 3, p.6 group 7 and p.16.1–16.5:
+/* p.6 items 1–4, the need grounds 1 and 3 (a family member's flat
+ * counts), p.6 group 7, p.16.1–16.5, and a category the registry does
+ * not show (review):
  * every case of the demo that needs no subsistence minimum, each with
  * the outcome and reasons docs/demo.md states. Each registered case is
  * alone in its list, so it is number 1. */
@@ -541,6 +568,20 @@ Test(demo, every_outcome_of_p6_and_p16, .init = setup, .fini = teardown,
     check_position(wwii);
     check_position(demo("registered-vulnerable"));
     check_position(demo("registered-public-sector"));
+
+    /* p.6, p.7: a category the registry does not show waits for an
+     * employee on the work list, with that reason — neither registered
+     * on the claim nor refused */
+    const struct demo_case *rc = demo("review-category");
+    for (size_t i = 0; i < NCASES; i++)
+        if (&cases[i] == rc) {
+            json_t *app = wait_status(rc, ids[i], "review");
+            cr_assert_str_eq(json_string_value(json_object_get(
+                                 json_object_get(app, "decision"),
+                                 "review_reason")),
+                             "category_not_in_registry");
+            json_decref(app);
+        }
 
     /* p.15: the reasoned refusal in the cabinet lists every reason */
     const struct demo_case *several = demo("refused-several");
@@ -577,10 +618,15 @@ Test(demo, p6_item2_income_refused_when_minimum_known, .init = setup,
 Test(demo, p6_item2_review_until_minimum_set, .init = setup,
      .fini = teardown, .timeout = 120)
 {
+    /* the table has every year to 2026 (data/subsistence_minimum.jsonl):
+     * the year is taken out, as before its budget law is passed */
     char sql[120];
-    snprintf(sql, sizeof(sql), "SELECT count(*) FROM subsistence_minimum"
+    snprintf(sql, sizeof(sql), "DELETE FROM subsistence_minimum"
              " WHERE year = %d", this_year());
     PGconn *c = tk_db(&env);
+    PQclear(PQexec(c, sql));
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM subsistence_minimum"
+             " WHERE year = %d", this_year());
     cr_assert_eq(tk_scalar(c, sql), 0,
                  "the demo needs a year without a subsistence minimum");
     PQfinish(c);

@@ -294,6 +294,79 @@ CASE_TESTS(p6, category, category_cases)
 
 CASE_TESTS(p6, vulnerable_group, group_cases)
 
+/* p.6 item 1 and the socially vulnerable groups a state system records
+ * (issue 22): the category is taken from the social status registry;
+ * where it does not show the claim, the application waits for an
+ * employee (review, category_not_in_registry) unless other grounds
+ * refuse it; groups shown by the applicant's document alone (5, 9, 11,
+ * 12) need no record. */
+#define REC(s, g, since, until)                                           \
+    "{'iin': '791028300018', 'status': '" s "', 'group': " g ","        \
+    " 'since': '" since "', 'until': " until "}"
+#define ONLY(rec) "{'statuses': [" rec "]}"
+#define VULN_G(group) "{'category': 'vulnerable', 'vulnerable_group': "   \
+    group ", 'income': " INC_LOW "}"
+
+static struct elig_case registry_cases[] = {
+    {"p6 item 1: the veterans' records show him: registered",
+     NULL, ONLY(REC("wwii_participant", "null", "1995-05-09", "null")),
+     NULL, REG, ""},
+    {"p6 item 1: no record: review (category_not_in_registry)",
+     NULL, "{'statuses': []}", NULL, REV, ""},
+    {"p6 item 1: statuses absent from the facts: review",
+     NULL, "{'statuses': '$absent'}", NULL, REV, ""},
+    {"p6 item 1: a record of another status only: review",
+     NULL, ONLY(REC("pensioner", "null", "2000-01-01", "null")), NULL, REV,
+     ""},
+    {"p6 item 1: the record ended before the application: review",
+     NULL, ONLY(REC("wwii_participant", "null", "1995-05-09",
+                    "'2020-01-01'")), NULL, REV, ""},
+    {"p6 item 1: the record begins after the application: review",
+     NULL, ONLY(REC("wwii_participant", "null", "2026-12-01", "null")),
+     NULL, REV, ""},
+    {"p6 item 1: another person's record: review",
+     NULL, "{'statuses': [{'iin': '800101400017', 'status':"
+     " 'wwii_participant', 'group': null, 'since': '1995-05-09',"
+     " 'until': null}]}", NULL, REV, ""},
+    {"p6: no record and not a citizen: refused, not reviewed",
+     NULL, "{'statuses': [], 'person': {'citizen': false}}", NULL, REF,
+     "p6.citizenship"},
+    {"p6 group 3: disability of group 2 recorded: registered",
+     VULN_G("3"), ONLY(REC("disability", "2", "2010-01-01", "null")), NULL,
+     REG, ""},
+    {"p6 group 3: disability of group 3 only: review",
+     VULN_G("3"), ONLY(REC("disability", "3", "2010-01-01", "null")), NULL,
+     REV, ""},
+    {"p6 group 3: the population register's disability group 1",
+     VULN_G("3"), "{'statuses': [], 'person': {'disability_group': 1}}",
+     NULL, REG, ""},
+    {"p6 group 10: a large family recorded: registered",
+     VULN_G("10"), ONLY(REC("large_family", "null", "2019-01-01", "null")),
+     NULL, REG, ""},
+    {"p6 group 10: no record: review",
+     VULN_G("10"), "{'statuses': []}", NULL, REV, ""},
+    {"p6 group 5: the document alone (no registry): registered",
+     VULN_G("5"), "{'statuses': []}", NULL, REG, ""},
+    {"p6 group 12: the document alone (no registry): registered",
+     VULN_G("12"), "{'statuses': []}", NULL, REG, ""},
+};
+
+CASE_TESTS(p6, registry_status, registry_cases)
+
+/* The reason of such a review, for the work list. */
+Test(p6, registry_review_reason)
+{
+    json_t *app = doc(BASE_APP, NULL);
+    json_t *facts = doc(BASE_FACTS, "{'statuses': []}");
+    struct elig_decision d;
+    elig_decide(app, facts, DATE, &d);
+    cr_assert_eq(d.outcome, ELIG_REVIEW);
+    cr_assert_str_eq(d.review_reason, "category_not_in_registry");
+    json_decref(d.used);
+    json_decref(app);
+    json_decref(facts);
+}
+
 CASE_TESTS(p6, income, income_cases)
 
 CASE_TESTS(p6, orphan_age, orphan_cases)

@@ -186,6 +186,52 @@ static struct elig_case combined_cases[] = {
      NULL, REF, "p6.citizenship p6.need.1 p6.need.4"},
 };
 
+/* p.6 need 1–3 with p.11 items 4, 5: the dwellings and communal
+ * tenancies of the family members the application lists (living with
+ * the applicant) count as the applicant's; a record of a person the
+ * application does not list does not (issue 22). */
+#define WIFE "800101400017"
+#define FAMILY_APP(grounds)                                               \
+    "{'need_grounds': [" grounds "], 'family': [{'iin': '" WIFE "',"   \
+    " 'relation': 'spouse', 'disabled': false}]}"
+#define WIFE_PROP(id, where)                                              \
+    "{'owner_iin': '" WIFE "', 'dwelling_id': '" id "',"                \
+    " 'settlement_id': '" where "', 'acquired': '2015-01-01',"          \
+    " 'alienated': null, 'alienation': null, 'fit': true,"              \
+    " 'emergency': false, 'damaged_on': null}"
+#define WIFE_TENANCY                                                      \
+    "{'iin': '" WIFE "', 'settlement_id': 's-01-02',"                   \
+    " 'since': '2018-01-01', 'until': null}"
+
+static struct elig_case family_cases[] = {
+    {"p6.need.1, p.11 item 4: the wife living with him owns a flat",
+     FAMILY_APP("1"), "{'family_properties': [" WIFE_PROP("w1", "s-09-01")
+     "]}", NULL, REF, "p6.need.1"},
+    {"p6.need.2, p.11 item 4: the wife owns a flat in the settlement",
+     "{'fund': 'state_institution', 'need_grounds': [2], 'family':"
+     " [{'iin': '" WIFE "', 'relation': 'spouse', 'disabled': false}]}",
+     "{'family_properties': [" WIFE_PROP("w1", "s-01-02") "]}", NULL, REF,
+     "p6.need.2"},
+    {"p6.need.2: the wife's flat elsewhere, state_institution fund",
+     "{'fund': 'state_institution', 'need_grounds': [2], 'family':"
+     " [{'iin': '" WIFE "', 'relation': 'spouse', 'disabled': false}]}",
+     "{'family_properties': [" WIFE_PROP("w1", "s-09-01") "]}", NULL, REG,
+     ""},
+    {"p6.need.3, p.11 item 5: the wife holds a communal tenancy here",
+     FAMILY_APP("3"), "{'family_tenancies': [" WIFE_TENANCY "]}", NULL,
+     REF, "p6.need.3"},
+    {"p6.need.1: a flat of someone the application does not list",
+     NULL, "{'family_properties': [" WIFE_PROP("w1", "s-01-02") "]}", NULL,
+     REG, ""},
+    {"p6.need.1: the wife sold her flat before the application",
+     FAMILY_APP("1"), "{'family_properties': [{'owner_iin': '" WIFE "',"
+     " 'dwelling_id': 'w1', 'settlement_id': 's-01-02', 'acquired':"
+     " '2010-01-01', 'alienated': '2020-01-01', 'alienation': 'sale',"
+     " 'fit': true, 'emergency': false, 'damaged_on': null}]}", NULL, REG,
+     ""},
+};
+
+CASE_TESTS(p6_need, family, family_cases)
 CASE_TESTS(p6_need, ground1, ground1_cases)
 CASE_TESTS(p6_need, ground2, ground2_cases)
 CASE_TESTS(p6_need, ground3, ground3_cases)

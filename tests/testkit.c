@@ -447,6 +447,18 @@ void tk_people(const tk_env_t *env, int first, int n,
         cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
                   PQresultErrorMessage(r));
         PQclear(r);
+        /* the veterans' record of the wwii category tk_application
+         * claims (p.6 item 1; issue 22: a category the registry shows) */
+        snprintf(doc, sizeof(doc),
+                 "{\"iin\":\"%s\",\"status\":\"wwii_participant\","
+                 "\"group\":null,\"since\":\"2000-01-01\",\"until\":null}",
+                 iin);
+        r = PQexecParams(c, "INSERT INTO registry_social_status (iin, doc)"
+                         " VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, NULL,
+                         p, NULL, NULL, 0);
+        cr_assert(PQresultStatus(r) == PGRES_COMMAND_OK, "%s",
+                  PQresultErrorMessage(r));
+        PQclear(r);
     }
     cr_assert(PQresultStatus(PQexec(c, "COMMIT")) == PGRES_COMMAND_OK);
     PQfinish(c);

@@ -109,7 +109,10 @@ enum handle_rc elig_decide_payload(struct elig_batch *b, PGconn *conn,
     char date[11];
     kdate_format(day, date);
     rc = HANDLE_ERROR;
-    facts = registry_facts(conn, b->facts, app.iin, day.year, &facts_text);
+    char family[20 * 13 + 1];
+    registry_family(app.body, family, sizeof(family));
+    facts = registry_facts(conn, b->facts, app.iin, day.year, family,
+                           &facts_text);
     if (!facts) /* a registry is unreachable: wait and retry */
         goto out;
     elig_decide(app.body, facts, date, &d);
@@ -149,8 +152,10 @@ bool elig_prefetch(void *ctx, PGconn *conn, const event_t *evs, int n)
     const char **iins = calloc((size_t)n, sizeof(char *));
     int *years = calloc((size_t)n, sizeof(int));
     Kezek__ApplicationAccepted **as = calloc((size_t)n, sizeof(*as));
+    char (*families)[20 * 13 + 1] = calloc((size_t)n, sizeof(*families));
+    const char **fams = calloc((size_t)n, sizeof(char *));
     int k = 0;
-    bool ok = iins && years && as;
+    bool ok = iins && years && as && families && fams;
     for (int i = 0; ok && i < n; i++) {
         if (evs[i].type != KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED)
             continue;
@@ -165,14 +170,20 @@ bool elig_prefetch(void *ctx, PGconn *conn, const event_t *evs, int n)
         as[k] = a;
         iins[k] = a->applicant_iin;
         years[k] = almaty_date(a->accepted_at_us / 1000000).year;
+        json_t *body = json_loads(a->application_json, 0, NULL);
+        registry_family(body, families[k], sizeof(families[k]));
+        json_decref(body);
+        fams[k] = families[k];
         k++;
     }
-    ok = ok && registry_prefetch(conn, iins, years, k, &b->facts);
+    ok = ok && registry_prefetch(conn, iins, years, fams, k, &b->facts);
     for (int i = 0; i < k; i++)
         kezek__application_accepted__free_unpacked(as[i], NULL);
     free(as);
     free(years);
     free(iins);
+    free(families);
+    free(fams);
     return ok;
 }
 

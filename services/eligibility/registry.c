@@ -1,5 +1,6 @@
 #include "registry.h"
 
+#include "iin.h"
 #include "pg.h"
 #include "rowbuf.h"
 
@@ -13,18 +14,34 @@ void registry_forget(PGresult **prefetched)
     *prefetched = NULL;
 }
 
+void registry_family(json_t *body, char *out, size_t cap)
+{
+    json_t *family = json_object_get(body, "family");
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < json_array_size(family) && i < 20; i++) {
+        const char *iin = json_string_value(
+            json_object_get(json_array_get(family, i), "iin"));
+        if (!iin || !iin_valid(iin, NULL) || used + 14 > cap)
+            continue;
+        used += (size_t)snprintf(out + used, cap - used, "%s%s",
+                                 used ? "," : "", iin);
+    }
+}
+
 bool registry_prefetch(PGconn *conn, const char *const *iins,
-                       const int *years, int n, PGresult **prefetched)
+                       const int *years, const char *const *families, int n,
+                       PGresult **prefetched)
 {
     registry_forget(prefetched);
     if (n == 0)
         return true;
-    rowbuf_t *rb = rowbuf_new("reg_facts_batch", 2);
+    rowbuf_t *rb = rowbuf_new("reg_facts_batch", 3);
     bool ok = rb != NULL;
     for (int i = 0; ok && i < n; i++) {
         char year_s[16];
         snprintf(year_s, sizeof(year_s), "%d", years[i]);
-        const char *p[2] = {iins[i], year_s};
+        const char *p[3] = {iins[i], year_s, families[i]};
         ok = rowbuf_add(rb, conn, NULL, p);
     }
     if (ok)
@@ -46,18 +63,20 @@ static json_t *facts_of(const char *s, char **text)
 }
 
 json_t *registry_facts(PGconn *conn, const PGresult *prefetched,
-                       const char *iin, int year, char **text)
+                       const char *iin, int year, const char *family,
+                       char **text)
 {
     char year_s[16];
     snprintf(year_s, sizeof(year_s), "%d", year);
     *text = NULL;
     for (int i = 0; prefetched && i < PQntuples(prefetched); i++)
         if (strcmp(PQgetvalue(prefetched, i, REG_BATCH_IIN), iin) == 0 &&
-            strcmp(PQgetvalue(prefetched, i, REG_BATCH_YEAR), year_s) == 0)
+            strcmp(PQgetvalue(prefetched, i, REG_BATCH_YEAR), year_s) == 0 &&
+            strcmp(PQgetvalue(prefetched, i, REG_BATCH_FAMILY), family) == 0)
             return facts_of(PQgetvalue(prefetched, i, REG_BATCH_FACTS),
                             text);
-    const char *p[2] = {iin, year_s};
-    PGresult *r = pg_run(conn, "reg_facts", 2, p);
+    const char *p[3] = {iin, year_s, family};
+    PGresult *r = pg_run(conn, "reg_facts", 3, p);
     if (!r)
         return NULL;
     json_t *facts = PQntuples(r) == 1

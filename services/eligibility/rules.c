@@ -101,16 +101,30 @@ json_t *elig_date_json(kdate_t d)
 
 /* ---- registry records ---------------------------------------------- */
 
-bool elig_property_at(const struct elig_ctx *c, size_t i,
-                      struct property *p)
+bool elig_in_family(const struct elig_ctx *c, const char *iin)
 {
-    json_t *r = json_array_get(json_object_get(c->facts, "properties"), i);
+    json_t *family = json_object_get(c->app, "family");
+    for (size_t i = 0; iin && i < json_array_size(family); i++)
+        if (same(get_str(json_array_get(family, i), "iin"), iin) &&
+            !same(iin, c->iin))
+            return true;
+    return false;
+}
+
+/* The property record r into *p; whose: the applicant's (false) or a
+ * family member's (true). */
+static bool property_of(const struct elig_ctx *c, json_t *r, bool family,
+                        struct property *p)
+{
     memset(p, 0, sizeof(*p));
     if (!json_is_object(r))
         return false;
     const char *owner = get_str(r, "owner_iin");
-    if (json_object_get(r, "owner_iin") && c->iin && !same(owner, c->iin))
+    if (family ? !elig_in_family(c, owner)
+               : json_object_get(r, "owner_iin") && c->iin &&
+                     !same(owner, c->iin))
         return false;
+    p->owner = owner;
     if (!get_opt_date(r, "alienated", &p->alienated_set, &p->alienated))
         return false;
     p->acquired_set = get_date(r, "acquired", &p->acquired);
@@ -121,6 +135,37 @@ bool elig_property_at(const struct elig_ctx *c, size_t i,
     p->emergency = get_bool(r, "emergency");
     p->damaged_set = get_date(r, "damaged_on", &p->damaged_on);
     return true;
+}
+
+bool elig_property_at(const struct elig_ctx *c, size_t i,
+                      struct property *p)
+{
+    return property_of(c, json_array_get(json_object_get(c->facts,
+                                                         "properties"), i),
+                       false, p);
+}
+
+bool elig_family_property_at(const struct elig_ctx *c, size_t i,
+                             struct property *p)
+{
+    return property_of(c, json_array_get(json_object_get(
+                              c->facts, "family_properties"), i),
+                       true, p);
+}
+
+bool elig_family_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok)
+{
+    json_t *r = json_array_get(json_object_get(c->facts,
+                                               "family_tenancies"), i);
+    kdate_t since, until;
+    bool until_set;
+    const char *where = get_str(r, "settlement_id");
+    *ok = json_is_object(r) && where && get_date(r, "since", &since) &&
+          get_opt_date(r, "until", &until_set, &until) &&
+          elig_in_family(c, get_str(r, "iin"));
+    return *ok && same(where, c->settlement) &&
+           date_cmp(since, c->date) <= 0 &&
+           (!until_set || date_cmp(until, c->date) > 0);
 }
 
 bool elig_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok)
@@ -233,6 +278,8 @@ void elig_decide(json_t *application, json_t *facts, const char *date,
     elig_check_need(&c);
     elig_check_p16(&c);
 
+    if (!c.review && c.unverified && !c.refused)
+        c.review = "category_not_in_registry";
     if (c.review) {
         out->outcome = ELIG_REVIEW;
         out->review_reason = c.review;

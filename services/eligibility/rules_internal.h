@@ -35,6 +35,9 @@ struct elig_ctx {
     json_t *used;            /* borrowed from the decision */
     unsigned refused;        /* one bit per enum elig_rule */
     const char *review;      /* why ELIG_REVIEW, or NULL */
+    /* the claimed category is one a state system records, and it does
+     * not show it: review unless refused on other grounds (rules_p6.c) */
+    bool unverified;
 };
 
 /* ---- readers: untrusted JSON in, typed values or "absent" out ------ */
@@ -79,6 +82,7 @@ json_t *elig_date_json(kdate_t d);
 /* ---- registry records (rules.c) ------------------------------------ */
 
 struct property {
+    const char *owner;         /* owner_iin, or NULL */
     const char *dwelling_id;   /* or NULL */
     const char *settlement;    /* or NULL: not known to be here */
     bool acquired_set;         /* false: ownership cannot be shown */
@@ -98,6 +102,20 @@ struct property {
  * absent. */
 bool elig_property_at(const struct elig_ctx *c, size_t i,
                       struct property *p);
+
+/* Whether iin is one of the family members the application lists
+ * (family[].iin), other than the applicant. */
+bool elig_in_family(const struct elig_ctx *c, const char *iin);
+
+/* Reads facts.family_properties[i] (a dwelling of a family member the
+ * application lists: p.6 need, p.11 item 4) into *p, as
+ * elig_property_at; false also when its owner is not listed. */
+bool elig_family_property_at(const struct elig_ctx *c, size_t i,
+                             struct property *p);
+
+/* elig_tenancy_at of facts.family_tenancies[i], a listed family
+ * member's. */
+bool elig_family_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok);
 
 /* True when facts.tenancies[i] is readable and is a communal-fund
  * dwelling in permanent use in the application's settlement on the

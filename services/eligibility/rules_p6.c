@@ -82,28 +82,110 @@ void elig_check_person(struct elig_ctx *c)
                   "registered_since", get_str(person, "registered_since")));
 }
 
+/* ---- p.6: what a state system records (issue 22) ------------------ */
+
+/* The statuses of the social status registry (migrations/020) that show
+ * a claim, for category wwii (p.6 item 1: index 0) and for each socially
+ * vulnerable group 1)–12) of p.6 whose membership a state system
+ * records: veterans (1, 2), disability of group 1 or 2 (3; also the
+ * population register's disability_group), families raising disabled
+ * children (4), old-age pensioners (6), orphans (7), kandas (8), large
+ * families (10). Groups 5, 9, 11 and 12 are shown by the document the
+ * applicant brings (p.11 item 8) alone: no entry. */
+static const char *const recorded[13][3] = {
+    [0] = {"wwii_participant", "wwii_disabled_veteran", NULL},
+    [1] = {"wwii_participant", "wwii_disabled_veteran", NULL},
+    [2] = {"wwii_equivalent", NULL, NULL},
+    [3] = {"disability", NULL, NULL},
+    [4] = {"disabled_child_family", NULL, NULL},
+    [6] = {"pensioner", NULL, NULL},
+    [7] = {"orphan", NULL, NULL},
+    [8] = {"kandas", NULL, NULL},
+    [10] = {"large_family", NULL, NULL},
+};
+
+/* True when facts.statuses holds one of the statuses that holds on the
+ * application date (since ≤ date, until null or after it) — for group 3
+ * only a disability of group 1 or 2 — or, for group 3, the population
+ * register gives the applicant disability group 1 or 2. Adds what it
+ * found to u ("registry_status"). */
+static bool status_recorded(struct elig_ctx *c, int group, json_t *u)
+{
+    json_t *statuses = json_object_get(c->facts, "statuses");
+    json_int_t dg;
+    if (group == 3 && get_int(json_object_get(c->facts, "person"),
+                              "disability_group", 1, 2, &dg)) {
+        json_object_set_new(u, "registry_status",
+                            json_pack("{s:s, s:I}", "source",
+                                      "population_register",
+                                      "disability_group", dg));
+        return true;
+    }
+    for (size_t i = 0; i < json_array_size(statuses); i++) {
+        json_t *r = json_array_get(statuses, i);
+        const char *st = get_str(r, "status");
+        bool match = false;
+        for (int k = 0; k < 3 && recorded[group][k]; k++)
+            match = match || same(st, recorded[group][k]);
+        json_t *until_v = json_object_get(r, "until");
+        kdate_t since, until;
+        bool held = get_date(r, "since", &since) &&
+                    date_cmp(since, c->date) <= 0 &&
+                    (!until_v || json_is_null(until_v) ||
+                     (get_date(r, "until", &until) &&
+                      date_cmp(until, c->date) > 0));
+        bool whose = !c->iin || !json_object_get(r, "iin") ||
+                     same(get_str(r, "iin"), c->iin);
+        if (!match || !held || !whose ||
+            (group == 3 && !get_int(r, "group", 1, 2, &dg)))
+            continue;
+        json_object_set_new(u, "registry_status",
+                            json_pack("{s:s, s:s, s:O?}", "source",
+                                      "social_status", "status", st,
+                                      "since", json_object_get(r, "since")));
+        return true;
+    }
+    json_object_set_new(u, "registry_status", json_null());
+    return false;
+}
+
+/* A claim of category wwii or of a recorded vulnerable group that the
+ * registry does not show (no record, or one that ended or is of another
+ * group) is not registered on the word of the applicant, nor refused on
+ * the silence of a registry: unless other grounds refuse it, the
+ * application goes to the work list with the reason
+ * category_not_in_registry (p.6; p.7: an employee decides, rules.c). */
+static void check_recorded(struct elig_ctx *c, int group, json_t *u)
+{
+    if ((group == 0 || recorded[group][0]) && !status_recorded(c, group, u))
+        c->unverified = true;
+}
+
 /* ---- p.6: the four categories -------------------------------------- */
 
 /* p.6 items 1–4; each returns true when the category's conditions hold
  * and adds what it looked at to u. */
 typedef bool (*category_check)(struct elig_ctx *c, json_t *u);
 
-/* p.6 item 1: WWII disabled veterans and participants. Membership is
- * proven by the documents intake requires; nothing to check here. */
+/* p.6 item 1: WWII disabled veterans and participants, as the
+ * veterans' records show (status_recorded). */
 static bool category_wwii(struct elig_ctx *c, json_t *u)
 {
-    (void)c;
-    (void)u;
+    check_recorded(c, 0, u);
     return true;
 }
 
-/* p.6 item 2: one of the socially vulnerable groups 1)–12). */
+/* p.6 item 2: one of the socially vulnerable groups 1)–12); where a
+ * state system records the group, as it shows (status_recorded), and
+ * the group's document (p.11 item 8) as intake requires. */
 static bool category_vulnerable(struct elig_ctx *c, json_t *u)
 {
     json_int_t group;
     bool ok = get_int(c->app, "vulnerable_group", 1, 12, &group);
     json_t *v = json_object_get(c->app, "vulnerable_group");
     json_object_set(u, "vulnerable_group", v ? v : json_null());
+    if (ok)
+        check_recorded(c, (int)group, u);
     return ok;
 }
 
@@ -213,7 +295,8 @@ static void check_income(struct elig_ctx *c, json_int_t group)
     }
     if (!get_int(c->facts, "subsistence_minimum", 1, MAX_MINIMUM_TENGE,
                  &minimum)) {
-        c->review = "subsistence_minimum_missing";
+        if (!c->review)
+            c->review = "subsistence_minimum_missing";
         use(c, R_INCOME, json_pack("{s:b, s:I, s:I, s:O?}", "applies", 1,
                                    "sum", sum, "members", members,
                                    "minimum", json_object_get(
@@ -286,23 +369,35 @@ void elig_check_group(struct elig_ctx *c)
 
 /* ---- p.6: in need of housing (grounds 1–6) ------------------------- */
 
-/* The dwellings the applicant owns on the application date: *anywhere
- * and *here (in the application's settlement) get the counts, ids the
- * ids of those anywhere. */
+/* The dwellings the applicant and the family members the application
+ * lists own on the application date (p.6 need 1, 2; p.11 item 4: the
+ * certificate covers "the applicant and the family members living with
+ * them"): *anywhere and *here (in the application's settlement) get the
+ * counts, ids the ids of those anywhere, family the family members'
+ * ones (owner and dwelling). */
 static void count_owned(struct elig_ctx *c, int *anywhere, int *here,
-                        json_t *ids)
+                        json_t *ids, json_t *family)
 {
     size_t n = json_array_size(json_object_get(c->facts, "properties"));
+    size_t nf = json_array_size(json_object_get(c->facts,
+                                                "family_properties"));
     *anywhere = *here = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n + nf; i++) {
         struct property p;
-        if (!elig_property_at(c, i, &p) || !owned_on(&p, c->date))
+        bool own = i < n;
+        if (!(own ? elig_property_at(c, i, &p)
+                  : elig_family_property_at(c, i - n, &p)) ||
+            !owned_on(&p, c->date))
             continue;
         ++*anywhere;
         *here += same(p.settlement, c->settlement);
         json_array_append_new(ids, p.dwelling_id
                                        ? json_string(p.dwelling_id)
                                        : json_null());
+        if (!own)
+            json_array_append_new(family, json_pack(
+                "{s:s?, s:s?}", "owner_iin", p.owner, "dwelling_id",
+                p.dwelling_id));
     }
 }
 
@@ -315,6 +410,10 @@ static void count_owned(struct elig_ctx *c, int *anywhere, int *here,
  * yields its reason, so "at least one holds" follows.
  *
  * Grounds 1 and 2 depend on the fund (p.6 need 1, 2):
+ * Dwellings and tenancies count when the applicant or a family member
+ * the application lists holds them (p.11 items 4, 5: the certificates
+ * cover the family living with the applicant). p.16 reads the
+ * applicant's own acts only: it speaks of the citizen.
  * - 1: no dwelling owned anywhere in Kazakhstan on the date, else
  *   p6.need.1 (whatever the fund: owning nothing anywhere implies owning
  *   nothing here, so it also serves the state_institution fund);
@@ -352,39 +451,50 @@ void elig_check_need(struct elig_ctx *c)
     const char *fund = get_str(c->app, "fund");
     if (claimed[1] || claimed[2]) {
         int anywhere, here;
-        json_t *ids = json_array();
-        count_owned(c, &anywhere, &here, ids);
+        json_t *ids = json_array(), *family = json_array();
+        count_owned(c, &anywhere, &here, ids, family);
         bool nationwide = !same(fund, "state_institution");
         if (claimed[1]) {
             if (anywhere > 0)
                 refuse(c, R_NEED_1);
-            use(c, R_NEED_1, json_pack("{s:O, s:i}", "owned_dwellings",
-                                       ids, "owned_anywhere", anywhere));
+            use(c, R_NEED_1, json_pack("{s:O, s:O, s:i}", "owned_dwellings",
+                                       ids, "family_owned", family,
+                                       "owned_anywhere", anywhere));
         }
         if (claimed[2]) {
             if (here > 0)
                 refuse(c, R_NEED_2);
             else if (nationwide && anywhere > 0)
                 refuse(c, R_NEED_1);
-            use(c, R_NEED_2, json_pack("{s:s?, s:b, s:O, s:i, s:i}",
+            use(c, R_NEED_2, json_pack("{s:s?, s:b, s:O, s:O, s:i, s:i}",
                                        "fund", fund,
                                        "nationwide_test", nationwide,
                                        "owned_dwellings", ids,
+                                       "family_owned", family,
                                        "owned_anywhere", anywhere,
                                        "owned_in_settlement", here));
         }
         json_decref(ids);
+        json_decref(family);
     }
     if (claimed[3]) {
+        /* the applicant's and the listed family members' (p.11 item 5) */
         size_t n = json_array_size(json_object_get(c->facts, "tenancies"));
-        int in_use = 0;
+        size_t nf = json_array_size(json_object_get(c->facts,
+                                                    "family_tenancies"));
+        int in_use = 0, family = 0;
         for (size_t i = 0; i < n; i++) {
             bool ok;
             in_use += elig_tenancy_at(c, i, &ok);
         }
-        if (in_use > 0)
+        for (size_t i = 0; i < nf; i++) {
+            bool ok;
+            family += elig_family_tenancy_at(c, i, &ok);
+        }
+        if (in_use + family > 0)
             refuse(c, R_NEED_3);
-        use(c, R_NEED_3, json_pack("{s:i}", "tenancies_in_use", in_use));
+        use(c, R_NEED_3, json_pack("{s:i, s:i}", "tenancies_in_use", in_use,
+                                   "family_tenancies_in_use", family));
     }
     bool cert = has_document(c->app, "competent_body_certificate");
     for (int g = 4; g <= 6; g++) {

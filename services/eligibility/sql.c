@@ -63,7 +63,7 @@ const struct pg_stmt elig_stmts[] = {
     {"parked_count", /* known reasons with 0, so gauges fall back; */
      /* columns: enum parked_count_col */
      "SELECT r.reason, count(p.*) FROM (SELECT DISTINCT reason FROM"
-     " (VALUES ('subsistence_minimum_missing'),"
+     " (VALUES ('subsistence_minimum_missing'), ('category_not_in_registry'),"
      " ('application_date_invalid')) v (reason) UNION SELECT reason FROM"
      " parked_application) r LEFT JOIN parked_application p"
      " ON p.reason = r.reason GROUP BY r.reason"},

@@ -126,6 +126,10 @@ with open(fixture, "w") as f:
                             "citizen": True, "settlement_id": "s-01-02",
                             "registered_since": "2001-01-01",
                             "disability_group": None}) + "\n")
+        # the veterans' record of the wwii category claimed (issue 22)
+        f.write(json.dumps({"kind": "social_status", "iin": p,
+                            "status": "wwii_participant", "group": None,
+                            "since": "2000-01-01", "until": None}) + "\n")
 subprocess.run([f"{A.root}/build/kezek", "registry", "import", fixture],
                env=ENV, check=True, stdout=subprocess.DEVNULL)
 
