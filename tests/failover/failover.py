@@ -326,8 +326,22 @@ def cluster_whole():
         ("leader" in roles or "master" in roles)
 
 
-wait("three Patroni members running, one a synchronous standby",
-     cluster_whole, 90)
+if not wait("three Patroni members running, one a synchronous standby",
+            cluster_whole, 150):
+    # what each member says, and the end of the returned node's log
+    for port in REST:
+        try:
+            print(f"  REST {port}: {json.dumps(rest(port, '/patroni')[1])[:400]}",
+                  file=sys.stderr)
+        except Exception as e:
+            print(f"  REST {port}: {e}", file=sys.stderr)
+    try:
+        print("  cluster: " + json.dumps(rest(REST[(old + 1) % 3],
+                                              "/cluster")[1]), file=sys.stderr)
+    except Exception as e:
+        print(f"  cluster: {e}", file=sys.stderr)
+    with open(f"{A.state}/log/patroni{node}.log", errors="replace") as f:
+        print("".join(f.readlines()[-40:]), file=sys.stderr)
 t_cluster = round(now() - t_back, 2)
 
 
