@@ -286,3 +286,40 @@ kz_up_free() {
   "$KZ_ROOT/deploy/up" --state "$state" > "$state/up.out" 2>&1 ||
     { cat "$state/up.out" >&2; return 1; }
 }
+
+# kz_deployment_data BIN STATE SERVICE… — what deploy/up and deploy/up
+# --ha put into a deployment once KEZEK_CONFIG names its configuration:
+# the bus's key pairs, the schema, the reference data, the subsistence
+# minimum, the demo registry, the signing keys, and the demo's employees,
+# one per kind of principal (STATE/keys/tokens, a NAME=TOKEN line each; a
+# state from an earlier round gets the kinds it lacks)
+kz_deployment_data() {
+  local bin=$1 state=$2
+  shift 2
+  "$bin/kezek" keys generate-bus "$state/keys/bus" "$@"
+  "$bin/kezek" migrate
+  "$bin/kezek" import-reference "$KZ_ROOT/reference" >/dev/null
+  "$bin/kezek" subsistence-minimum import \
+    "$KZ_ROOT/data/subsistence_minimum.jsonl" >/dev/null
+  "$bin/kezek" registry import \
+    "$KZ_ROOT/tests/fixtures/demo_registry.jsonl" >/dev/null
+  [ -f "$state/keys/notify.key" ] ||
+    "$bin/kezek" keys generate "$state/keys/notify.key" >/dev/null
+  mkdir -p "$state/keys/authorities"
+  "$bin/kezek" keys generate-authorities "$state/keys/authorities" >/dev/null
+  touch "$state/keys/tokens"
+  local t
+  while IFS='|' read -r name principal employee; do
+    grep -q "^$name=" "$state/keys/tokens" && continue
+    t=$("$bin/kezek" tokens add "$principal" ${employee:+--employee "$employee"} </dev/null |
+        tail -n 1)
+    echo "$name=$t" >> "$state/keys/tokens"
+  done <<'TOKENS'
+office|office:a-01-02|Demo Employee (office a-01-02)
+portal|portal|
+ops|ops|Demo Operator
+centre|centre:c-01-1-1|Demo Operator (centre c-01-1-1)
+appeal|appeal:ap-01-01|Demo Officer (appeal instance ap-01-01)
+supervisor|supervisor:r-01|Demo Supervisor (region r-01)
+TOKENS
+}

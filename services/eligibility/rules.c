@@ -153,34 +153,39 @@ bool elig_family_property_at(const struct elig_ctx *c, size_t i,
                        true, p);
 }
 
-bool elig_family_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok)
+/* Whether the tenancy record r is readable (*ok) — its person the
+ * applicant (family false) or a listed family member (true) — and a
+ * communal-fund dwelling in use in the application's settlement on the
+ * date. */
+static bool tenancy_of(const struct elig_ctx *c, json_t *r, bool family,
+                       bool *ok)
 {
-    json_t *r = json_array_get(json_object_get(c->facts,
-                                               "family_tenancies"), i);
     kdate_t since, until;
     bool until_set;
     const char *where = get_str(r, "settlement_id");
+    const char *iin = get_str(r, "iin");
     *ok = json_is_object(r) && where && get_date(r, "since", &since) &&
           get_opt_date(r, "until", &until_set, &until) &&
-          elig_in_family(c, get_str(r, "iin"));
+          (family ? elig_in_family(c, iin)
+                  : !(json_object_get(r, "iin") && c->iin &&
+                      !same(iin, c->iin)));
     return *ok && same(where, c->settlement) &&
            date_cmp(since, c->date) <= 0 &&
            (!until_set || date_cmp(until, c->date) > 0);
 }
 
+bool elig_family_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok)
+{
+    return tenancy_of(c, json_array_get(json_object_get(c->facts,
+                                                        "family_tenancies"),
+                                        i), true, ok);
+}
+
 bool elig_tenancy_at(const struct elig_ctx *c, size_t i, bool *ok)
 {
-    json_t *r = json_array_get(json_object_get(c->facts, "tenancies"), i);
-    kdate_t since, until;
-    bool until_set;
-    const char *where = get_str(r, "settlement_id");
-    *ok = json_is_object(r) && where && get_date(r, "since", &since) &&
-          get_opt_date(r, "until", &until_set, &until) &&
-          !(json_object_get(r, "iin") && c->iin &&
-            !same(get_str(r, "iin"), c->iin));
-    return *ok && same(where, c->settlement) &&
-           date_cmp(since, c->date) <= 0 &&
-           (!until_set || date_cmp(until, c->date) > 0);
+    return tenancy_of(c, json_array_get(json_object_get(c->facts,
+                                                        "tenancies"), i),
+                      false, ok);
 }
 
 bool elig_move_at(const struct elig_ctx *c, size_t i, struct move *m)
