@@ -10,6 +10,7 @@
 #include "log.h"
 #include "notice.h"
 #include "pg.h"
+#include "queue_life.h"
 #include "queue_view.h"
 #include "redis.h"
 #include "registry_line.h"
@@ -47,6 +48,11 @@ static void usage(void)
         "                                   queue view from Postgres\n"
         "  queue remove AUTHORITY LIST IIN --reason R --date D\n"
         "                                   take an entry off its list\n"
+        "  queue reverify [--authority ID] [--list L] [--as-of DATE]\n"
+        "                                   re-run the rules for everyone\n"
+        "                                   in the queue; who no longer\n"
+        "                                   qualifies goes to the work\n"
+        "                                   list (exit 3), never removed\n"
         "  keys generate FILE [--authority ID]\n"
         "                                   new Ed25519 signing key\n"
         "  keys generate-authorities DIR    a key per authority\n"
@@ -501,8 +507,9 @@ static int cmd_replay(int argc, char **argv)
     return differ ? 3 : 0;
 }
 
-/* queue remove AUTHORITY LIST IIN --reason R --date YYYY-MM-DD */
-static int cmd_queue(int argc, char **argv)
+/* queue remove AUTHORITY LIST IIN --reason R --date YYYY-MM-DD: takes
+ * an entry off its list, as the office would (domain/queue_life.h). */
+static int cmd_queue_remove(int argc, char **argv)
 {
     const char *reason = NULL, *on = NULL;
     for (int i = 4; i + 1 < argc; i += 2) {
@@ -512,9 +519,9 @@ static int cmd_queue(int argc, char **argv)
             on = argv[i + 1];
     }
     kdate_t d;
-    if (argc < 4 || strcmp(argv[0], "remove") != 0 ||
-        !queue_list_known(argv[2]) || !queue_removal_reason_known(reason) ||
-        !kdate_parse(on, &d) || !iin_valid(argv[3], NULL)) {
+    if (argc < 4 || !queue_list_known(argv[2]) ||
+        !queue_removal_reason_known(reason) || !kdate_parse(on, &d) ||
+        !iin_valid(argv[3], NULL)) {
         fprintf(stderr, "usage: kezek queue remove AUTHORITY LIST IIN "
                         "--reason housing_provided|moved_away|"
                         "false_documents|died|own_request --date "
@@ -524,35 +531,100 @@ static int cmd_queue(int argc, char **argv)
     PGconn *c = db();
     if (!c)
         return 1;
-    const char *p[6] = {argv[1], argv[2], argv[3], reason, on,
-                        "kezek-tool"};
-    PGresult *r = PQexecParams(c, "SELECT o_number, o_position,"
-                               " o_application_id FROM queue_remove($1, $2,"
-                               " $3, $4, $5::date, $6)", 6, NULL, p, NULL,
-                               NULL, 0);
-    int rc = 1;
-    if (!pg_check(r)) {
-        fprintf(stderr, "kezek: %s", PQerrorMessage(c));
-    } else if (PQntuples(r) == 0) {
+    struct life_change ch = {.authority_id = argv[1], .list = argv[2],
+                             .iin = argv[3], .on = on, .by = "kezek-tool",
+                             .producer = "queue", .reason = reason};
+    struct life_result r;
+    enum life_rc rc = life_remove(c, &ch, &r);
+    PQfinish(c);
+    if (rc == LIFE_NOT_FOUND) {
         fprintf(stderr, "kezek: no active entry of that person in %s/%s\n",
                 argv[1], argv[2]);
-    } else {
-        struct queue_view_entry e = {0};
-        snprintf(e.authority_id, sizeof(e.authority_id), "%s", argv[1]);
-        snprintf(e.list, sizeof(e.list), "%s", argv[2]);
-        snprintf(e.iin, sizeof(e.iin), "%s", argv[3]);
-        kredis_t *rv = kredis_new(config_str(cfg, "redis",
-                                             "127.0.0.1:6379"));
-        bool view = queue_view_remove(rv, &e);
-        kredis_destroy(&rv);
-        printf("removed number %s (position %s); entries behind move up%s\n",
-               PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1),
-               view ? "" : "; Redis unreachable: run rebuild-positions");
-        rc = 0;
+        return 1;
     }
-    PQclear(r);
+    if (rc != LIFE_OK) {
+        fprintf(stderr, "kezek: %s\n", r.why);
+        return 1;
+    }
+    struct queue_view_entry e = {0};
+    snprintf(e.authority_id, sizeof(e.authority_id), "%s", argv[1]);
+    snprintf(e.list, sizeof(e.list), "%s", argv[2]);
+    snprintf(e.iin, sizeof(e.iin), "%s", argv[3]);
+    kredis_t *rv = kredis_new(config_str(cfg, "redis", "127.0.0.1:6379"));
+    bool view = queue_view_remove(rv, &e);
+    kredis_destroy(&rv);
+    printf("removed number %lld (position %lld) as %s; entries behind move "
+           "up; the citizen is notified%s\n", r.from.number,
+           r.from.position, r.change_id,
+           view ? "" : "; Redis unreachable: run rebuild-positions");
+    return 0;
+}
+
+/* queue reverify [--authority ID] [--list L] [--as-of DATE]: re-runs the
+ * rules for every active entry; prints the report per authority. Exit
+ * 3 when anyone was flagged (they are on their authority's work list). */
+static int cmd_queue_reverify(int argc, char **argv)
+{
+    const char *authority = NULL, *list = NULL, *as_of = NULL;
+    char today[11];
+    kdate_format(almaty_date(now_us() / 1000000), today);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--authority") == 0 && i + 1 < argc)
+            authority = argv[++i];
+        else if (strcmp(argv[i], "--list") == 0 && i + 1 < argc)
+            list = argv[++i];
+        else if (strcmp(argv[i], "--as-of") == 0 && i + 1 < argc)
+            as_of = argv[++i];
+        else
+            list = "?";
+    }
+    kdate_t d;
+    if ((list && !queue_list_known(list)) ||
+        (as_of && !kdate_parse(as_of, &d))) {
+        fprintf(stderr, "usage: kezek queue reverify [--authority ID] "
+                        "[--list wwii|vulnerable|public_sector|"
+                        "emergency_dwelling] [--as-of YYYY-MM-DD]\n");
+        return 2;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    struct reverify_report rep;
+    char err[256];
+    int64_t t0 = mono_us();
+    bool ok = life_reverify(c, authority, list, as_of ? as_of : today,
+                            "kezek-tool", 1000, &rep, err, sizeof(err));
     PQfinish(c);
-    return rc;
+    const char *a;
+    json_t *by;
+    json_object_foreach(rep.by_authority, a, by) {
+        const char *reason;
+        json_t *n;
+        json_object_foreach(by, reason, n)
+            printf("%s\t%s\t%lld\n", a, reason,
+                   (long long)json_integer_value(n));
+    }
+    json_decref(rep.by_authority);
+    if (!ok) {
+        fprintf(stderr, "kezek: run %lld stopped after %lld entries: %s\n",
+                rep.run_id, rep.checked, err);
+        return 1;
+    }
+    printf("run %lld: %lld entries checked in %.1f s, %lld flagged for "
+           "their authority's work list (none removed), %lld cleared\n",
+           rep.run_id, rep.checked, (double)(mono_us() - t0) / 1e6,
+           rep.flagged, rep.cleared);
+    return rep.flagged ? 3 : 0;
+}
+
+static int cmd_queue(int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "remove") == 0)
+        return cmd_queue_remove(argc, argv);
+    if (argc >= 1 && strcmp(argv[0], "reverify") == 0)
+        return cmd_queue_reverify(argc, argv);
+    usage();
+    return 2;
 }
 
 /* email resend NOTICE_ID: requeues an in-doubt or failed e-mail. */

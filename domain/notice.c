@@ -102,12 +102,14 @@ bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64)
 
 static const char *const kind_names[NOTICE_KINDS] = {
     "registration_notice", "refusal", "acceptance_report",
-    "complaint_ticket", "complaint_answer"};
+    "complaint_ticket", "complaint_answer", "withdrawal_notice",
+    "removal_notice", "list_change_notice", "transfer_notice"};
 static const char *const langs[2] = {"kk", "ru"};
 static const char *const placeholders[] = {
     "authority_name", "list_name", "number", "position", "reasons",
     "accepted_at", "result_due", "answer_due", "answer_place",
-    "answer_text", NULL};
+    "answer_text", "last_position", "reason", "date", "to_authority_name",
+    "to_list_name", "to_number", NULL};
 
 const char *notice_kind_name(enum notice_kind k)
 {
@@ -368,5 +370,85 @@ json_t *notice_complaint(const struct notice_templates *t,
             json_object_set(v, key, val);
     add_texts(t, kind, doc, v, v);
     json_decref(v);
+    return doc;
+}
+
+json_t *notice_withdrawal(const struct notice_templates *t,
+                          const char *application_id, const char *iin,
+                          const char *authority_id,
+                          const char *authority_name, int64_t at_us)
+{
+    char at[26];
+    almaty_timestamp(at_us / 1000000, at);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind",
+        "withdrawal_notice", "outcome", "withdrawn", "application_id",
+        application_id, "applicant_iin", iin, "authority_id", authority_id,
+        "authority_name", authority_name, "issued_at", at);
+    json_t *v = json_pack("{s:s}", "authority_name", authority_name);
+    add_texts(t, NOTICE_WITHDRAWAL, doc, v, v);
+    json_decref(v);
+    return doc;
+}
+
+enum notice_kind notice_queue_change_kind(const char *change)
+{
+    return strcmp(change, "removed") == 0        ? NOTICE_REMOVAL
+           : strcmp(change, "list_changed") == 0 ? NOTICE_LIST_CHANGE
+           : strcmp(change, "transferred") == 0  ? NOTICE_TRANSFER
+                                                 : NOTICE_KINDS;
+}
+
+/* The name of key in the group of lists.json for language l (the key
+ * itself when it has none). */
+static const char *named(const struct notice_templates *t,
+                         const char *group, int l, const char *key)
+{
+    json_t *g = group ? json_object_get(t->lists, group) : t->lists;
+    const char *n = json_string_value(json_object_get(
+        json_object_get(g, langs[l]), key));
+    return n ? n : key;
+}
+
+json_t *notice_queue_change(const struct notice_templates *t,
+                            const struct notice_queue_change *c)
+{
+    enum notice_kind k = notice_queue_change_kind(c->change);
+    bool moved = k != NOTICE_REMOVAL;
+    char at[26], num[24], last[24], to_num[24], pos[24];
+    almaty_timestamp(c->at_us / 1000000, at);
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)c->number);
+    snprintf(last, sizeof(last), "%llu",
+             (unsigned long long)c->last_position);
+    snprintf(to_num, sizeof(to_num), "%llu",
+             (unsigned long long)c->to_number);
+    snprintf(pos, sizeof(pos), "%llu", (unsigned long long)c->to_position);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                            " s:s, s:{s:s, s:s, s:I, s:I}}",
+        "kind", kind_names[k], "change_id", c->change_id, "application_id",
+        c->application_id, "applicant_iin", c->iin, "authority_id",
+        c->authority_id, "authority_name", c->authority_name, "reason",
+        c->reason, "date", c->on, "issued_at", at, "paragraph", "5", "left",
+        "authority_id", c->authority_id, "list", c->list, "number", (json_int_t)c->number, "last_position",
+        (json_int_t)c->last_position);
+    if (moved)
+        json_object_set_new(doc, "queue", json_pack(
+            "{s:s, s:s, s:s, s:I, s:I}", "authority_id", c->to_authority_id,
+            "authority_name", c->to_authority_name, "list", c->to_list,
+            "number", (json_int_t)c->to_number, "position_at_issue",
+            (json_int_t)c->to_position));
+    json_t *v[2];
+    for (int l = 0; l < 2; l++)
+        v[l] = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s,"
+                         " s:s}", "authority_name", c->authority_name,
+                         "list_name", named(t, NULL, l, c->list), "number",
+                         num, "last_position", last, "reason",
+                         named(t, "removal_reasons", l, c->reason), "date",
+                         c->on, "to_authority_name",
+                         moved ? c->to_authority_name : "", "to_list_name",
+                         moved ? named(t, NULL, l, c->to_list) : "",
+                         "to_number", to_num, "position", pos);
+    add_texts(t, k, doc, v[0], v[1]);
+    json_decref(v[0]);
+    json_decref(v[1]);
     return doc;
 }

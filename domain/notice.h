@@ -40,11 +40,13 @@ bool notice_verify(json_t *doc, const char *sig_b64, const char *pk_b64);
  * data files (templates/), never from C literals. */
 enum notice_kind { NOTICE_REGISTRATION, NOTICE_REFUSAL, NOTICE_ACCEPTANCE,
                    NOTICE_COMPLAINT_TICKET, NOTICE_COMPLAINT_ANSWER,
-                   NOTICE_KINDS };
+                   NOTICE_WITHDRAWAL, NOTICE_REMOVAL, NOTICE_LIST_CHANGE,
+                   NOTICE_TRANSFER, NOTICE_KINDS };
 
 struct notice_templates {
     char *text[NOTICE_KINDS][2]; /* [kind][0 = kk, 1 = ru] */
-    json_t *lists;               /* {"kk": {list: name}, "ru": {…}} */
+    json_t *lists;               /* {"kk": {list: name}, "ru": {…},
+                                    "removal_reasons": {"kk": {…}, …}} */
 };
 
 /* Loads every template of dir; false with err naming the file at
@@ -82,5 +84,27 @@ json_t *notice_complaint(const struct notice_templates *t,
                          enum notice_kind kind, const char *iin,
                          const char *authority_id, json_t *fields,
                          int64_t at_us);
+
+/* The withdrawal of an application before its decision (issue 22). */
+json_t *notice_withdrawal(const struct notice_templates *t,
+                          const char *application_id, const char *iin,
+                          const char *authority_id,
+                          const char *authority_name, int64_t at_us);
+
+/* A change of the citizen's place after registration (issue 22): the
+ * entry left its list (change "removed"), moved to another list
+ * ("list_changed") or to another authority ("transferred"). */
+struct notice_queue_change {
+    const char *change_id, *application_id, *iin, *change, *reason, *on;
+    const char *authority_id, *authority_name, *list;
+    uint64_t number, last_position;
+    const char *to_authority_id, *to_authority_name, *to_list;
+    uint64_t to_number, to_position;
+    int64_t at_us;
+};
+/* The notice kind of a change (NOTICE_KINDS: unknown change). */
+enum notice_kind notice_queue_change_kind(const char *change);
+json_t *notice_queue_change(const struct notice_templates *t,
+                            const struct notice_queue_change *c);
 
 #endif

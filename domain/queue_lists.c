@@ -13,6 +13,24 @@ static bool in_set(const char *s, const char *const *set)
 const char *const queue_lists[] = {"wwii", "vulnerable", "public_sector",
                                    "emergency_dwelling", NULL};
 
+const char *const public_sector_kinds[] = {
+    "civil_servant", "budget_employee", "military", "cosmonaut", "elected",
+    NULL};
+
+/* p.11 items 1–12, in order. */
+const char *const application_documents[] = {
+    "application_form", "identity_documents", "civil_status_certificates",
+    "property_certificate", "no_communal_dwelling_certificate",
+    "residence_confirmation", "court_decision_family",
+    "vulnerable_status_document", "income_certificate",
+    "workplace_certificate", "emergency_dwelling_certificate",
+    "competent_body_certificate", NULL};
+
+bool queue_in_set(const char *s, const char *const *set)
+{
+    return in_set(s, set);
+}
+
 bool queue_list_known(const char *list)
 {
     return in_set(list, queue_lists);

@@ -8,6 +8,11 @@
 #include <stdbool.h>
 
 extern const char *const queue_lists[]; /* NULL-terminated */
+/* p.6 public-sector kinds; p.11 items 1–12 (document codes), in order */
+extern const char *const public_sector_kinds[];
+extern const char *const application_documents[];
+/* whether s is one of set (NULL-terminated); false for NULL */
+bool queue_in_set(const char *s, const char *const *set);
 bool queue_list_known(const char *list);
 bool queue_removal_reason_known(const char *reason);
 

@@ -31,6 +31,8 @@ const char *event_type_name(int type)
         return "complaint_received";
     case KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED:
         return "complaint_answered";
+    case KEZEK__EVENT_TYPE__QUEUE_CHANGED:
+        return "queue_changed";
     default:
         return "unknown";
     }
@@ -57,7 +59,7 @@ enum event_rc event_validate(const event_t *ev)
         ev->producer[0] == '\0' || ev->occurred_at_us <= 0)
         return EVENT_INVALID;
     if (ev->type < KEZEK__EVENT_TYPE__APPLICATION_ACCEPTED ||
-        ev->type > KEZEK__EVENT_TYPE__COMPLAINT_ANSWERED)
+        ev->type > KEZEK__EVENT_TYPE__QUEUE_CHANGED)
         return EVENT_INVALID;
     return EVENT_OK;
 }

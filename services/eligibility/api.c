@@ -66,7 +66,43 @@ static json_t *worklist_items(const PGresult *r)
     return items;
 }
 
-/* GET /v1/review/{authority_id} — parked applications by due date. */
+/* The open re-verification flags (worklist_flags) as the reply's
+ * "reverification" items. */
+static json_t *flag_items(const PGresult *r)
+{
+    json_t *items = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        char at[26];
+        almaty_timestamp(atoll(PQgetvalue(r, i, FLAGS_AT)), at);
+        json_t *codes = json_loads(PQgetvalue(r, i, FLAGS_REASONS), 0, NULL);
+        json_t *reasons = json_array();
+        size_t k;
+        json_t *v;
+        json_array_foreach(codes, k, v) {
+            const struct reason *rs = reason_find(json_string_value(v)
+                                                  ? json_string_value(v)
+                                                  : "");
+            json_array_append_new(reasons, json_pack(
+                "{s:s?, s:s?, s:s?, s:s?}", "code", json_string_value(v),
+                "paragraph", rs ? rs->paragraph : NULL, "text_kk",
+                rs ? rs->text_kk : NULL, "text_ru", rs ? rs->text_ru : NULL));
+        }
+        json_decref(codes);
+        json_array_append_new(items, json_pack(
+            "{s:s, s:s, s:s, s:o, s:s?, s:s, s:I}", "application_id",
+            PQgetvalue(r, i, FLAGS_ID), "list", PQgetvalue(r, i, FLAGS_LIST),
+            "outcome", PQgetvalue(r, i, FLAGS_OUTCOME), "reasons", reasons,
+            "review_reason", PQgetisnull(r, i, FLAGS_REVIEW_REASON)
+                                 ? NULL
+                                 : PQgetvalue(r, i, FLAGS_REVIEW_REASON),
+            "flagged_at", at, "run_id",
+            (json_int_t)atoll(PQgetvalue(r, i, FLAGS_RUN))));
+    }
+    return items;
+}
+
+/* GET /v1/review/{authority_id} — parked applications by due date, and
+ * the people in the queue a re-verification flagged (issue 22). */
 static void get_worklist(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     struct elig *e = ctx;
@@ -93,14 +129,18 @@ static void get_worklist(void *ctx, const http_req_t *req, http_resp_t *resp)
     }
     const char *p[1] = {req->params[0]};
     PGresult *r = pg_run(c, "worklist", 1, p);
-    if (!r)
+    PGresult *f = r ? pg_run(c, "worklist_flags", 1, p) : NULL;
+    if (!f)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
     else
-        http_reply_json(resp, 200, json_pack("{s:s, s:o}", "authority_id",
-                                             req->params[0], "items",
-                                             worklist_items(r)));
+        http_reply_json(resp, 200, json_pack("{s:s, s:o, s:o}",
+                                             "authority_id", req->params[0],
+                                             "items", worklist_items(r),
+                                             "reverification",
+                                             flag_items(f)));
     PQclear(r);
+    PQclear(f);
     pgpool_release(e->svc.pool, c);
 }
 
@@ -185,8 +225,61 @@ static bool write_decision(struct elig *e, PGconn *c, const char *id,
     return ok;
 }
 
+/* In c's open transaction: the office keeps the person of a
+ * re-verification flag in the queue (outcome registered, with its note)
+ * — or is told that leaving the queue is a removal with its reason.
+ * Replies; false when nothing was recorded. */
+static bool record_confirmation(struct elig *e, PGconn *c, const char *id,
+                                const struct review *rv, const char *owner,
+                                http_resp_t *resp)
+{
+    if (strcmp(owner, rv->who.id) != 0) {
+        http_reply_error(resp, 403, "forbidden",
+                         "not this office's queue entry", NULL);
+        return false;
+    }
+    if (rv->d.outcome != ELIG_REGISTERED) {
+        http_reply_error(resp, 409, "in_queue", "this person is in the "
+                         "queue: keep them (outcome registered) or remove "
+                         "the entry with its reason (POST /v1/queue/…/"
+                         "removal, p.5)", NULL);
+        return false;
+    }
+    const char *p[4] = {id, rv->who.text, rv->note, rv->who.id};
+    PGresult *u = pg_run(c, "flag_confirm", 4, p);
+    bool ok = u && strcmp(PQcmdTuples(u), "1") == 0 && pg_exec(c, "COMMIT");
+    PQclear(u);
+    if (ok) {
+        log_info("review.kept", "application %s kept in the queue by %s",
+                 id, rv->who.text);
+        http_reply_json(resp, 200, json_pack("{s:s, s:s, s:s}",
+                                             "application_id", id,
+                                             "outcome", "kept",
+                                             "decided_by", rv->who.text));
+    } else {
+        http_reply_error(resp, 503, "unavailable",
+                         "the decision was not recorded", NULL);
+    }
+    (void)e;
+    return ok;
+}
+
+/* The authority of id's open re-verification flag into owner (64
+ * bytes): 1 found, 0 none, -1 the query failed. */
+static int flag_owner(PGconn *c, const char *id, char *owner)
+{
+    const char *p[1] = {id};
+    PGresult *r = pg_run(c, "flag_open", 1, p);
+    int n = r ? PQntuples(r) == 1 : -1;
+    if (n == 1)
+        snprintf(owner, 64, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
 /* In c's open transaction: rv on the parked application id, if it is
- * the office's; replies, and rolls back unless it committed. */
+ * the office's (or on the flagged queue entry id); replies, and rolls
+ * back unless it committed. */
 static void record_decision(struct elig *e, PGconn *c, const char *id,
                             const struct review *rv, http_resp_t *resp)
 {
@@ -203,9 +296,13 @@ static void record_decision(struct elig *e, PGconn *c, const char *id,
             (size_t)PQgetlength(r, 0, PARKED_ONE_PAYLOAD),
             strtoull(PQgetvalue(r, 0, PARKED_ONE_SEQ), NULL, 10));
     bool ok = false;
-    if (!r)
+    char owner[64];
+    int flagged = r && !found ? flag_owner(c, id, owner) : 0;
+    if (!r || flagged < 0)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
+    else if (flagged)
+        ok = record_confirmation(e, c, id, rv, owner, resp);
     else if (!found || !app.iin)
         http_reply_error(resp, 404, "not_found",
                          "no such application on a work list", NULL);
@@ -254,8 +351,124 @@ static void post_decision(void *ctx, const http_req_t *req,
     pgpool_release(e->svc.pool, c);
 }
 
+/* Whether who may withdraw app: the office of its authority (the one
+ * that accepted it: an office accepts for its own authority only), or
+ * the citizen through the portal (X-Citizen-IIN). */
+static bool may_withdraw(const principal_t *who, const http_req_t *req,
+                         const struct elig_app *app)
+{
+    const char *citizen = http_header(req, "X-Citizen-IIN");
+    if (who->kind == PRINCIPAL_OFFICE)
+        return strcmp(who->id, app->a->authority_id) == 0;
+    return who->kind == PRINCIPAL_PORTAL && citizen && app->iin &&
+           strcmp(citizen, app->iin) == 0;
+}
+
+/* Why an application that is not waiting cannot be withdrawn: decided
+ * already (409 with its outcome), or on its way to its decision. */
+static void not_withdrawable(PGconn *c, const char *id, http_resp_t *resp)
+{
+    const char *p[1] = {id};
+    PGresult *r = pg_run(c, "decision_of", 1, p);
+    if (!r)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    else if (PQntuples(r) == 1)
+        http_reply_error(resp, 409, "already_decided", "the application is "
+                         "decided; a registered person leaves the queue at "
+                         "their own request (…/removal, own_request)",
+                         json_pack("{s:s}", "outcome", PQgetvalue(r, 0, 0)));
+    else
+        http_reply_error(resp, 409, "being_decided", "the application is "
+                         "being decided this moment, or there is no such "
+                         "application; ask again in a few seconds", NULL);
+    PQclear(r);
+}
+
+/* In c's open transaction: withdraws the parked application id for
+ * who; replies, and rolls back unless it committed. */
+static void withdraw(struct elig *e, PGconn *c, const http_req_t *req,
+                     const principal_t *who, const char *note,
+                     http_resp_t *resp)
+{
+    const char *id = req->params[0];
+    const char *p[1] = {id};
+    PGresult *r = PQexecPrepared(c, "parked_one", 1, p, NULL, NULL, 1);
+    if (!pg_check(r)) {
+        PQclear(r);
+        r = NULL;
+    }
+    struct elig_app app = {0};
+    bool found = r && PQntuples(r) == 1 &&
+        elig_app_unpack(&app,
+            (const uint8_t *)PQgetvalue(r, 0, PARKED_ONE_PAYLOAD),
+            (size_t)PQgetlength(r, 0, PARKED_ONE_PAYLOAD),
+            strtoull(PQgetvalue(r, 0, PARKED_ONE_SEQ), NULL, 10));
+    bool ok = false;
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else if (!found || !app.iin) {
+        not_withdrawable(c, id, resp);
+    } else if (!may_withdraw(who, req, &app)) {
+        http_reply_error(resp, 403, "forbidden", "an application is "
+                         "withdrawn by the citizen (portal) or by the office "
+                         "of its authority", NULL);
+    } else {
+        struct review rv = {.who = *who, .note = note};
+        rv.d.outcome = ELIG_WITHDRAWN;
+        ok = write_decision(e, c, id, &app, &rv, resp);
+    }
+    if (!ok && !pg_lost(c) && !pg_exec(c, "ROLLBACK"))
+        log_error("review.rollback", "rollback failed");
+    elig_app_free(&app);
+    PQclear(r);
+}
+
+/* POST /v1/applications/{application_id}/withdrawal — the citizen or
+ * the office withdraws an application not yet decided (issue 22): it
+ * is decided "withdrawn", through the same event path as any decision,
+ * and the citizen is notified. */
+static void post_withdrawal(void *ctx, const http_req_t *req,
+                            http_resp_t *resp)
+{
+    struct elig *e = ctx;
+    principal_t who;
+    enum auth_rc auth = auth_check(e->svc.pool, req, &who);
+    if (auth != AUTH_OK) {
+        auth_reply(resp, auth);
+        return;
+    }
+    if (who.kind != PRINCIPAL_OFFICE && who.kind != PRINCIPAL_PORTAL) {
+        http_reply_error(resp, 403, "forbidden", "an application is "
+                         "withdrawn by the citizen (portal) or by the office "
+                         "of its authority", NULL);
+        return;
+    }
+    json_t *body = http_json_body(req, resp);
+    if (!body)
+        return;
+    const char *note = json_string_value(json_object_get(body, "note"));
+    char err[256];
+    PGconn *c = NULL;
+    if (json_object_get(body, "note") && (!note || strlen(note) > 2000))
+        http_reply_error(resp, 400, "invalid_field",
+                         "note: a text of at most 2000 bytes",
+                         json_pack("{s:s}", "field", "note"));
+    else if (!(c = pgpool_acquire(e->svc.pool, err, sizeof(err))) ||
+             !pg_exec(c, "BEGIN"))
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    else
+        withdraw(e, c, req, &who, note ? note : "", resp);
+    if (c)
+        pgpool_release(e->svc.pool, c);
+    json_decref(body);
+}
+
 const struct http_route elig_routes[] = {
     {"GET", "/v1/review/*", get_worklist, NULL},
     {"POST", "/v1/review/*/decision", post_decision, NULL},
+    {"POST", "/v1/applications/*/withdrawal", post_withdrawal, NULL},
     {NULL, NULL, NULL, NULL},
 };

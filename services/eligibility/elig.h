@@ -30,6 +30,9 @@ enum elig_outcome {
     ELIG_REFUSED,
     ELIG_REVIEW,   /* cannot decide without a person: e.g. no subsistence
                       minimum for the year — never a guess */
+    ELIG_WITHDRAWN, /* never the rules': the citizen or the office
+                       withdrew the application before its decision
+                       (issue 22) */
 };
 
 struct elig_decision {

@@ -31,8 +31,12 @@ enum deadline_gauges_col {
 };
 enum parked_next_col { PARKED_NEXT_SEQ, PARKED_NEXT_PAYLOAD };
 enum parked_count_col { PARKED_COUNT_REASON, PARKED_COUNT_N };
+enum worklist_flags_col {
+    FLAGS_ID, FLAGS_LIST, FLAGS_OUTCOME, FLAGS_REASONS, FLAGS_REVIEW_REASON,
+    FLAGS_AT, FLAGS_RUN
+};
 
-#define ELIG_OUTCOMES (ELIG_REVIEW + 1)
+#define ELIG_OUTCOMES (ELIG_WITHDRAWN + 1)
 
 /* The service: what its threads share, set before they start. */
 struct elig {

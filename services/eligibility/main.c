@@ -26,6 +26,8 @@ int main(int argc, char **argv)
         "Decisions made", "outcome=\"refused\"");
     e.decided[ELIG_REVIEW] = metrics_counter("kezek_decisions_total",
         "Decisions made", "outcome=\"review\"");
+    e.decided[ELIG_WITHDRAWN] = metrics_counter("kezek_decisions_total",
+        "Decisions made", "outcome=\"withdrawn\"");
     if (service_http(&e.svc, 8081, 4, elig_stmts, elig_routes, &e) != 0) {
         service_fini(&e.svc);
         return 1;

@@ -251,7 +251,8 @@ const char *elig_outcome_str(enum elig_outcome o)
 {
     return o == ELIG_REGISTERED ? "registered"
            : o == ELIG_REFUSED  ? "refused"
-                                : "review";
+           : o == ELIG_REVIEW   ? "review"
+                                : "withdrawn";
 }
 
 /* Decides application against facts on date (see elig.h). Every rule

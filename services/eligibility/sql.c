@@ -67,5 +67,20 @@ const struct pg_stmt elig_stmts[] = {
      " ('application_date_invalid')) v (reason) UNION SELECT reason FROM"
      " parked_application) r LEFT JOIN parked_application p"
      " ON p.reason = r.reason GROUP BY r.reason"},
+    {"worklist_flags", /* re-verification (issue 22, domain/ */
+     /* queue_life.h): the authority's people in the queue the rules no
+      * longer register; columns: enum worklist_flags_col */
+     "SELECT application_id, list, outcome, reasons::text, review_reason,"
+     " extract(epoch FROM flagged_at)::bigint, run_id"
+     " FROM queue_reverify_flag WHERE authority_id = $1"
+     " AND resolved_at IS NULL ORDER BY flagged_at, application_id"},
+    {"flag_confirm", /* the office keeps a flagged person in the queue */
+     "UPDATE queue_reverify_flag SET resolved_at = now(), resolved_by = $2,"
+     " resolution = 'confirmed', note = $3 WHERE application_id = $1"
+     " AND authority_id = $4 AND resolved_at IS NULL"},
+    {"flag_open", /* the authority of an open flag */
+     "SELECT authority_id FROM queue_reverify_flag WHERE application_id = $1"
+     " AND resolved_at IS NULL"},
+    {"decision_of", "SELECT outcome FROM decision WHERE application_id = $1"},
     {NULL, NULL},
 };

@@ -101,7 +101,7 @@ int committer_store(PGconn *c, struct store_req *req);
  * batch and written set-based at the end (flush), or forgotten (clear)
  * when the batch rolls back, one statement per kind in this order (a
  * decision before its number). The batch is the consumer's ctx. */
-enum { STATUS_DECIDED, STATUS_NUMBERED, STATUS_KINDS };
+enum { STATUS_DECIDED, STATUS_NUMBERED, STATUS_CHANGED, STATUS_KINDS };
 struct rowbuf;
 struct intake_status_batch {
     struct rowbuf *updates[STATUS_KINDS];

@@ -173,10 +173,9 @@ static bool application_filters(struct query *q, const principal_t *who,
     const char *to = http_query(req, "accepted_to");
     const char *s = http_query(req, "q");
     static const char *const statuses[] = {"accepted", "review",
-                                           "registered", "refused"};
-    bool status_ok = !status;
-    for (int i = 0; i < 4 && !status_ok; i++)
-        status_ok = strcmp(status, statuses[i]) == 0;
+                                           "registered", "refused",
+                                           "withdrawn", "removed", NULL};
+    bool status_ok = !status || queue_in_set(status, statuses);
     kdate_t d;
     char *nfc = NULL;
     if (s && *s && !text_problem(s, strlen(s), 100, false)) {
@@ -196,8 +195,8 @@ static bool application_filters(struct query *q, const principal_t *who,
     } else if (authority && strlen(authority) > 63) {
         bad_field(resp, "authority_id", "authority_id: an authority's id");
     } else if (!status_ok) {
-        bad_field(resp, "status", "status: accepted, review, registered "
-                  "or refused");
+        bad_field(resp, "status", "status: accepted, review, registered, "
+                  "refused, withdrawn or removed");
     } else if (category && !queue_list_known(category)) {
         bad_field(resp, "category", "category: wwii, vulnerable, "
                   "public_sector or emergency_dwelling");

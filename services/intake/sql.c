@@ -47,7 +47,7 @@ const struct pg_stmt intake_stmts[] = {
                    cabinet (migrations/013) — once the status shows it */
      "SELECT a.id, coalesce(s.status, 'accepted'), a.authority_id,"
      " s.decision, s.queue, a.receipt, coalesce(s.status IN ('registered',"
-     " 'refused'), false) AND EXISTS (SELECT 1 FROM result_delivery d"
+     " 'refused', 'removed'), false) AND EXISTS (SELECT 1 FROM result_delivery d"
      " WHERE d.application_id = a.id), a.principal, a.applicant_iin"
      " FROM application a LEFT JOIN application_status s"
      " ON s.application_id = a.id WHERE a.id = $1"},
@@ -71,16 +71,18 @@ const struct pg_stmt intake_stmts[] = {
      * batch and kind, each column an array (rowbuf.h); upserts by key,
      * so one plan serves every batch; only for an application stored
      * here */
-    {"app_decided", /* a final status (registered, refused) stays */
+    {"app_decided", /* a final status (registered, refused, withdrawn,
+                       removed) stays */
      "INSERT INTO application_status AS s (application_id, status,"
      " decision) SELECT v.id, v.status, v.decision::jsonb"
      " FROM unnest($1::text[], $2::text[], $3::text[]) AS v (id, status,"
      " decision) JOIN LATERAL (SELECT 1 FROM application a"
      " WHERE a.id = v.id LIMIT 1) a ON true"
      " ON CONFLICT (application_id) DO UPDATE SET"
-     " status = CASE WHEN s.status IN ('registered', 'refused')"
-     " THEN s.status ELSE excluded.status END,"
-     " decision = CASE WHEN s.status IN ('registered', 'refused')"
+     " status = CASE WHEN s.status IN ('registered', 'refused',"
+     " 'withdrawn', 'removed') THEN s.status ELSE excluded.status END,"
+     " decision = CASE WHEN s.status IN ('registered', 'refused',"
+     " 'withdrawn', 'removed')"
      " THEN s.decision ELSE excluded.decision END, updated_at = now()"},
     {"app_numbered",
      "INSERT INTO application_status AS s (application_id, status, queue)"
@@ -90,6 +92,15 @@ const struct pg_stmt intake_stmts[] = {
      " LIMIT 1) a ON true"
      " ON CONFLICT (application_id) DO UPDATE SET status = 'registered',"
      " queue = excluded.queue, updated_at = now()"},
+    {"app_queue_changed", /* the queue's life (issue 22): the place now,
+                             or "removed" with the place left */
+     "INSERT INTO application_status AS s (application_id, status, queue)"
+     " SELECT v.id, v.status, v.queue::jsonb FROM unnest($1::text[],"
+     " $2::text[], $3::text[]) AS v (id, status, queue)"
+     " JOIN LATERAL (SELECT 1 FROM application a WHERE a.id = v.id"
+     " LIMIT 1) a ON true ON CONFLICT (application_id) DO UPDATE SET"
+     " status = excluded.status, queue = excluded.queue,"
+     " updated_at = now()"},
     {"feedback_put",
      "INSERT INTO feedback (application_id, authority_id, r21, r31, r41,"
      " r51) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},

@@ -16,6 +16,7 @@ bool intake_status_init(struct intake_status_batch *b)
 {
     b->updates[STATUS_DECIDED] = rowbuf_new("app_decided", 3);
     b->updates[STATUS_NUMBERED] = rowbuf_new("app_numbered", 2);
+    b->updates[STATUS_CHANGED] = rowbuf_new("app_queue_changed", 3);
     for (int k = 0; k < STATUS_KINDS; k++)
         if (!b->updates[k])
             return false;
@@ -115,6 +116,42 @@ static enum handle_rc on_number(struct intake_status_batch *b,
     return rc;
 }
 
+/* The queue's life (issue 22): the place the application holds now, or
+ * "removed" with the place it left. */
+static enum handle_rc on_changed(struct intake_status_batch *b,
+                                 PGconn *conn, const event_t *ev, char *why,
+                                 size_t whylen)
+{
+    Kezek__QueueChanged *q = kezek__queue_changed__unpack(
+        NULL, ev->payload_len, ev->payload);
+    if (!q) {
+        snprintf(why, whylen, "undecodable QueueChanged");
+        return HANDLE_POISON;
+    }
+    bool removed = strcmp(q->change, "removed") == 0;
+    json_t *left = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}",
+                             "authority_id", q->authority_id, "list",
+                             q->list, "number", (json_int_t)q->number,
+                             "reason", q->reason, "date", q->on, "change",
+                             q->change);
+    json_t *j = removed
+        ? json_pack("{s:s, s:s, s:I, s:o}", "authority_id", q->authority_id,
+                    "list", q->list, "number", (json_int_t)q->number,
+                    "removed", left)
+        : json_pack("{s:s, s:s, s:I, s:I, s:o}", "authority_id",
+                    q->to_authority_id, "list", q->to_list, "number",
+                    (json_int_t)q->to_number, "position",
+                    (json_int_t)q->to_position, "came_from", left);
+    char *js = json_dumps(j, JSON_COMPACT);
+    const char *p[3] = {q->application_id,
+                        removed ? "removed" : "registered", js};
+    enum handle_rc rc = js ? run(b, conn, STATUS_CHANGED, p) : HANDLE_ERROR;
+    free(js);
+    json_decref(j);
+    kezek__queue_changed__free_unpacked(q, NULL);
+    return rc;
+}
+
 enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
                             char *why, size_t whylen)
 {
@@ -124,6 +161,8 @@ enum handle_rc intake_apply(void *ctx, PGconn *conn, const event_t *ev,
         return on_decision(b, conn, ev, why, whylen);
     case KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED:
         return on_number(b, conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__QUEUE_CHANGED:
+        return on_changed(b, conn, ev, why, whylen);
     default:
         return HANDLE_OK;
     }

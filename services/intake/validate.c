@@ -13,19 +13,8 @@
 
 static const char *const funds[] = {"communal", "state_enterprise",
                                     "state_institution", "leb_rented", NULL};
-static const char *const sector_kinds[] = {"civil_servant",
-                                           "budget_employee", "military",
-                                           "cosmonaut", "elected", NULL};
 static const char *const relations[] = {"spouse", "child", "parent",
                                         "other", NULL};
-/* p.11 items 1–12, in order. */
-static const char *const document_codes[] = {
-    "application_form", "identity_documents", "civil_status_certificates",
-    "property_certificate", "no_communal_dwelling_certificate",
-    "residence_confirmation", "court_decision_family",
-    "vulnerable_status_document", "income_certificate",
-    "workplace_certificate", "emergency_dwelling_certificate",
-    "competent_body_certificate", NULL};
 static const char *const top_fields[] = {
     "applicant", "representative", "settlement_id", "authority_id", "fund",
     "category", "vulnerable_group", "public_sector_kind", "need_grounds",
@@ -278,14 +267,14 @@ static bool check_documents(json_t *body, const char *category, long group,
                                             NULL};
         if (!only_known(d, known, "documents", i, resp))
             return false;
-        if (!check_enum(d, "code", document_codes, true, &code, resp) ||
+        if (!check_enum(d, "code", application_documents, true, &code, resp) ||
             !check_str(d, "sha256", "documents.sha256", 64, false, &sha,
                        resp) ||
             !check_int(d, "pages", "documents.pages", 1, 1000, false,
                        &pages, resp))
             return false;
-        for (int k = 0; document_codes[k]; k++)
-            if (strcmp(code, document_codes[k]) == 0)
+        for (int k = 0; application_documents[k]; k++)
+            if (strcmp(code, application_documents[k]) == 0)
                 have[k] = true;
     }
     bool need[12] = {false};
@@ -306,7 +295,7 @@ static bool check_documents(json_t *body, const char *category, long group,
     json_t *missing = json_array();
     for (int k = 0; k < 12; k++)
         if (need[k] && !have[k])
-            json_array_append_new(missing, json_string(document_codes[k]));
+            json_array_append_new(missing, json_string(application_documents[k]));
     if (json_array_size(missing) == 0) {
         json_decref(missing);
         return true;
@@ -334,7 +323,7 @@ static bool check_category(json_t *body, struct application *app,
                     resp) ||
         !check_int(body, "vulnerable_group", "vulnerable_group", 1, 12,
                    false, group, resp) ||
-        !check_enum(body, "public_sector_kind", sector_kinds, false,
+        !check_enum(body, "public_sector_kind", public_sector_kinds, false,
                     &sector, resp) ||
         !check_int(body, "conscript_service_months",
                    "conscript_service_months", 0, 120, false, &months,

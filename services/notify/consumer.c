@@ -65,13 +65,15 @@ static enum handle_rc gather(rowbuf_t *rb, PGconn *conn, const char *key,
     return rowbuf_add(rb, conn, key, p) ? HANDLE_OK : HANDLE_ERROR;
 }
 
-/* Signs the notice for (application, kind) and gathers it for the
+/* Signs the notice for (application, kind) — and once (suffix: NULL)
+ * or once per change (suffix: its change id) — and gathers it for the
  * batch's notice_put, which stores it once, in the cabinet, and queues
  * its e-mail when there is an address. */
-static enum handle_rc issue(struct notify_batch *b, PGconn *conn,
-                            const char *application_id, const char *iin,
-                            const char *authority, const char *kind,
-                            json_t *doc)
+static enum handle_rc issue_once(struct notify_batch *b, PGconn *conn,
+                                 const char *application_id,
+                                 const char *iin, const char *authority,
+                                 const char *kind, const char *suffix,
+                                 json_t *doc)
 {
     char sig[128];
     const char *key_id;
@@ -80,8 +82,9 @@ static enum handle_rc issue(struct notify_batch *b, PGconn *conn,
     if (!canonical)
         return HANDLE_ERROR;
     notify_sign(b->n, authority, canonical, sig, &key_id);
-    char id[80], at[32];
-    snprintf(id, sizeof(id), "%s-%s", application_id, kind);
+    char id[128], at[32];
+    snprintf(id, sizeof(id), "%s-%s%s%s", application_id, kind,
+             suffix ? "-" : "", suffix ? suffix : "");
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
     const char *p[8] = {id, application_id, iin, kind, at, canonical, sig,
                         key_id};
@@ -91,6 +94,15 @@ static enum handle_rc issue(struct notify_batch *b, PGconn *conn,
         return HANDLE_ERROR;
     b->issued++;
     return HANDLE_OK;
+}
+
+static enum handle_rc issue(struct notify_batch *b, PGconn *conn,
+                            const char *application_id, const char *iin,
+                            const char *authority, const char *kind,
+                            json_t *doc)
+{
+    return issue_once(b, conn, application_id, iin, authority, kind, NULL,
+                      doc);
 }
 
 /* A notice that names its authority: built from the event (msg) once
@@ -262,8 +274,60 @@ static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
     return rc;
 }
 
-/* Only a refusal is a notice of its own: a registration's notice comes
- * with its queue number (on_number). */
+static json_t *withdrawal_doc(const struct notice_templates *t,
+                              const struct named_notice *nn,
+                              const char *name)
+{
+    const Kezek__DecisionMade *d = nn->msg;
+    return notice_withdrawal(t, d->application_id, d->applicant_iin,
+                             d->authority_id, name, d->decided_at_us);
+}
+
+/* A change of the citizen's place (issue 22): its notice, signed by
+ * the authority that holds the place now (the one left, for a
+ * removal), once per change. */
+static enum handle_rc on_queue_changed(struct notify_batch *b,
+                                       PGconn *conn, const event_t *ev,
+                                       char *why, size_t whylen)
+{
+    enum handle_rc rc = HANDLE_POISON;
+    Kezek__QueueChanged *q = kezek__queue_changed__unpack(
+        NULL, ev->payload_len, ev->payload);
+    char name[512], to_name[512] = "";
+    if (!decoded(q, q ? q->applicant_iin : NULL, "QueueChanged", why,
+                 whylen)) {
+        /* poison */
+    } else if (notice_queue_change_kind(q->change) == NOTICE_KINDS ||
+               !q->change_id[0]) {
+        snprintf(why, whylen, "QueueChanged of an unknown change");
+    } else if (!notify_authority_name(conn, q->authority_id, name,
+                                      sizeof(name)) ||
+               (q->to_authority_id[0] &&
+                !notify_authority_name(conn, q->to_authority_id, to_name,
+                                       sizeof(to_name)))) {
+        rc = HANDLE_ERROR;
+    } else {
+        struct notice_queue_change c = {
+            q->change_id, q->application_id, q->applicant_iin, q->change,
+            q->reason, q->on, q->authority_id, name, q->list, q->number,
+            q->last_position, q->to_authority_id, to_name, q->to_list,
+            q->to_number, q->to_position, q->changed_at_us};
+        json_t *doc = notice_queue_change(&b->n->templates, &c);
+        rc = doc ? issue_once(b, conn, q->application_id, q->applicant_iin,
+                              q->to_authority_id[0] ? q->to_authority_id
+                                                    : q->authority_id,
+                              notice_kind_name(notice_queue_change_kind(
+                                  q->change)), q->change_id, doc)
+                 : HANDLE_ERROR;
+        json_decref(doc);
+    }
+    if (q)
+        kezek__queue_changed__free_unpacked(q, NULL);
+    return rc;
+}
+
+/* A refusal and a withdrawal are notices of their own: a
+ * registration's notice comes with its queue number (on_number). */
 static enum handle_rc on_decision(struct notify_batch *b, PGconn *conn,
                                   const event_t *ev, char *why,
                                   size_t whylen)
@@ -279,6 +343,11 @@ static enum handle_rc on_decision(struct notify_batch *b, PGconn *conn,
             struct named_notice nn = {d->application_id, d->applicant_iin,
                                       d->authority_id, "refusal",
                                       refusal_doc, d};
+            rc = issue_named(b, conn, &nn);
+        } else if (strcmp(d->outcome, "withdrawn") == 0) {
+            struct named_notice nn = {d->application_id, d->applicant_iin,
+                                      d->authority_id, "withdrawal_notice",
+                                      withdrawal_doc, d};
             rc = issue_named(b, conn, &nn);
         }
     }
@@ -301,6 +370,8 @@ enum handle_rc notify_deliver(void *ctx, PGconn *conn, const event_t *ev,
         return on_number(b, conn, ev, why, whylen);
     case KEZEK__EVENT_TYPE__DECISION_MADE:
         return on_decision(b, conn, ev, why, whylen);
+    case KEZEK__EVENT_TYPE__QUEUE_CHANGED:
+        return on_queue_changed(b, conn, ev, why, whylen);
     default:
         return HANDLE_OK;
     }

@@ -18,8 +18,7 @@ const struct pg_stmt notify_stmts[] = {
      " kind, issued_at, canonical, signature, key_id)"
      " SELECT id, application_id, iin, kind, to_timestamp(at::float8),"
      " canonical, signature, key_id FROM v"
-     " ON CONFLICT (application_id, kind) DO NOTHING"
-     " RETURNING id, application_id),"
+     " ON CONFLICT DO NOTHING RETURNING id, application_id),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
      " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n)"
      " INSERT INTO notice_delivery (notice_id, channel, state)"
@@ -71,8 +70,7 @@ const struct pg_stmt notify_stmts[] = {
     {"receipt_put", /* signed at its first printing (p.14) */
      "INSERT INTO notice (id, application_id, applicant_iin, kind,"
      " canonical, signature, key_id) VALUES ($1, $2, $3, 'receipt', $4,"
-     " $5, $6)"
-     " ON CONFLICT (application_id, kind) DO NOTHING"},
+     " $5, $6) ON CONFLICT DO NOTHING"},
     {"paper_notice", /* columns: PRINT_* */
      "SELECT id, canonical, signature, key_id, kind FROM notice"
      " WHERE application_id = $1 AND kind = ANY (string_to_array($2,"

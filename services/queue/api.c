@@ -13,9 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the '*' segments of an entry's path */
-enum { PATH_AUTHORITY, PATH_LIST, PATH_IIN };
-
 /* The common front of the entry endpoints: token, path checks and who
  * may see the entry. False after replying with the error. */
 static bool entry_request(struct queue *q, const http_req_t *req,
@@ -81,7 +78,7 @@ static void redis_key_init(void)
     pthread_key_create(&redis_key, redis_free);
 }
 
-static kredis_t *worker_redis(const char *addr)
+kredis_t *queue_worker_redis(const char *addr)
 {
     pthread_once(&redis_once, redis_key_init);
     kredis_t *r = pthread_getspecific(redis_key);
@@ -96,7 +93,7 @@ static kredis_t *worker_redis(const char *addr)
  * does not, but the edge should prefer an instance whose view is up) */
 bool queue_redis_ready(service_t *s, char *detail, size_t len)
 {
-    redisReply *r = kredis_cmd(worker_redis(s->redis_addr), "PING");
+    redisReply *r = kredis_cmd(queue_worker_redis(s->redis_addr), "PING");
     bool ok = r != NULL;
     freeReplyObject(r);
     if (!ok)
@@ -191,7 +188,8 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                *list = req->params[PATH_LIST], *iin = req->params[PATH_IIN];
     /* Redis first, when the view is known good; the truth otherwise. */
     struct lookup l = {.number = -1, .position = -1, .source = "postgres"};
-    kredis_t *r = q->view_dirty ? NULL : worker_redis(q->svc.redis_addr);
+    kredis_t *r = q->view_dirty ? NULL
+                                : queue_worker_redis(q->svc.redis_addr);
     if (r)
         lookup_redis(r, authority, list, iin, &l);
     if (l.number < 0 && !lookup_postgres(q, authority, list, iin, &l, resp))
@@ -212,124 +210,64 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                 "queue_entry", iin);
 }
 
-/* An entry request past its front (entry_request): who asks, and a
- * pooled connection. */
-struct entry_call {
-    struct queue *q;
-    PGconn *c;
-    principal_t who;
-};
-
-/* The reason and date of a removal; false after replying 400. */
-static bool removal_valid(const char *reason, const char *on,
-                          http_resp_t *resp)
+/* The cause of a change of the list as the history names it: the
+ * entry's own (from the entry's point of view) or one ahead of it. */
+static const char *cause_name(bool own, bool removed, const char *cause)
 {
-    kdate_t d;
-    if (!queue_removal_reason_known(reason)) {
-        http_reply_error(resp, 400, "invalid_field",
-                         "reason: housing_provided, moved_away, "
-                         "false_documents, died or own_request",
-                         json_pack("{s:s}", "field", "reason"));
-        return false;
-    }
-    if (!kdate_parse(on, &d) ||
-        kdate_to_days(d) > kdate_to_days(almaty_date(now_us() / 1000000))) {
-        http_reply_error(resp, 400, "invalid_field",
-                         "date: YYYY-MM-DD, not in the future",
-                         json_pack("{s:s}", "field", "date"));
-        return false;
-    }
-    return true;
+    bool moved = strcmp(cause, "list_change") == 0 ||
+                 strcmp(cause, "transfer") == 0;
+    if (own)
+        return moved ? cause : "removed";
+    if (removed)
+        return moved ? "moved_away_ahead" : "removal_ahead";
+    return moved ? "moved_in_ahead" : "late_registration_ahead";
 }
 
-/* Removes the entry of the path for reason as of on, and answers. */
-static void remove_entry(const struct entry_call *e, const http_req_t *req,
-                         const char *reason, const char *on,
-                         http_resp_t *resp)
+/* A JSON text of the database, or null when there is none. */
+static json_t *json_of(const PGresult *r, int row, int col)
 {
-    const char *authority = req->params[PATH_AUTHORITY],
-               *list = req->params[PATH_LIST], *iin = req->params[PATH_IIN];
-    const char *p[6] = {authority, list, iin, reason, on, e->who.text};
-    PGresult *r = pg_run(e->c, "entry_remove", 6, p);
-    if (!r) {
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-        return;
-    }
-    if (PQntuples(r) == 0) {
-        http_reply_error(resp, 404, "not_found",
-                         "no active entry for this person in this list",
-                         NULL);
-        PQclear(r);
-        return;
-    }
-    const char *app = PQgetvalue(r, 0, ENTRY_REMOVE_APPLICATION_ID);
-    metric_inc(e->q->m_removals);
-    struct queue_view_entry v = {0};
-    snprintf(v.authority_id, sizeof(v.authority_id), "%s", authority);
-    snprintf(v.list, sizeof(v.list), "%s", list);
-    snprintf(v.iin, sizeof(v.iin), "%s", iin);
-    if (!queue_view_remove(worker_redis(e->q->svc.redis_addr), &v))
-        e->q->view_dirty = true;
-    log_info("queue.removed", "application %s left %s/%s: %s", app,
-             authority, list, reason);
-    http_reply_json(resp, 200, json_pack(
-        "{s:s, s:I, s:I, s:s, s:s}", "application_id", app, "number",
-        (json_int_t)atoll(PQgetvalue(r, 0, ENTRY_REMOVE_NUMBER)),
-        "last_position",
-        (json_int_t)atoll(PQgetvalue(r, 0, ENTRY_REMOVE_POSITION)),
-        "reason", reason, "date", on));
-    PQclear(r);
-}
-
-/* POST /v1/queue/{authority}/{list}/entries/{iin}/removal — the office
- * of the authority removes an entry; those behind move up (p.5). */
-static void post_removal(const struct entry_call *e, const http_req_t *req,
-                         http_resp_t *resp)
-{
-    if (e->who.kind != PRINCIPAL_OFFICE) {
-        http_reply_error(resp, 403, "forbidden",
-                         "only the office of the authority removes entries",
-                         NULL);
-        return;
-    }
-    json_t *body = http_json_body(req, resp);
-    if (!body)
-        return;
-    const char *reason = json_string_value(json_object_get(body, "reason"));
-    const char *on = json_string_value(json_object_get(body, "date"));
-    if (removal_valid(reason, on, resp))
-        remove_entry(e, req, reason, on, resp);
-    json_decref(body);
+    json_t *j = PQgetisnull(r, row, col)
+                    ? NULL
+                    : json_loads(PQgetvalue(r, row, col), 0, NULL);
+    return j ? j : json_null();
 }
 
 /* The entry's position from its registration (base: entry_history_base)
- * through the list's changes since (ch: entry_history_changes). */
+ * through the list's changes since (ch: entry_history_changes), each
+ * with its cause; a move names the place at its other end. */
 static json_t *history(const PGresult *base, const PGresult *ch)
 {
     char at[26];
     long long pos = atoll(PQgetvalue(base, 0, ENTRY_HISTORY_BASE_POSITION));
     json_t *h = json_array();
+    const char *came = PQgetvalue(base, 0, ENTRY_HISTORY_BASE_CAUSE);
     almaty_timestamp(atoll(PQgetvalue(base, 0, ENTRY_HISTORY_BASE_AT)), at);
-    json_array_append_new(h, json_pack("{s:s, s:n, s:I, s:s}", "at", at,
-                          "from", "to", (json_int_t)pos, "cause",
-                          "registered"));
+    json_t *first = json_pack("{s:s, s:n, s:I, s:s}", "at", at, "from", "to",
+                              (json_int_t)pos, "cause",
+                              strcmp(came, "decision") == 0 ? "registered"
+                                                            : came);
+    if (strcmp(came, "decision") != 0)
+        json_object_set_new(first, "came_from",
+                            json_of(base, 0, ENTRY_HISTORY_BASE_CAME_FROM));
+    json_array_append_new(h, first);
     for (int i = 0; i < PQntuples(ch); i++) {
         bool own = PQgetvalue(ch, i, ENTRY_HISTORY_CHANGES_OWN)[0] == 't';
         bool removed = strcmp(PQgetvalue(ch, i, ENTRY_HISTORY_CHANGES_KIND),
                               "removed") == 0;
+        const char *cause = PQgetvalue(ch, i, ENTRY_HISTORY_CHANGES_CAUSE);
         almaty_timestamp(atoll(PQgetvalue(ch, i, ENTRY_HISTORY_CHANGES_AT)),
                          at);
-        json_t *row = json_pack("{s:s, s:I}", "at", at, "from",
-                                (json_int_t)pos);
+        json_t *row = json_pack("{s:s, s:I, s:s}", "at", at, "from",
+                                (json_int_t)pos, "cause",
+                                cause_name(own, removed, cause));
         if (own) {
             json_object_set_new(row, "to", json_null());
-            json_object_set_new(row, "cause", json_string("removed"));
+            if (strcmp(cause, "removal") != 0)
+                json_object_set_new(row, "went_to", json_of(ch, i,
+                    ENTRY_HISTORY_CHANGES_RELATED));
         } else {
             pos += removed ? -1 : 1;
             json_object_set_new(row, "to", json_integer(pos));
-            json_object_set_new(row, "cause", json_string(
-                removed ? "removal_ahead" : "late_registration_ahead"));
         }
         if (removed)
             json_object_set_new(row, "reason", json_string(
@@ -377,13 +315,6 @@ static void get_history(const struct entry_call *e, const http_req_t *req,
     PQclear(ch);
 }
 
-/* The entry endpoints that need Postgres in any case: the common front,
- * a pooled connection, then the function named by the route. */
-struct entry_fn {
-    void (*fn)(const struct entry_call *e, const http_req_t *req,
-               http_resp_t *resp);
-};
-
 static void with_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     const struct entry_fn *f = req->route_data;
@@ -397,14 +328,19 @@ static void with_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     pgpool_release(e.q->svc.pool, e.c);
 }
 
-static const struct entry_fn removal_fn = {post_removal},
-    history_fn = {get_history};
+static const struct entry_fn history_fn = {get_history};
 
 const struct http_route queue_routes[] = {
     {"GET", "/v1/queue/*/*/entries", queue_get_entries, NULL},
     {"GET", "/v1/queue/*/*/entries.csv", queue_get_entries_csv, NULL},
     {"GET", "/v1/queue/*/*/entries/*", get_entry, NULL},
-    {"POST", "/v1/queue/*/*/entries/*/removal", with_entry, &removal_fn},
+    {"POST", "/v1/queue/*/*/entries/*/removal", with_entry,
+     &queue_removal_fn},
+    {"POST", "/v1/queue/*/*/entries/*/list-change", with_entry,
+     &queue_list_change_fn},
+    {"POST", "/v1/queue/*/*/entries/*/transfer", with_entry,
+     &queue_transfer_fn},
+    {"GET", "/v1/queue/*/reverification", queue_get_reverification, NULL},
     {"GET", "/v1/queue/*/*/entries/*/history", with_entry, &history_fn},
     {NULL, NULL, NULL, NULL},
 };

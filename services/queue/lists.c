@@ -17,8 +17,6 @@
 #define PAGE_MAX 500
 #define CSV_BATCH 5000
 
-enum { PATH_AUTHORITY, PATH_LIST };
-
 /* Where a page starts: after the entry accepted as seq (-1: the
  * start). The cursor is that seq. */
 static bool cursor_parse(const char *s, long long *seq)

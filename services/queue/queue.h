@@ -7,6 +7,7 @@
 #include "http.h"
 #include "metrics.h"
 #include "queue_view.h"
+#include "auth.h"
 #include "service.h"
 
 #include <stdatomic.h>
@@ -41,9 +42,11 @@ enum { ENTRY_REMOVE_NUMBER, ENTRY_REMOVE_POSITION,
        ENTRY_REMOVE_APPLICATION_ID };
 enum { ENTRY_HISTORY_BASE_APPLICATION_ID, ENTRY_HISTORY_BASE_ACCEPTED_SEQ,
        ENTRY_HISTORY_BASE_POSITION, ENTRY_HISTORY_BASE_CHANGE_ID,
-       ENTRY_HISTORY_BASE_AT, ENTRY_HISTORY_BASE_NUMBER };
+       ENTRY_HISTORY_BASE_AT, ENTRY_HISTORY_BASE_NUMBER,
+       ENTRY_HISTORY_BASE_CAUSE, ENTRY_HISTORY_BASE_CAME_FROM };
 enum { ENTRY_HISTORY_CHANGES_KIND, ENTRY_HISTORY_CHANGES_REASON,
-       ENTRY_HISTORY_CHANGES_AT, ENTRY_HISTORY_CHANGES_OWN };
+       ENTRY_HISTORY_CHANGES_AT, ENTRY_HISTORY_CHANGES_OWN,
+       ENTRY_HISTORY_CHANGES_CAUSE, ENTRY_HISTORY_CHANGES_RELATED };
 enum { LIST_LENGTHS_AUTHORITY_ID, LIST_LENGTHS_LIST, LIST_LENGTHS_ACTIVE };
 enum { ENTRY_POSITION_POSITION };
 enum { ENTRY_LOOKUP_NUMBER, ENTRY_LOOKUP_POSITION, ENTRY_LOOKUP_SETTLED };
@@ -72,6 +75,30 @@ void queue_batch_rolled_back(void *ctx);
  * readiness hook (service_t.ready: Redis answers). */
 extern const struct http_route queue_routes[];
 bool queue_redis_ready(service_t *s, char *detail, size_t len);
+
+/* An entry request past its front (api.c): who asks, and a pooled
+ * connection; the entry endpoints that need Postgres are functions of
+ * it, named by their route's data. */
+struct entry_call {
+    struct queue *q;
+    PGconn *c;
+    principal_t who;
+};
+struct entry_fn {
+    void (*fn)(const struct entry_call *e, const http_req_t *req,
+               http_resp_t *resp);
+};
+/* the '*' segments of an entry's path */
+enum { PATH_AUTHORITY, PATH_LIST, PATH_IIN };
+
+/* life.c: the queue's life after registration (domain/queue_life.h) —
+ * removal, change of list, transfer, and the re-verification report. */
+extern const struct entry_fn queue_removal_fn, queue_list_change_fn,
+    queue_transfer_fn;
+void queue_get_reverification(void *ctx, const http_req_t *req,
+                              http_resp_t *resp);
+/* The Redis connection of this HTTP worker (api.c). */
+kredis_t *queue_worker_redis(const char *addr);
 
 /* lists.c: a whole list in position order, a page of it and all of it
  * as CSV (ctx: the struct queue). */

@@ -63,13 +63,15 @@ const struct pg_stmt queue_stmts[] = {
     {"entry_history_base",
      "SELECT e.application_id, e.accepted_seq,"
      " e.position_at_registration, c.id, extract(epoch FROM c.at)::bigint,"
-     " e.number FROM queue_entry e JOIN queue_change c"
-     " ON c.application_id = e.application_id AND c.kind = 'registered'"
+     " e.number, e.cause, e.came_from::text FROM queue_entry e"
+     " JOIN queue_change c ON c.application_id = e.application_id"
+     " AND c.kind = 'registered' AND c.authority_id = e.authority_id"
+     " AND c.list = e.list AND c.accepted_seq = e.accepted_seq"
      " WHERE e.authority_id = $1 AND e.list = $2 AND e.applicant_iin = $3"
-     " ORDER BY e.registered_at DESC LIMIT 1"},
+     " ORDER BY e.registered_at DESC, c.id DESC LIMIT 1"},
     {"entry_history_changes",
      "SELECT kind, reason, extract(epoch FROM at)::bigint,"
-     " application_id = $4 FROM queue_change"
+     " application_id = $4, cause, related::text FROM queue_change"
      " WHERE authority_id = $1 AND list = $2 AND id > $3"
      " AND (accepted_seq < $5 OR application_id = $4) ORDER BY id"},
     {"list_lengths",

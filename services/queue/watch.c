@@ -1,8 +1,11 @@
-/* kezek-queue's watcher: list lengths into /metrics, and the Redis view
- * verified against Postgres, repaired when it drifted. */
+/* kezek-queue's watcher: list lengths into /metrics, the Redis view
+ * verified against Postgres, repaired when it drifted, and the yearly
+ * re-verification of the people in the queue. */
 #include "queue.h"
 
+#include "calendar.h"
 #include "log.h"
+#include "queue_life.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,40 @@ static void check_view(struct queue *q, PGconn *c, kredis_t *r,
     }
 }
 
+/* The scheduled re-verification (issue 22): when reverify_every_days
+ * (0: never) have passed since the last run, this instance claims the
+ * run (the schedule row's update: one instance wins) and runs it — the
+ * watcher's other work waits meanwhile (a minute or two at a million
+ * entries, once a year). */
+static void reverify_when_due(PGconn *c, long days)
+{
+    char d[16];
+    snprintf(d, sizeof(d), "%ld", days);
+    const char *p[1] = {d};
+    PGresult *r = pg_query(c,
+        "WITH i AS (INSERT INTO queue_schedule (name, last_at)"
+        " VALUES ('reverify', now()) ON CONFLICT DO NOTHING RETURNING 1)"
+        " UPDATE queue_schedule SET last_at = now() WHERE name = 'reverify'"
+        " AND last_at + make_interval(days => $1::int) <= now()"
+        " AND NOT EXISTS (SELECT FROM i) RETURNING 1", 1, p);
+    bool due = r && PQntuples(r) == 1;
+    PQclear(r);
+    if (!due)
+        return;
+    char today[11], err[256];
+    kdate_format(almaty_date(now_us() / 1000000), today);
+    struct reverify_report rep;
+    if (life_reverify(c, NULL, NULL, today, "schedule", 1000, &rep, err,
+                      sizeof(err)))
+        log_info("queue.reverified", "run %lld: %lld entries checked, "
+                 "%lld flagged for the work lists, %lld cleared",
+                 rep.run_id, rep.checked, rep.flagged, rep.cleared);
+    else
+        log_error("queue.reverify_failed", "run %lld stopped after %lld "
+                  "entries: %s", rep.run_id, rep.checked, err);
+    json_decref(rep.by_authority);
+}
+
 /* Every verify_seconds (300: a pass reads every list whole, seconds of
  * CPU at a million entries): list lengths, and the drift a verify finds
  * (repairing a view known to be dirty). A list written just after the
@@ -72,9 +109,12 @@ static void check_view(struct queue *q, PGconn *c, kredis_t *r,
 void *queue_watch(void *arg)
 {
     struct queue *q = arg;
-    long every;
+    long every, reverify_days;
     if (!service_int(&q->svc, "verify_seconds", 300, 1, 86400, &every))
         every = 300;
+    if (!service_int(&q->svc, "reverify_every_days", 365, 0, 3650,
+                     &reverify_days))
+        reverify_days = 365;
     kredis_t *r = kredis_new(q->svc.redis_addr);
     PGconn *c = NULL;
     int drifted = 0; /* verifies in a row that found drift */
@@ -88,9 +128,11 @@ void *queue_watch(void *arg)
             failovers = kredis_master_changes();
             q->view_dirty = true;
         }
-        if (tick % (every * 10) != 0 &&
-            !(q->view_dirty && tick % 20 == 0) &&
-            !(drifted && tick % 100 == 0))
+        bool minute = tick % 600 == 0 && reverify_days > 0;
+        bool view = tick % (every * 10) == 0 ||
+                    (q->view_dirty && tick % 20 == 0) ||
+                    (drifted && tick % 100 == 0);
+        if (!view && !minute)
             continue;
         if (pg_lost(c)) {
             if (c)
@@ -100,8 +142,12 @@ void *queue_watch(void *arg)
             if (!c)
                 continue;
         }
-        gauge_lengths(c);
-        check_view(q, c, r, &drifted);
+        if (minute)
+            reverify_when_due(c, reverify_days);
+        if (view) {
+            gauge_lengths(c);
+            check_view(q, c, r, &drifted);
+        }
     }
     kredis_destroy(&r);
     if (c)
