@@ -135,9 +135,10 @@ static enum handle_rc on_changed(struct intake_status_batch *b,
                              "reason", q->reason, "date", q->on, "change",
                              q->change);
     json_t *j = removed
-        ? json_pack("{s:s, s:s, s:I, s:o}", "authority_id", q->authority_id,
-                    "list", q->list, "number", (json_int_t)q->number,
-                    "removed", left)
+        ? json_pack("{s:s, s:s, s:I, s:I, s:o}", "authority_id",
+                    q->authority_id, "list", q->list, "number",
+                    (json_int_t)q->number, "position",
+                    (json_int_t)q->last_position, "removed", left)
         : json_pack("{s:s, s:s, s:I, s:I, s:o}", "authority_id",
                     q->to_authority_id, "list", q->to_list, "number",
                     (json_int_t)q->to_number, "position",
