@@ -68,3 +68,12 @@ const struct reason *reason_find(const char *code)
             return &reasons[i];
     return NULL;
 }
+
+json_t *reason_json(const char *code)
+{
+    const struct reason *r = reason_find(code ? code : "");
+    return json_pack("{s:s?, s:s?, s:s?, s:s?}", "code", code, "paragraph",
+                     r ? r->paragraph : NULL, "text_kk",
+                     r ? r->text_kk : NULL, "text_ru",
+                     r ? r->text_ru : NULL);
+}

@@ -3,6 +3,8 @@
 #ifndef KEZEK_REASONS_H
 #define KEZEK_REASONS_H
 
+#include <jansson.h>
+
 struct reason {
     const char *code;       /* "p16.2" */
     const char *paragraph;  /* "16.2" */
@@ -12,5 +14,9 @@ struct reason {
 
 /* The entry for code, or NULL for an unknown code. */
 const struct reason *reason_find(const char *code);
+
+/* A reason as the API shows it: {"code", "paragraph", "text_kk",
+ * "text_ru"} — only the code for an unknown one (new reference). */
+json_t *reason_json(const char *code);
 
 #endif

@@ -658,3 +658,143 @@ Test(demo, p6_item2_review_until_minimum_set, .init = setup,
     cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM"
                              " parked_application", 0, WAIT_MS));
 }
+
+/* The id of the demo case key's application (submitted by the caller)
+ * in ids. */
+static const char *id_of(char ids[][33], const char *key)
+{
+    for (size_t i = 0; i < NCASES; i++)
+        if (strcmp(cases[i].key, key) == 0)
+            return ids[i];
+    cr_assert_fail("no demo case %s", key);
+    return NULL;
+}
+
+/* An HTTP call of the demo's queue's life section; asserts want. */
+static json_t *life_call(int svc, const char *path, const char *token,
+                         const char *citizen, const char *body, long want)
+{
+    char hdr[64] = "";
+    long st;
+    if (citizen)
+        snprintf(hdr, sizeof(hdr), "X-Citizen-IIN: %s", citizen);
+    json_t *j = tk_http("POST", env.http_port[svc], path, token,
+                        citizen ? hdr : NULL, body, &st);
+    char *dump = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    cr_assert_eq(st, want, "%s answered %ld: %s", path, st, dump ?: "");
+    free(dump);
+    return j;
+}
+
+/* Waits for a cabinet message of kind as the newest of iin. */
+static void newest_notice(const char *iin, const char *kind)
+{
+    for (int waited = 0; waited <= WAIT_MS; waited += 50) {
+        json_t *m = cabinet_first(iin);
+        bool found = strcmp(json_string_value(json_object_get(m, "kind")),
+                            kind) == 0;
+        json_decref(m);
+        if (found)
+            return;
+        usleep(50000);
+    }
+    cr_assert_fail("no %s in the cabinet of %s", kind, iin);
+}
+
+/* The queue's life (issue 22), as docs/demo.md "The queue's life" tells
+ * it: case 19 withdrawn by the citizen before its decision; case 3's
+ * civil servant moved to the vulnerable list (p.6 item 2, group 4, the
+ * registry shows it) behind case 2, accepted before him; a year later
+ * (tests/fixtures/demo_later.jsonl) case 1's veteran lives in s-01-03
+ * and is transferred to a-01-03 (p.6: residence), and case 2's mother
+ * owns a dwelling: the re-verification flags her (p.6 need, ground 1)
+ * without removing her; she asks to leave (own_request, p.5) and the
+ * civil servant moves up. */
+Test(demo, queue_life_one_of_each, .init = setup, .fini = teardown,
+     .timeout = 180)
+{
+    char ids[NCASES][33] = {{0}}, path[160], body[400], today[11];
+    kdate_format(almaty_date((int64_t)time(NULL)), today);
+    const char *keys[] = {"registered-wwii", "registered-vulnerable",
+                          "registered-public-sector", "review-category"};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < NCASES; i++)
+            if (strcmp(cases[i].key, keys[k]) == 0)
+                submit(&cases[i], ids[i]);
+    for (int k = 0; k < 3; k++)
+        expect_outcome(demo(keys[k]), id_of(ids, keys[k]), 1);
+    json_decref(wait_status(demo("review-category"),
+                            id_of(ids, "review-category"), "review"));
+
+    /* withdrawal by the citizen, before the decision */
+    snprintf(path, sizeof(path), "/v1/applications/%s/withdrawal",
+             id_of(ids, "review-category"));
+    json_decref(life_call(TK_ELIGIBILITY, path, env.portal, "270303311800",
+                          "{\"note\":\"found a flat to rent\"}", 200));
+    json_decref(wait_status(demo("review-category"),
+                            id_of(ids, "review-category"), "withdrawn"));
+    newest_notice("270303311800", "withdrawal_notice");
+
+    /* change of list: the place counts from his original acceptance */
+    snprintf(body, sizeof(body), "{\"category\":\"vulnerable\","
+             "\"vulnerable_group\":4,\"documents\":[{\"code\":"
+             "\"vulnerable_status_document\",\"pages\":1}],\"date\":\"%s\"}",
+             today);
+    json_t *j = life_call(TK_QUEUE, "/v1/queue/a-01-02/public_sector/entries/"
+                          "900721301036/list-change", env.office, NULL, body,
+                          200);
+    json_t *to = json_object_get(j, "to");
+    cr_assert_str_eq(json_string_value(json_object_get(to, "list")),
+                     "vulnerable");
+    cr_assert_eq(json_integer_value(json_object_get(to, "number")), 2);
+    cr_assert_eq(json_integer_value(json_object_get(to, "position")), 2);
+    json_decref(j);
+    newest_notice("900721301036", "list_change_notice");
+
+    /* a year later */
+    char later[600];
+    snprintf(later, sizeof(later), "%s/tests/fixtures/demo_later.jsonl",
+             getenv("KEZEK_SOURCE_DIR"));
+    const char *imp[] = {"registry", "import", later, NULL};
+    cr_assert_eq(run_kezek(imp), 0);
+
+    /* transfer of the veteran who moved to s-01-03 */
+    snprintf(body, sizeof(body), "{\"settlement_id\":\"s-01-03\","
+             "\"date\":\"%s\"}", today);
+    j = life_call(TK_QUEUE, "/v1/queue/a-01-02/wwii/entries/250509301016/"
+                  "transfer", env.office, NULL, body, 200);
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j,
+        "to"), "authority_id")), "a-01-03");
+    json_decref(j);
+    newest_notice("250509301016", "transfer_notice");
+
+    /* re-verification flags the mother who now owns a dwelling */
+    const char *rv[] = {"queue", "reverify", "--authority", "a-01-02", NULL};
+    cr_assert_eq(run_kezek(rv), 3, "someone flagged: exit 3");
+    long st;
+    j = tk_http("GET", env.http_port[TK_ELIGIBILITY], "/v1/review/a-01-02",
+                env.office, NULL, NULL, &st);
+    json_t *flags = json_object_get(j, "reverification");
+    cr_assert_eq(json_array_size(flags), 1);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(
+        flags, 0), "application_id")), id_of(ids, "registered-vulnerable"));
+    json_decref(j);
+
+    /* she leaves at her own request; he moves up */
+    snprintf(body, sizeof(body), "{\"reason\":\"own_request\","
+             "\"date\":\"%s\"}", today);
+    json_decref(life_call(TK_QUEUE, "/v1/queue/a-01-02/vulnerable/entries/"
+                          "880314401023/removal", env.portal, "880314401023",
+                          body, 200));
+    newest_notice("880314401023", "removal_notice");
+    j = tk_http("GET", env.http_port[TK_QUEUE],
+                "/v1/queue/a-01-02/vulnerable/entries/900721301036",
+                env.office, NULL, NULL, &st);
+    cr_assert_eq(json_integer_value(json_object_get(j, "position")), 1);
+    json_decref(j);
+    j = tk_http("GET", env.http_port[TK_ELIGIBILITY], "/v1/review/a-01-02",
+                env.office, NULL, NULL, &st);
+    cr_assert_eq(json_array_size(json_object_get(j, "reverification")), 0,
+                 "the flag closed with the removal");
+    json_decref(j);
+}

@@ -78,15 +78,9 @@ static json_t *flag_items(const PGresult *r)
         json_t *reasons = json_array();
         size_t k;
         json_t *v;
-        json_array_foreach(codes, k, v) {
-            const struct reason *rs = reason_find(json_string_value(v)
-                                                  ? json_string_value(v)
-                                                  : "");
-            json_array_append_new(reasons, json_pack(
-                "{s:s?, s:s?, s:s?, s:s?}", "code", json_string_value(v),
-                "paragraph", rs ? rs->paragraph : NULL, "text_kk",
-                rs ? rs->text_kk : NULL, "text_ru", rs ? rs->text_ru : NULL));
-        }
+        json_array_foreach(codes, k, v)
+            json_array_append_new(reasons,
+                                  reason_json(json_string_value(v)));
         json_decref(codes);
         json_array_append_new(items, json_pack(
             "{s:s, s:s, s:s, s:o, s:s?, s:s, s:I}", "application_id",
@@ -229,7 +223,7 @@ static bool write_decision(struct elig *e, PGconn *c, const char *id,
  * re-verification flag in the queue (outcome registered, with its note)
  * — or is told that leaving the queue is a removal with its reason.
  * Replies; false when nothing was recorded. */
-static bool record_confirmation(struct elig *e, PGconn *c, const char *id,
+static bool record_confirmation(PGconn *c, const char *id,
                                 const struct review *rv, const char *owner,
                                 http_resp_t *resp)
 {
@@ -260,7 +254,6 @@ static bool record_confirmation(struct elig *e, PGconn *c, const char *id,
         http_reply_error(resp, 503, "unavailable",
                          "the decision was not recorded", NULL);
     }
-    (void)e;
     return ok;
 }
 
@@ -302,7 +295,7 @@ static void record_decision(struct elig *e, PGconn *c, const char *id,
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
     else if (flagged)
-        ok = record_confirmation(e, c, id, rv, owner, resp);
+        ok = record_confirmation(c, id, rv, owner, resp);
     else if (!found || !app.iin)
         http_reply_error(resp, 404, "not_found",
                          "no such application on a work list", NULL);

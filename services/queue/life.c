@@ -55,13 +55,8 @@ static void view_follow(struct queue *q, const char *iin,
 static json_t *reasons_json(const struct elig_decision *d)
 {
     json_t *a = json_array();
-    for (int i = 0; i < d->nreasons; i++) {
-        const struct reason *rs = reason_find(d->reasons[i]);
-        json_array_append_new(a, json_pack("{s:s, s:s?, s:s?, s:s?}",
-            "code", d->reasons[i], "paragraph", rs ? rs->paragraph : NULL,
-            "text_kk", rs ? rs->text_kk : NULL, "text_ru",
-            rs ? rs->text_ru : NULL));
-    }
+    for (int i = 0; i < d->nreasons; i++)
+        json_array_append_new(a, reason_json(d->reasons[i]));
     return a;
 }
 

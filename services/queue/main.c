@@ -36,7 +36,12 @@ int main(int argc, char **argv)
     struct queue q = {.view_dirty = true};
     int rc = service_init(&q.svc, "queue", argc, argv,
         "Numbers registrations per authority and list, keeps the Redis\n"
-        "view of positions and answers position look-ups.\n");
+        "view of positions and answers position look-ups; removals,\n"
+        "changes of list, transfers and the re-verification.\n"
+        "  verify_seconds                  how often the Redis view is\n"
+        "                                  checked against Postgres (300)\n"
+        "  reverify_every_days             the re-verification of everyone\n"
+        "                                  in the queue (365; 0: never)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     register_metrics(&q);
