@@ -60,6 +60,10 @@ static void usage(void)
         "                                   (NAME.key 0600, NAME.pub)\n"
         "  email resend NOTICE_ID           requeue an in-doubt/failed\n"
         "                                   e-mail (same Message-ID)\n"
+        "  sms resend NOTICE_ID             … SMS (check first that it\n"
+        "                                   did not arrive)\n"
+        "  portal resend NOTICE_ID          … portal callback (same\n"
+        "                                   delivery id)\n"
         "  verify-document FILE             check a saved cabinet message\n"
         "                                   or a printed document (PDF,\n"
         "                                   PNG, or its QR payload)\n",
@@ -627,8 +631,10 @@ static int cmd_queue(int argc, char **argv)
     return 2;
 }
 
-/* email resend NOTICE_ID: requeues an in-doubt or failed e-mail. */
-static int cmd_email(int argc, char **argv)
+/* email|sms|portal resend NOTICE_ID: requeues an in-doubt or failed
+ * delivery of that channel (an e-mail with the same Message-ID, a
+ * callback with the same delivery id). */
+static int cmd_resend(const char *channel, int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[0], "resend") != 0) {
         usage();
@@ -637,22 +643,22 @@ static int cmd_email(int argc, char **argv)
     PGconn *c = db();
     if (!c)
         return 1;
-    const char *p[1] = {argv[1]};
+    const char *p[2] = {argv[1], channel};
     PGresult *r = PQexecParams(c, "UPDATE notice_delivery SET state ="
                                " 'pending', next_attempt_at = now(),"
                                " updated_at = now() WHERE notice_id = $1"
-                               " AND channel = 'email' AND state IN"
-                               " ('in_doubt', 'failed')", 1, NULL, p, NULL,
+                               " AND channel = $2 AND state IN"
+                               " ('in_doubt', 'failed')", 2, NULL, p, NULL,
                                NULL, 0);
     bool ok = pg_check(r) && strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
     PQfinish(c);
     if (!ok) {
-        fprintf(stderr, "kezek: no in-doubt or failed e-mail for %s\n",
-                argv[1]);
+        fprintf(stderr, "kezek: no in-doubt or failed %s delivery for %s\n",
+                channel, argv[1]);
         return 1;
     }
-    printf("e-mail of %s queued again (same Message-ID)\n", argv[1]);
+    printf("%s of %s queued again\n", channel, argv[1]);
     return 0;
 }
 
@@ -941,8 +947,9 @@ int main(int argc, char **argv)
         rc = cmd_minimum(rest, args);
     else if (strcmp(cmd, "decisions") == 0)
         rc = cmd_replay(rest, args);
-    else if (strcmp(cmd, "email") == 0)
-        rc = cmd_email(rest, args);
+    else if (strcmp(cmd, "email") == 0 || strcmp(cmd, "sms") == 0 ||
+             strcmp(cmd, "portal") == 0)
+        rc = cmd_resend(cmd, rest, args);
     else if (strcmp(cmd, "queue") == 0)
         rc = cmd_queue(rest, args);
     else if (strcmp(cmd, "rebuild-positions") == 0)

@@ -278,11 +278,17 @@ PY
 # STATE/up.out); exports the ports (KEZEK_EDGE_PORT, …) for the caller.
 kz_up_free() {
   local state=$1 p
+  local k
   read -r -a p < <(kz_free_ports 7 4)
+  # a second run of 4 for Kannel, apart from the bus's
+  for _ in 1 2 3 4 5; do
+    read -r k < <(kz_free_ports 0 4)
+    [ "$k" -ge $((p[7] + 4)) ] || [ $((k + 4)) -le "${p[7]}" ] && break
+  done
   export KEZEK_EDGE_PORT=${p[0]} KEZEK_INTAKE_PORT=${p[1]} \
     KEZEK_ELIGIBILITY_PORT=${p[2]} KEZEK_QUEUE_PORT=${p[3]} \
     KEZEK_NOTIFY_PORT=${p[4]} KEZEK_SMTP_PORT=${p[5]} KEZEK_PG_PORT=${p[6]} \
-    KEZEK_BUS_BASE_PORT=${p[7]}
+    KEZEK_BUS_BASE_PORT=${p[7]} KEZEK_KANNEL_BASE_PORT=$k
   "$KZ_ROOT/deploy/up" --state "$state" > "$state/up.out" 2>&1 ||
     { cat "$state/up.out" >&2; return 1; }
 }

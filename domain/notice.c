@@ -116,6 +116,14 @@ const char *notice_kind_name(enum notice_kind k)
     return kind_names[k];
 }
 
+enum notice_kind notice_kind_of(const char *name)
+{
+    int k = 0;
+    while (k < NOTICE_KINDS && strcmp(kind_names[k], name ? name : "") != 0)
+        k++;
+    return (enum notice_kind)k;
+}
+
 static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "r");
@@ -152,8 +160,10 @@ static bool placeholders_known(const char *text, char *bad, size_t len)
     return true;
 }
 
-bool notice_templates_load(struct notice_templates *t, const char *dir,
-                           char *err, size_t errlen)
+/* Loads dir's templates; a kind without a file is an error when all,
+ * else it has none (NULL). */
+static bool templates_load(struct notice_templates *t, const char *dir,
+                           bool all, char *err, size_t errlen)
 {
     memset(t, 0, sizeof(*t));
     char path[1024], bad[64];
@@ -161,6 +171,8 @@ bool notice_templates_load(struct notice_templates *t, const char *dir,
         for (int l = 0; l < 2; l++) {
             snprintf(path, sizeof(path), "%s/%s.%s.txt", dir, kind_names[k],
                      langs[l]);
+            if (!all && access(path, F_OK) != 0)
+                continue;
             t->text[k][l] = read_file(path);
             if (!t->text[k][l]) {
                 snprintf(err, errlen, "template %s: missing or unreadable",
@@ -175,6 +187,12 @@ bool notice_templates_load(struct notice_templates *t, const char *dir,
                 return false;
             }
         }
+        if (!all && (t->text[k][0] == NULL) != (t->text[k][1] == NULL)) {
+            snprintf(err, errlen, "templates %s/%s: kk and ru go together",
+                     dir, kind_names[k]);
+            notice_templates_free(t);
+            return false;
+        }
     }
     snprintf(path, sizeof(path), "%s/lists.json", dir);
     json_error_t je;
@@ -188,6 +206,18 @@ bool notice_templates_load(struct notice_templates *t, const char *dir,
     return true;
 }
 
+bool notice_templates_load(struct notice_templates *t, const char *dir,
+                           char *err, size_t errlen)
+{
+    return templates_load(t, dir, true, err, errlen);
+}
+
+bool notice_templates_load_some(struct notice_templates *t,
+                                const char *dir, char *err, size_t errlen)
+{
+    return templates_load(t, dir, false, err, errlen);
+}
+
 void notice_templates_free(struct notice_templates *t)
 {
     for (int k = 0; k < NOTICE_KINDS; k++)
@@ -197,8 +227,7 @@ void notice_templates_free(struct notice_templates *t)
     memset(t, 0, sizeof(*t));
 }
 
-/* Fills tmpl's {{name}} from vars (strings); the caller frees. */
-static char *render(const char *tmpl, json_t *vars)
+char *notice_render(const char *tmpl, json_t *vars)
 {
     size_t cap = strlen(tmpl) + 1024, n = 0;
     char *out = malloc(cap);
@@ -244,7 +273,7 @@ static void add_texts(const struct notice_templates *t, enum notice_kind k,
     json_t *vars[2] = {vars_kk, vars_ru};
     static const char *const keys[2] = {"text_kk", "text_ru"};
     for (int l = 0; l < 2; l++) {
-        char *text = render(t->text[k][l], vars[l]);
+        char *text = notice_render(t->text[k][l], vars[l]);
         json_object_set_new(doc, keys[l], json_string(text ? text : ""));
         free(text);
     }

@@ -54,8 +54,18 @@ struct notice_templates {
 bool notice_templates_load(struct notice_templates *t, const char *dir,
                            char *err, size_t errlen)
     __attribute__((warn_unused_result));
+/* The same for a set that covers some kinds only (the SMS texts,
+ * templates/sms): a kind without its two files has none (NULL). */
+bool notice_templates_load_some(struct notice_templates *t,
+                                const char *dir, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 void notice_templates_free(struct notice_templates *t);
 const char *notice_kind_name(enum notice_kind k);
+/* The kind named name, or NOTICE_KINDS. */
+enum notice_kind notice_kind_of(const char *name);
+/* Fills tmpl's {{name}} from vars (strings; an unknown name stays as
+ * written); the caller frees. NULL when out of memory. */
+char *notice_render(const char *tmpl, json_t *vars);
 
 /* p.5: the registration notice with the number and position. */
 json_t *notice_registration(const struct notice_templates *t,

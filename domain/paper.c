@@ -316,8 +316,16 @@ static void form_receipt(struct form *f, json_t *d)
                json_object_get(d, "accepted_by"));
     form_field(f, "Өтініш беруші / Заявитель",
                json_object_get(d, "applicant_name"));
-    form_field(f, "Өкіл / Представитель",
-               json_object_get(d, "representative_name"));
+    /* p.14: the representative, with the phone */
+    json_t *rep_phone = json_object_get(d, "representative_phone");
+    if (json_is_string(rep_phone))
+        form_add(f, ROW_FIELD, "Өкіл / Представитель",
+                 dupf(f, "%s, %s",
+                      val(json_object_get(d, "representative_name"), b1, 32),
+                      json_string_value(rep_phone)));
+    else
+        form_field(f, "Өкіл / Представитель",
+                   json_object_get(d, "representative_name"));
     form_add(f, ROW_FIELD, "Байланыс телефондары / Контактные телефоны",
              joined(f, json_object_get(d, "phones"), ", "));
     f->number = dupf(f, "%s", val(json_object_get(d, "number"), b1, 32));

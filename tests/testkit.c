@@ -253,6 +253,71 @@ int tk_signal(tk_env_t *env, int i, int sig)
     return st;
 }
 
+void tk_kannel_start(tk_env_t *env)
+{
+    char cmd[1200], v[400];
+    for (int attempt = 0; attempt < 5 && !env->kannel_base; attempt++) {
+        int base = tk_free_port();
+        bool free_run = base + 3 < 65000;
+        for (int k = 1; k < 4 && free_run; k++) {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sa = {.sin_family = AF_INET,
+                                     .sin_port = htons((uint16_t)(base + k))};
+            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            free_run = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+            close(fd);
+        }
+        if (!free_run)
+            continue;
+        snprintf(env->sms_dir, sizeof(env->sms_dir), "%s/sms", env->dir);
+        snprintf(cmd, sizeof(cmd), "%s/deploy/kannel start '%s/kannel' %d"
+                 " '%s' >>'%s/kannel.out' 2>&1",
+                 need_env("KEZEK_SOURCE_DIR"), env->dir, base, env->sms_dir,
+                 env->dir);
+        if (system(cmd) == 0)
+            env->kannel_base = base;
+    }
+    cr_assert(env->kannel_base, "Kannel did not start; see %s/kannel.out",
+              env->dir);
+    snprintf(v, sizeof(v), "http://127.0.0.1:%d/cgi-bin/sendsms",
+             env->kannel_base + 3);
+    setenv("KEZEK_SMS_URL", v, 1);
+    snprintf(v, sizeof(v), "%s/kannel/kannel.pass", env->dir);
+    setenv("KEZEK_SMS_PASSWORD_FILE", v, 1);
+}
+
+void tk_kannel_signal(const tk_env_t *env, const char *name, int sig)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/kannel/%s.pid", env->dir, name);
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    cr_assert(f && fscanf(f, "%ld", &pid) == 1, "no %s", path);
+    fclose(f);
+    kill((pid_t)pid, sig);
+}
+
+json_t *tk_sms_received(const tk_env_t *env)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "ls '%s/new' 2>/dev/null | sort",
+             env->sms_dir);
+    FILE *ls = popen(cmd, "r");
+    json_t *all = json_array();
+    char name[256];
+    while (ls && fgets(name, sizeof(name), ls)) {
+        name[strcspn(name, "\n")] = '\0';
+        char path[600];
+        snprintf(path, sizeof(path), "%s/new/%s", env->sms_dir, name);
+        json_t *m = json_load_file(path, 0, NULL);
+        if (m)
+            json_array_append_new(all, m);
+    }
+    if (ls)
+        pclose(ls);
+    return all;
+}
+
 void tk_env_fini(tk_env_t *env)
 {
     for (int i = 0; i < TK_NSVC; i++) {
@@ -265,7 +330,15 @@ void tk_env_fini(tk_env_t *env)
                   "kezek-%s did not stop cleanly on SIGTERM (status %d)",
                   tk_svc_names[i], st);
     }
-    char cmd[400];
+    char cmd[800];
+    if (env->kannel_base) {
+        snprintf(cmd, sizeof(cmd), "%s/deploy/kannel stop '%s/kannel'",
+                 need_env("KEZEK_SOURCE_DIR"), env->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not stop Kannel in %s\n", env->dir);
+        unsetenv("KEZEK_SMS_URL");
+        unsetenv("KEZEK_SMS_PASSWORD_FILE");
+    }
     if (!getenv("KEZEK_TEST_KEEP")) {
         snprintf(cmd, sizeof(cmd), "rm -rf '%s'", env->dir);
         if (system(cmd) != 0)

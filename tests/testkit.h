@@ -33,6 +33,8 @@ typedef struct tk_env {
     char office[128], portal[128]; /* tokens: office:a-01-02, portal */
     int batch_size;
     char smtp_url[64];  /* set before tk_start(TK_NOTIFY) to send mail */
+    int kannel_base;    /* tk_kannel_start: its first port (0: none) */
+    char sms_dir[320];  /* … and where its fake SMSC writes (new/) */
 } tk_env_t;
 
 extern const char *const tk_svc_names[TK_NSVC];
@@ -41,6 +43,17 @@ extern const char *const tk_svc_names[TK_NSVC];
 void tk_env_init(tk_env_t *env);
 /* Stops every service (SIGTERM) and removes the temp dir. */
 void tk_env_fini(tk_env_t *env);
+
+/* Starts a Kannel with its fake SMSC (deploy/kannel) on free ports in
+ * env's directory, and points notify at it (KEZEK_SMS_URL,
+ * KEZEK_SMS_PASSWORD_FILE in this process's environment: call it
+ * before tk_start(TK_NOTIFY)). tk_env_fini stops it. */
+void tk_kannel_start(tk_env_t *env);
+/* Sends sig to Kannel's process name (bearerbox, smsbox, sink). */
+void tk_kannel_signal(const tk_env_t *env, const char *name, int sig);
+/* The messages the fake SMSC received (SMS_DIR/new), oldest first, as
+ * a JSON array of {"from", "to", "text", "coding", "segments"}. */
+json_t *tk_sms_received(const tk_env_t *env);
 
 /* Starts service i and waits for /healthz. */
 void tk_start(tk_env_t *env, int i);

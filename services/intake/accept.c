@@ -76,10 +76,16 @@ static json_t *build_receipt(const struct application *app,
                  json_string_value(json_object_get(rep, "given_name")),
                  rp ? " " : "", rp ? rp : "");
     }
+    /* p.14: the contact phones — the applicant's and the
+     * representative's */
     json_t *phones = json_array();
     const char *phone = json_string_value(json_object_get(a, "phone"));
+    const char *rep_phone = json_string_value(json_object_get(rep,
+                                                              "phone"));
     if (phone)
         json_array_append_new(phones, json_string(phone));
+    if (rep_phone)
+        json_array_append_new(phones, json_string(rep_phone));
     /* p.15: the result is handed where it was asked for */
     const char *place = who->kind == PRINCIPAL_PORTAL
                             ? "Электрондық үкімет порталындағы жеке кабинет"
@@ -89,7 +95,7 @@ static json_t *build_receipt(const struct application *app,
                             ? centre_name
                             : authority_name;
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o}", "number",
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:o, s:o, s:s?}", "number",
         number, "accepted_at", accepted, "service",
         "Мемлекеттік тұрғын үй қорынан тұрғын үйге мұқтаж азаматтарды "
         "есепке қою және олардың кезегі / Постановка на учёт и очередность "
@@ -98,7 +104,8 @@ static json_t *build_receipt(const struct application *app,
         due_s, "result_place", place, "accepted_by",
         who->employee[0] ? who->employee : who->text,
         "applicant_name", name, "representative_name",
-        rep_name[0] ? json_string(rep_name) : json_null(), "phones", phones);
+        rep_name[0] ? json_string(rep_name) : json_null(), "phones", phones,
+        "representative_phone", rep_phone);
 }
 
 /* receipt: the receipt's JSON text as stored (printed once per

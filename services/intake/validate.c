@@ -163,13 +163,21 @@ static bool check_person(json_t *p, const char *field, bool applicant,
         if (!check_name(p, name_keys[i], f, i < 2, resp))
             return false;
     }
+    /* p.14: the applicant's phone, and the representative's */
+    snprintf(f, sizeof(f), "%s.phone", field);
+    if (!check_str(p, "phone", f, 20, false, &s, resp))
+        return false;
+    if (s && (s[0] != '+' || strspn(s + 1, "0123456789") !=
+                                 strlen(s) - 1 || strlen(s) < 8))
+        return invalid(resp, f, "must be + and 7–19 digits");
     if (applicant) {
-        if (!check_str(p, "phone", "applicant.phone", 20, false, &s, resp))
+        /* the language of the citizen's SMS (issue 23) */
+        static const char *const langs[] = {"kk", "ru", NULL};
+        if (!check_str(p, "language", "applicant.language", 2, false, &s,
+                       resp))
             return false;
-        if (s && (s[0] != '+' || strspn(s + 1, "0123456789") !=
-                                     strlen(s) - 1 || strlen(s) < 8))
-            return invalid(resp, "applicant.phone",
-                           "must be + and 7–19 digits");
+        if (s && !in_set(s, langs))
+            return invalid(resp, "applicant.language", "kk or ru");
         if (!check_str(p, "email", "applicant.email", 254, false, &s, resp))
             return false;
         /* a plain addr-spec: it goes into SMTP envelopes and headers */
@@ -188,9 +196,9 @@ static bool check_person(json_t *p, const char *field, bool applicant,
     json_t *v;
     json_object_foreach(p, key, v) {
         static const char *const ok_a[] = {"iin", "surname", "given_name",
-            "patronymic", "phone", "email", NULL};
+            "patronymic", "phone", "email", "language", NULL};
         static const char *const ok_r[] = {"iin", "surname", "given_name",
-            "patronymic", "power_of_attorney", NULL};
+            "patronymic", "power_of_attorney", "phone", NULL};
         if (!in_set(key, applicant ? ok_a : ok_r)) {
             snprintf(f, sizeof(f), "%s.%s", field, key);
             return invalid(resp, f, "unknown field");

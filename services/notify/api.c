@@ -6,8 +6,10 @@
 #include "auth.h"
 #include "calendar.h"
 #include "iin.h"
+#include "log.h"
 #include "paper_api.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +100,64 @@ static void get_cabinet(void *ctx, const http_req_t *req, http_resp_t *resp)
         pgpool_release(n->svc.pool, c);
 }
 
+/* GET /v1/sms/dlr?notice=&token=&status= — Kannel's delivery report of
+ * an SMS (the dlr-url sms_channel.c gave with it; internal: the edge
+ * does not route it). The token is the HMAC of the notice id keyed by
+ * the sendsms password, so only who may send may report. Kannel's
+ * status: 1 delivered, 2 undelivered, 4 buffered (no change), 8 taken
+ * by the SMSC, 16 rejected by it. */
+static void get_sms_dlr(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    struct notify *n = ctx;
+    const char *notice = http_query(req, "notice");
+    const char *token = http_query(req, "token");
+    const char *status = http_query(req, "status");
+    char want[65];
+    if (!n->sms.url || !notice || strlen(notice) > 120 || !token) {
+        http_reply_error(resp, 404, "not_found", "no such report", NULL);
+        return;
+    }
+    notify_sms_dlr_token(&n->sms, notice, want);
+    if (strlen(token) != 64 || sodium_memcmp(token, want, 64) != 0) {
+        http_reply_error(resp, 403, "forbidden", "bad token", NULL);
+        return;
+    }
+    long st = status ? strtol(status, NULL, 10) : -1;
+    const char *state = st == 1 ? "delivered"
+                        : st == 2 || st == 16 ? "failed"
+                        : st == 8 ? "sent"
+                        : NULL;
+    if (st == 4) {
+        http_reply_text(resp, 200, "text/plain", strdup("buffered\n"));
+        return;
+    }
+    if (!state) {
+        http_reply_error(resp, 400, "invalid_field",
+                         "status: 1, 2, 4, 8 or 16", NULL);
+        return;
+    }
+    char err[256];
+    PGconn *c = pgpool_acquire(n->svc.pool, err, sizeof(err));
+    const char *p[3] = {notice, state, st == 2    ? "undelivered (report 2)"
+                                       : st == 16 ? "rejected by the SMSC "
+                                                    "(report 16)"
+                                                  : NULL};
+    PGresult *r = c ? pg_run(c, "sms_dlr", 3, p) : NULL;
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        if (atoi(PQcmdTuples(r)) > 0)
+            log_info("sms.report", "notice %s: %s", notice, state);
+        http_reply_text(resp, 200, "text/plain", strdup("ok\n"));
+    }
+    PQclear(r);
+    if (c)
+        pgpool_release(n->svc.pool, c);
+}
+
 const struct http_route notify_routes[] = {
+    {"GET", "/v1/sms/dlr", get_sms_dlr, NULL},
     {"GET", "/v1/cabinet/*/messages", get_cabinet, NULL},
     {"GET", "/v1/applications/*/receipt.pdf", paper_get_receipt, NULL},
     {"GET", "/v1/applications/*/notice.pdf", paper_get_notice, NULL},

@@ -20,9 +20,9 @@ bool notify_batch_init(struct notify_batch *b, struct notify *n)
     b->delivered = metrics_counter("kezek_notices_delivered_total",
                                    "Notices placed in the personal cabinet",
                                    "channel=\"cabinet\"");
-    b->contacts = rowbuf_new("contact_put", 2);
+    b->contacts = rowbuf_new("contact_put", 4);
     b->paper_rows = rowbuf_new("paper_access_put", 6);
-    b->notices = rowbuf_new("notice_put", 8);
+    b->notices = rowbuf_new("notice_put", 10);
     if (b->notices) /* a notice's e-mail joins its contact */
         rowbuf_after(b->notices, b->contacts);
     return b->contacts && b->paper_rows && b->notices;
@@ -86,8 +86,12 @@ static enum handle_rc issue_once(struct notify_batch *b, PGconn *conn,
     snprintf(id, sizeof(id), "%s-%s%s%s", application_id, kind,
              suffix ? "-" : "", suffix ? suffix : "");
     snprintf(at, sizeof(at), "%.6f", (double)now / 1e6);
-    const char *p[8] = {id, application_id, iin, kind, at, canonical, sig,
-                        key_id};
+    /* the pushed channels: an SMS of a result, the portal every
+     * document of the cabinet */
+    const char *sms = notify_sms_has(&b->n->sms, kind) ? "t" : "f";
+    const char *portal = b->n->portal.url ? "t" : "f";
+    const char *p[10] = {id, application_id, iin, kind, at, canonical, sig,
+                         key_id, sms, portal};
     bool ok = rowbuf_add(b->notices, conn, id, p);
     free(canonical);
     if (!ok)
@@ -180,13 +184,19 @@ static enum handle_rc on_accepted(struct notify_batch *b, PGconn *conn,
     const char *iin = json_string_value(json_object_get(applicant, "iin"));
     const char *email = json_string_value(json_object_get(applicant,
                                                           "email"));
+    const char *phone = json_string_value(json_object_get(applicant,
+                                                          "phone"));
+    const char *lang = json_string_value(json_object_get(applicant,
+                                                         "language"));
     enum handle_rc rc = HANDLE_OK;
     if (!decoded(a, iin, "ApplicationAccepted", why, whylen)) {
         rc = HANDLE_POISON;
         goto out;
     }
-    if (email) {
-        const char *p[2] = {a->application_id, email};
+    if (lang && strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0)
+        lang = NULL; /* intake allows only these */
+    if (email || phone) {
+        const char *p[4] = {a->application_id, email, phone, lang};
         rc = gather(b->contacts, conn, a->application_id, p);
     }
     if (rc == HANDLE_OK) {

@@ -4,6 +4,7 @@
 #define KEZEK_NOTIFY_H
 
 #include "consumer.h"
+#include "delivery.h"
 #include "http.h"
 #include "metrics.h"
 #include "notice.h"
@@ -23,9 +24,9 @@ extern const struct pg_stmt notify_stmts[];
 enum { CABINET_APPLICATION, CABINET_KIND, CABINET_ISSUED_AT,
        CABINET_CANONICAL, CABINET_SIGNATURE, CABINET_KEY_ID };
 enum { NEXT_NOTICE, NEXT_CANONICAL, NEXT_SIGNATURE, NEXT_KEY_ID, NEXT_KIND,
-       NEXT_EMAIL, NEXT_TEXT_KK, NEXT_TEXT_RU, NEXT_APPLICATION,
-       NEXT_ATTEMPTS };                         /* mail_next */
-enum { COUNT_STATE, COUNT_N };                  /* mail_counts */
+       NEXT_APPLICATION, NEXT_ATTEMPTS, NEXT_EMAIL, NEXT_PHONE,
+       NEXT_LANGUAGE, NEXT_IIN };               /* delivery_next */
+enum { COUNT_CHANNEL, COUNT_STATE, COUNT_N };   /* delivery_counts */
 enum { ACCESS_AUTHORITY, ACCESS_PRINCIPAL, ACCESS_IIN, ACCESS_CHANNEL,
        ACCESS_RECEIPT };                        /* paper_access_get */
 #define ACCESS_COLS ACCESS_RECEIPT              /* kept by paper_api.c */
@@ -51,13 +52,41 @@ struct notify_keys {
     int n;
 };
 
+/* mailer.c: the e-mail channel. */
+struct notify_mailer {
+    struct channel channel;
+    const char *smtp_url, *smtp_from;
+};
+
+/* sms_channel.c: the SMS channel (url NULL: off). */
+struct notify_sms {
+    struct channel channel;
+    const char *url, *user, *from, *dlr_base;
+    char dlr_default[64];
+    char password[128];
+    unsigned char dlr_key[32];   /* of the delivery reports' tokens */
+    int max_segments;
+    struct notice_templates templates;   /* templates/sms */
+};
+
+/* portal.c: the portal's callback (url NULL: off). */
+struct notify_portal {
+    struct channel channel;
+    const char *url;
+    char secret[256];            /* the HMAC key */
+    long timeout_ms;
+};
+
 /* What the threads of the service share: the HTTP handlers' ctx, and
- * reached from the consumer's and the sender's. Set before they start;
+ * reached from the consumer's and the senders'. Set before they start;
  * afterwards only the keys change (under their lock). */
 struct notify {
     service_t svc;
     struct notice_templates templates;
     struct notify_keys keys;
+    struct notify_mailer mailer;
+    struct notify_sms sms;
+    struct notify_portal portal;
 };
 
 /* authority.c: what a notice says of its authority. */
@@ -88,15 +117,23 @@ bool notify_batch_flush(void *ctx, PGconn *conn);
 void notify_batch_committed(void *ctx);
 void notify_batch_rolled_back(void *ctx);
 
-/* mailer.c: the sender thread (its arg: a notify_mailer), which also
- * refreshes the gauges. */
-struct notify_mailer {
-    struct notify *n;
-    const char *smtp_url, *smtp_from;
-    metric_t *sent, *retry, *failed;
-};
+/* mailer.c, sms_channel.c, portal.c: the channels' settings from the
+ * config; the SMS and the portal are off without their URL. False with
+ * err when a setting is wrong. */
 void notify_mailer_init(struct notify_mailer *m, struct notify *n);
-void *notify_sender(void *arg);
+bool notify_sms_init(struct notify_sms *s, struct notify *n, char *err,
+                     size_t errlen);
+void notify_sms_fini(struct notify_sms *s);
+bool notify_portal_init(struct notify_portal *p, struct notify *n,
+                        char *err, size_t errlen);
+/* Whether a notice of kind goes by SMS (on, and a text for it). */
+bool notify_sms_has(const struct notify_sms *s, const char *kind);
+/* The token of a delivery report's URL for notice (hex, 64 + 1). */
+void notify_sms_dlr_token(const struct notify_sms *s, const char *notice,
+                          char out[65]);
+/* X-Kezek-Signature of a callback: "sha256=" and 64 hex digits. */
+void notify_portal_sign(const char *secret, const char *date,
+                        const char *body, char out[72]);
 
 /* api.c: the routes (ctx: the struct notify). */
 extern const struct http_route notify_routes[];

@@ -5,29 +5,40 @@
 
 const struct pg_stmt notify_stmts[] = {
     {"notice_put", /* the batch's notices (rowbuf.h: arrays) and their
-                      deliveries — cabinet done, e-mail pending when
-                      there is an address: one statement per batch. The
-                      notice in the cabinet is the delivery of a result
-                      (p.15); intake's status reads it (result_delivery,
-                      migrations/013) instead of an event per notice */
+                      deliveries — cabinet done; e-mail pending when
+                      there is an address; SMS pending when a phone and
+                      the notice goes by SMS ($9); the portal's callback
+                      pending when it is on ($10): one statement per
+                      batch. The notice in the cabinet is the delivery
+                      of a result (p.15); intake's status reads it
+                      (result_delivery, migrations/013) instead of an
+                      event per notice */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
-     " AS v (id, application_id, iin, kind, at, canonical, signature,"
-     " key_id)),"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+     " $9::text[], $10::text[]) AS v (id, application_id, iin, kind, at,"
+     " canonical, signature, key_id, sms, portal)),"
      " n AS (INSERT INTO notice (id, application_id, applicant_iin,"
      " kind, issued_at, canonical, signature, key_id)"
      " SELECT id, application_id, iin, kind, to_timestamp(at::float8),"
      " canonical, signature, key_id FROM v"
      " ON CONFLICT DO NOTHING RETURNING id, application_id),"
      " c AS (INSERT INTO notice_delivery (notice_id, channel, state,"
-     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n)"
+     " sent_at) SELECT id, 'cabinet', 'sent', now() FROM n),"
+     " s AS (INSERT INTO notice_delivery (notice_id, channel, state)"
+     " SELECT n.id, 'sms', 'pending' FROM n JOIN v ON v.id = n.id"
+     " WHERE v.sms = 't' AND EXISTS (SELECT 1 FROM notify_contact k"
+     " WHERE k.application_id = n.application_id AND k.phone IS NOT NULL)),"
+     " p AS (INSERT INTO notice_delivery (notice_id, channel, state)"
+     " SELECT n.id, 'portal', 'pending' FROM n JOIN v ON v.id = n.id"
+     " WHERE v.portal = 't')"
      " INSERT INTO notice_delivery (notice_id, channel, state)"
      " SELECT n.id, 'email', 'pending' FROM n CROSS JOIN LATERAL"
      " (SELECT 1 FROM notify_contact k WHERE k.application_id ="
-     " n.application_id LIMIT 1) k"},
+     " n.application_id AND k.email IS NOT NULL LIMIT 1) k"},
     {"contact_put", /* set-based, before the notices that join it */
-     "INSERT INTO notify_contact (application_id, email)"
-     " SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING"},
+     "INSERT INTO notify_contact (application_id, email, phone, language)"
+     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[]) ON CONFLICT DO NOTHING"},
     {"authority_name", /* one column (refname.h) */
      "SELECT name FROM authority WHERE id = $1"},
     {"cabinet", /* columns: CABINET_* */
@@ -35,26 +46,34 @@ const struct pg_stmt notify_stmts[] = {
      " canonical, signature, key_id"
      " FROM notice WHERE applicant_iin = $1 AND kind <> 'receipt'"
      " ORDER BY issued_at DESC, id LIMIT $2 OFFSET $3"},
-    {"mail_next", /* columns: NEXT_* */
+    {"delivery_next", /* columns: NEXT_*; a channel's next due */
      "SELECT d.notice_id, n.canonical, n.signature, n.key_id, n.kind,"
-     " c.email, n.canonical::jsonb ->> 'text_kk',"
-     " n.canonical::jsonb ->> 'text_ru',"
-     " n.application_id, d.attempts"
+     " n.application_id, d.attempts, coalesce(c.email, ''),"
+     " coalesce(c.phone, ''), coalesce(c.language, ''), n.applicant_iin"
      " FROM notice_delivery d JOIN notice n ON n.id = d.notice_id"
-     " JOIN notify_contact c ON c.application_id = n.application_id"
-     " WHERE d.channel = 'email' AND d.state = 'pending'"
+     " LEFT JOIN notify_contact c ON c.application_id = n.application_id"
+     " WHERE d.channel = $1 AND d.state = 'pending'"
      " AND d.next_attempt_at <= now() ORDER BY d.next_attempt_at LIMIT 1"
      " FOR UPDATE OF d SKIP LOCKED"},
-    {"mail_state",
+    {"delivery_state",
      "UPDATE notice_delivery SET state = $3, attempts = attempts"
      " + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END, last_error = $4,"
      " message_id = coalesce($5, message_id), next_attempt_at = now()"
-     " + make_interval(secs => $6::float8), sent_at = CASE WHEN $3 ="
-     " 'sent' THEN now() END, updated_at = now()"
+     " + make_interval(secs => $6::float8), sent_at = CASE WHEN $3 IN"
+     " ('sent', 'delivered') THEN now() END,"
+     " segments = coalesce($7::int, segments),"
+     " coding = coalesce($8, coding), updated_at = now()"
      " WHERE notice_id = $1 AND channel = $2"},
-    {"mail_in_doubt",
+    {"delivery_in_doubt",
      "UPDATE notice_delivery SET state = 'in_doubt', updated_at = now()"
-     " WHERE channel = 'email' AND state = 'sending'"},
+     " WHERE channel = $1 AND state = 'sending'"},
+    {"sms_dlr", /* a delivery report (api.c): $2 the new state — sent */
+     /* (the SMSC took it: only from sending or in_doubt, which it proves
+      * left), delivered or failed (final) */
+     "UPDATE notice_delivery SET state = $2, last_error = $3,"
+     " sent_at = coalesce(sent_at, now()), updated_at = now()"
+     " WHERE notice_id = $1 AND channel = 'sms' AND (state IN"
+     " ('sending', 'in_doubt') OR (state = 'sent' AND $2 <> 'sent'))"},
     {"paper_access_put", /* set-based (rowbuf.h) */
      "INSERT INTO paper_access (application_id, authority_id, principal,"
      " applicant_iin, channel, receipt) SELECT * FROM unnest($1::text[],"
@@ -95,11 +114,13 @@ const struct pg_stmt notify_stmts[] = {
      " AND a.channel IN ('office', 'centre') AND NOT EXISTS"
      " (SELECT 1 FROM issuance i WHERE i.application_id ="
      " n.application_id)"},
-    {"mail_counts", /* columns: COUNT_*; every state, 0 included, so */
-     /* gauges fall back */
-     "SELECT s.state, count(d.notice_id) FROM (VALUES ('pending'),"
-     " ('sending'), ('sent'), ('failed'), ('in_doubt')) s (state)"
-     " LEFT JOIN notice_delivery d ON d.state = s.state"
-     " AND d.channel = 'email' GROUP BY s.state"},
+    {"delivery_counts", /* columns: COUNT_*; every channel's every */
+     /* state, 0 included, so gauges fall back */
+     "SELECT c.channel, s.state, count(d.notice_id) FROM (VALUES"
+     " ('email'), ('sms'), ('portal')) c (channel) CROSS JOIN (VALUES"
+     " ('pending'), ('sending'), ('sent'), ('delivered'), ('failed'),"
+     " ('in_doubt')) s (state) LEFT JOIN notice_delivery d"
+     " ON d.state = s.state AND d.channel = c.channel"
+     " GROUP BY c.channel, s.state"},
     {NULL, NULL},
 };
