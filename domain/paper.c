@@ -41,6 +41,7 @@ struct row {
 struct form {
     const char *authority; /* borrowed */
     const char *title_kk, *title_ru, *cite, *sign_label;
+    bool citizen_signs;           /* no seal under the signature */
     char *number, *date, *signer; /* owned; signer may be NULL */
     struct row rows[MAX_ROWS];
     size_t nrows;
@@ -431,6 +432,79 @@ static void form_ticket(struct form *f, json_t *d)
     f->signer = dupf(f, "%s", val(json_object_get(d, "accepted_by"), b1, 32));
 }
 
+/* A value of the filled form, or a line to write on in the blank one. */
+static const char *or_line(json_t *v, const char *line)
+{
+    return json_is_string(v) && json_string_value(v)[0]
+               ? json_string_value(v)
+               : line;
+}
+
+/* Appendix 3 (p.11 item 1): the application, as the seed lays it out —
+ * to the head of the housing department of the district or city, from
+ * the applicant residing at an address, the request to be registered,
+ * the attachments, the date and signature — in Kazakh and Russian; blank
+ * to fill by hand, or filled from the receipt of an application
+ * accepted (its number and date in the header). */
+static void form_application(struct form *f, json_t *d)
+{
+    static const char *const line = "________________________________";
+    char b1[32];
+    bool filled = json_is_string(json_object_get(d, "applicant_name"));
+    f->title_kk = "Өтініш";
+    f->title_ru = "Заявление";
+    f->cite = "Мемлекеттік көрсетілетін қызмет стандартының 3-қосымшасы / "
+              "Приложение 3 к стандарту государственной услуги";
+    f->sign_label = "Өтініш беруші (күні, қолы) / "
+                    "Заявитель (дата, подпись)";
+    f->citizen_signs = true;
+    const char *to = json_string_value(json_object_get(d,
+                                                       "authority_name"));
+    if (to && *to) /* the department by its name (appendix 1) */
+        form_add(f, ROW_FIELD, "Кімге / Кому",
+                 dupf(f, "%s бастығына\nНачальнику: %s\n%s (аты-жөні / "
+                      "Ф.И.О.)", to, to, line));
+    else
+        form_add(f, ROW_FIELD, "Кімге / Кому",
+                 dupf(f, "%s қаласының / ауданының тұрғын үй "
+                      "басқармасының (бөлімінің) бастығына\nНачальнику "
+                      "жилищного управления (отдела) города / района %s\n"
+                      "%s (аты-жөні / Ф.И.О.)", line, line, line));
+    form_add(f, ROW_FIELD, "Кімнен / От кого",
+             dupf(f, "%s\n(тегі, аты, әкесінің аты / фамилия, имя, "
+                  "отчество)", or_line(json_object_get(d,
+                  "applicant_name"), line)));
+    if (json_is_string(json_object_get(d, "representative_name")))
+        form_field(f, "Өкіл / Представитель",
+                   json_object_get(d, "representative_name"));
+    form_add(f, ROW_FIELD, "Мекенжайы / Адрес",
+             dupf(f, "%s мекенжайда тұратын\nпроживающего по адресу %s",
+                  line, line));
+    form_add(f, ROW_TEXT, "Өтініш / Заявление",
+             dupf(f, "Мені мемлекеттік тұрғын үй қорынан тұрғын үй / жеке "
+                  "тұрғын үй қорынан жергілікті атқарушы орган жалдаған "
+                  "тұрғын үй алу үшін есепке қоюды сұраймын.\n\nПрошу "
+                  "поставить меня на учёт для получения жилища из "
+                  "государственного жилищного фонда / жилища, арендованного "
+                  "местным исполнительным органом в частном жилищном "
+                  "фонде."));
+    json_t *docs = json_object_get(d, "documents");
+    form_add(f, ROW_FIELD, "Қосымша / Приложение",
+             json_array_size(docs) ? doc_list(f, docs)
+                                   : dupf(f, "%s\n%s", line, line));
+    f->number = filled ? dupf(f, "%s", val(json_object_get(d, "number"),
+                                           b1, 32))
+                       : dupf(f, "____________");
+    f->date = filled ? dupf(f, "%s", when(json_object_get(d,
+                                                          "accepted_at"),
+                                          b1, 32))
+                     : dupf(f, "«___» ____________ 20___");
+    f->signer = filled ? dupf(f, "%s", val(json_object_get(d,
+                                                           "applicant_name"),
+                                           b1, 32))
+                       : NULL;
+}
+
 static void form_free(struct form *f)
 {
     for (size_t i = 0; i < f->nrows; i++)
@@ -544,8 +618,10 @@ static double draw_sign(struct pen *p, const struct form *f, double x,
     y += 22 * s;
     y += put(p, "Қолы / Подпись: ______________________", x, y, w, 10,
              false, PANGO_ALIGN_LEFT);
-    y += 14 * s;
-    y += put(p, "М.О. / М.П.", x, y, w, 10, false, PANGO_ALIGN_LEFT);
+    if (!f->citizen_signs) {
+        y += 14 * s;
+        y += put(p, "М.О. / М.П.", x, y, w, 10, false, PANGO_ALIGN_LEFT);
+    }
     return y - y0;
 }
 
@@ -679,6 +755,7 @@ unsigned char *paper_render(enum paper_kind kind, json_t *doc,
         [PAPER_REGISTRATION_NOTICE] = form_notice,
         [PAPER_REFUSAL] = form_refusal,
         [PAPER_COMPLAINT_TICKET] = form_ticket,
+        [PAPER_APPLICATION_FORM] = form_application,
     };
     struct form f = {0};
     struct qr_box q = {0};

@@ -17,10 +17,15 @@ enum paper_kind {
                                  * POST /v1/applications reply */
     PAPER_REGISTRATION_NOTICE,  /* p.5, p.15: notice_registration() */
     PAPER_REFUSAL,              /* p.5, p.15, p.16: notice_refusal() */
-    PAPER_COMPLAINT_TICKET      /* p.25: {number, accepted_at,
+    PAPER_COMPLAINT_TICKET,     /* p.25: {number, accepted_at,
                                  * documents[{name}], answer_due,
                                  * answer_place, accepted_by,
                                  * contact_official} */
+    PAPER_APPLICATION_FORM      /* appendix 3, p.11 item 1: the
+                                 * application, blank ({}) or filled
+                                 * from the p.14 receipt {number,
+                                 * accepted_at, applicant_name,
+                                 * representative_name, documents} */
 };
 
 /* Renders one A4 page, Kazakh and Russian, laid out like an official

@@ -179,3 +179,78 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     cr_assert_eq(get_file(path, other, NULL, pdf), 403);
     PQfinish(c);
 }
+
+/* p.14: the representative's phone on the receipt and its print; the
+ * application form of appendix 3 (p.11 item 1), blank for anyone and
+ * filled from an application for who may print its receipt, in Kazakh
+ * and Russian. */
+Test(paper, p14_representative_phone_and_appendix3_form, .init = setup,
+     .fini = teardown, .timeout = 90)
+{
+    char iin[13], rep[13], id[40], path[200], pdf[400];
+    long st;
+    tk_iin(1, iin);
+    tk_iin(2, rep);
+    char *body = tk_application(iin);
+    json_t *a = json_loads(body, 0, NULL);
+    free(body);
+    json_object_set_new(a, "representative", json_pack(
+        "{s:s, s:s, s:s, s:s, s:s}", "iin", rep, "surname", "Өкілов",
+        "given_name", "Берік", "power_of_attorney", "№ 17 от 01.12.2026",
+        "phone", "+77059876543"));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    json_t *r = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, "Idempotency-Key: p14-rep", s, &st);
+    free(s);
+    cr_assert_eq(st, 202, "%ld", st);
+    snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(
+        r, "application_id")));
+    json_t *receipt = json_object_get(r, "receipt");
+    cr_assert_str_eq(json_string_value(json_object_get(receipt,
+                         "representative_phone")), "+77059876543");
+    json_t *phones = json_object_get(receipt, "phones");
+    cr_assert_eq(json_array_size(phones), 2, "the applicant's and the "
+                 "representative's");
+    cr_assert_str_eq(json_string_value(json_array_get(phones, 1)),
+                     "+77059876543");
+    json_decref(r);
+    /* printable once notify has taken the acceptance */
+    cr_assert(tk_wait_scalar(&env, "SELECT count(*) FROM paper_access", 1,
+                             20000));
+
+    snprintf(pdf, sizeof(pdf), "%s/receipt.pdf", env.dir);
+    snprintf(path, sizeof(path), "/v1/applications/%s/receipt.pdf", id);
+    cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
+    cr_assert(text_has(pdf, "Өкілов Берік, +77059876543"),
+              "the representative with the phone on the printed receipt");
+
+    /* appendix 3, filled: the applicant, the request, the documents */
+    snprintf(pdf, sizeof(pdf), "%s/form.pdf", env.dir);
+    snprintf(path, sizeof(path), "/v1/applications/%s/application-form.pdf",
+             id);
+    cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
+    cr_assert(text_has(pdf, "Өтініш"));
+    cr_assert(text_has(pdf, "Заявление"));
+    cr_assert(text_has(pdf, "Testov Test"));
+    cr_assert(text_has(pdf, "есепке қоюды сұраймын"));
+    cr_assert(text_has(pdf, "Прошу поставить меня на учёт"));
+    cr_assert(text_has(pdf, "Приложение 3"));
+    cr_assert(text_has(pdf, "Өкілов Берік"));
+    char other[128];
+    tk_token(&env, "office:a-01-03", other);
+    snprintf(pdf, sizeof(pdf), "%s/form-refused.json", env.dir);
+    cr_assert_eq(get_file(path, other, NULL, pdf), 403);
+
+    /* blank: no token, lines to write on */
+    snprintf(pdf, sizeof(pdf), "%s/blank.pdf", env.dir);
+    char url[200], cmd[700];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/v1/forms/"
+             "application-form.pdf", env.http_port[TK_NOTIFY]);
+    snprintf(cmd, sizeof(cmd), "curl -fs -o %s '%s'", pdf, url);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert(text_has(pdf, "тегі, аты, әкесінің аты"));
+    cr_assert(text_has(pdf, "проживающего по адресу"));
+    cr_assert(text_has(pdf, "_______________"));
+    cr_assert_not(text_has(pdf, "Testov"));
+}

@@ -196,6 +196,77 @@ void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp)
     render(ctx, req, resp, "complaint_ticket");
 }
 
+/* An application form (appendix 3) as a PDF reply: doc {} blank, or the
+ * receipt's fields; its QR code names the form (and the application). */
+static void reply_form(const char *authority, json_t *doc,
+                       const char *qr, http_resp_t *resp)
+{
+    char err[256];
+    size_t len = 0;
+    unsigned char *pdf = paper_render(PAPER_APPLICATION_FORM, doc,
+                                      authority, qr, &len, err,
+                                      sizeof(err));
+    if (!pdf) {
+        log_error("paper.render", "%s", err);
+        http_reply_error(resp, 500, "internal",
+                         "the document could not be rendered", NULL);
+    } else {
+        http_reply_bytes(resp, 200, "application/pdf", (char *)pdf, len);
+    }
+}
+
+/* GET /v1/forms/application-form.pdf — the blank form of appendix 3
+ * (p.11 item 1, p.12: at the stand and on the internet resource): for
+ * anyone, no token. */
+void paper_get_blank_form(void *ctx, const http_req_t *req,
+                          http_resp_t *resp)
+{
+    (void)ctx;
+    (void)req;
+    json_t *doc = json_object();
+    reply_form("Тұрғын үй басқармасы (бөлімі) / "
+               "Жилищное управление (отдел)", doc, "KEZEK-FORM|appendix-3",
+               resp);
+    json_decref(doc);
+}
+
+/* GET /v1/applications/{id}/application-form.pdf — the form filled from
+ * the application as accepted (its p.14 receipt): who may print its
+ * receipt may print it. */
+void paper_get_filled_form(void *ctx, const http_req_t *req,
+                           http_resp_t *resp)
+{
+    struct notify *n = ctx;
+    principal_t who;
+    char access[ACCESS_COLS][96], name[512], qr[128];
+    char *receipt = NULL;
+    PGconn *c = paper_request(n, req, resp, &who, access, false, &receipt);
+    if (!c)
+        return;
+    json_t *doc = receipt ? json_loads(receipt, 0, NULL) : NULL;
+    free(receipt);
+    if (!json_is_object(doc)) {
+        http_reply_error(resp, 404, "not_found", "no receipt of this "
+                         "application to fill the form from", NULL);
+    } else {
+        notify_authority_name(c, access[ACCESS_AUTHORITY], name,
+                              sizeof(name));
+        json_object_set_new(doc, "authority_name", json_string(name));
+        snprintf(qr, sizeof(qr), "KEZEK-FORM|appendix-3|%s",
+                 req->params[0]);
+        reply_form(name, doc, qr, resp);
+        if (resp->status == 200) {
+            char res[96];
+            snprintf(res, sizeof(res), "application-form.pdf/%s",
+                     req->params[0]);
+            audit_reply(resp, who.text, http_purpose(req, "print"), res,
+                        access[ACCESS_IIN]);
+        }
+    }
+    json_decref(doc);
+    pgpool_release(n->svc.pool, c);
+}
+
 /* A hand-over as the office records it (POST …/issuance). */
 struct issuance {
     const char *by, *name, *poa, *at;   /* borrowed from the body */

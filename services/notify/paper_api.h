@@ -12,6 +12,12 @@
 void paper_get_receipt(void *ctx, const http_req_t *req, http_resp_t *resp);
 void paper_get_notice(void *ctx, const http_req_t *req, http_resp_t *resp);
 void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp);
+/* appendix 3: the blank application form (public), and one filled from
+ * an application */
+void paper_get_blank_form(void *ctx, const http_req_t *req,
+                          http_resp_t *resp);
+void paper_get_filled_form(void *ctx, const http_req_t *req,
+                           http_resp_t *resp);
 void paper_post_issuance(void *ctx, const http_req_t *req,
                          http_resp_t *resp);
 void paper_get_journal(void *ctx, const http_req_t *req, http_resp_t *resp);
