@@ -33,6 +33,9 @@ bool principal_parse(const char *s, principal_t *out)
     } else if (strncmp(s, "appeal:", 7) == 0) {
         out->kind = PRINCIPAL_APPEAL;
         id = s + 7;
+    } else if (strncmp(s, "head:", 5) == 0) {
+        out->kind = PRINCIPAL_HEAD;
+        id = s + 5;
     } else if (strncmp(s, "supervisor:", 11) == 0) {
         out->kind = PRINCIPAL_SUPERVISOR;
         id = s + 11;
@@ -59,6 +62,7 @@ const char *principal_kind_name(enum principal_kind k)
         [PRINCIPAL_OFFICE] = "office", [PRINCIPAL_CENTRE] = "centre",
         [PRINCIPAL_PORTAL] = "portal", [PRINCIPAL_OPS] = "ops",
         [PRINCIPAL_APPEAL] = "appeal", [PRINCIPAL_SUPERVISOR] = "supervisor",
+        [PRINCIPAL_HEAD] = "head",
     };
     return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }

@@ -13,19 +13,23 @@
 #include <stddef.h>
 
 enum principal_kind { PRINCIPAL_OFFICE, PRINCIPAL_CENTRE, PRINCIPAL_PORTAL,
-                      PRINCIPAL_OPS, PRINCIPAL_APPEAL, PRINCIPAL_SUPERVISOR };
+                      PRINCIPAL_OPS, PRINCIPAL_APPEAL, PRINCIPAL_SUPERVISOR,
+                      PRINCIPAL_HEAD };
 
 typedef struct principal {
     enum principal_kind kind;
-    char id[64];        /* authority, centre, appeal instance (appendix
-                         * 5) or region id; empty otherwise */
+    char id[64];        /* authority (office, head), centre, appeal
+                         * instance (appendix 5) or region id; empty
+                         * otherwise */
     char text[80];      /* "office:a-01-02" */
     char employee[128]; /* the employee's full name, or empty */
     long long expires;  /* when the token expires (Unix time), 0 never */
 } principal_t;
 
 /* Parses "office:<id>", "centre:<id>", "appeal:<id>" (an appeal
- * instance of appendix 5: its complaints), "supervisor:<region_id>" (a
+ * instance of appendix 5: its complaints), "head:<authority_id>" (the
+ * head of an authority: the complaints about its employees, p.20),
+ * "supervisor:<region_id>" (a
  * region's supervisor: reads its lists, work lists and indicators,
  * writes nothing), "portal", "ops". */
 bool principal_parse(const char *s, principal_t *out)

@@ -179,8 +179,9 @@ Test(lists, a_centre_lists_its_own_submissions, .init = setup,
     cr_assert_str_eq(got, "Centreva,Officeva", "both are a-01-02's");
     json_decref(j);
     static const char *const others[] = {"supervisor:r-01",
-                                         "appeal:ap-01-01", "portal"};
-    for (int i = 0; i < 3; i++) {
+                                         "appeal:ap-01-01", "portal",
+                                         "head:a-01-02"};
+    for (int i = 0; i < 4; i++) {
         char t[128];
         tk_token(&env, others[i], t);
         j = list(t, "/v1/applications", got, sizeof(got), &st);
@@ -270,8 +271,9 @@ Test(lists, a_queue_list_in_position_order_and_its_csv, .init = setup,
 
     static const char *const refused[] = {"supervisor:r-02",
                                           "appeal:ap-01-01",
-                                          "office:a-01-03", "portal"};
-    for (int i = 0; i < 4; i++) {
+                                          "office:a-01-03", "portal",
+                                          "head:a-01-02"};
+    for (int i = 0; i < 5; i++) {
         char t[128];
         tk_token(&env, refused[i], t);
         j = tk_http("GET", q, "/v1/queue/a-01-02/wwii/entries", t, NULL,

@@ -219,15 +219,61 @@ Test(ops, complaints_ticket_routing_and_answer, .init = setup,
                   fields[i]);
     cr_assert_eq(json_integer_value(json_object_get(t, "documents_count")),
                  1);
+    /* p.20: about an employee's actions, to the head of the authority */
     const char *routed = json_string_value(json_object_get(
         json_object_get(t, "routed_to"), "id"));
+    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(t,
+                         "routed_to"), "kind")), "head");
+    cr_assert_str_eq(routed, "a-01-02");
+    cr_assert(strstr(json_string_value(json_object_get(t, "answer_place")),
+                     "басшысы / руководитель"));
     PGconn *c = tk_db(&env);
     char q[300];
+    const char *cid = json_string_value(json_object_get(j, "complaint_id"));
+    /* within 5 working days: never more than 7 calendar days ahead */
+    snprintf(q, sizeof(q), "SELECT count(*) FROM complaint WHERE id = '%s'"
+             " AND answer_due BETWEEN (now() AT TIME ZONE 'Asia/Almaty')"
+             "::date + 5 AND (now() AT TIME ZONE 'Asia/Almaty')::date + 7",
+             cid);
+    cr_assert_eq(tk_scalar(c, q), 1, "the head's term");
+    /* the head's inbox has it; the appeal instance's does not */
+    char head[128], appeal[128];
+    tk_token(&env, "head:a-01-02", head);
+    tk_token(&env, "appeal:ap-01-01", appeal);
+    json_t *in = tk_http("GET", env.http_port[TK_INTAKE], "/v1/complaints",
+                         head, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert_eq(json_array_size(json_object_get(in, "items")), 1);
+    json_decref(in);
+    in = tk_http("GET", env.http_port[TK_INTAKE], "/v1/complaints", appeal,
+                 NULL, NULL, &st);
+    cr_assert_eq(json_array_size(json_object_get(in, "items")), 0);
+    json_decref(in);
+    /* about the head: to the region's appeal instance */
+    snprintf(body, sizeof(body),
+             "{\"complainant_iin\":\"%s\",\"application_id\":\"%s\","
+             "\"text\":\"Басшы жауап бермеді.\",\"about_employee\":"
+             "\"the head\",\"about_head\":true}", iin, id);
+    json_t *h = tk_http("POST", env.http_port[TK_INTAKE], "/v1/complaints",
+                        env.office, "Idempotency-Key: cmp-head", body, &st);
+    cr_assert_eq(st, 201);
     snprintf(q, sizeof(q), "SELECT count(*) FROM appeal_instance WHERE"
              " id = '%s' AND region_id = (SELECT region_id FROM authority"
-             " WHERE id = 'a-01-02')", routed);
+             " WHERE id = 'a-01-02')", json_string_value(json_object_get(
+                 json_object_get(json_object_get(h, "ticket"), "routed_to"),
+                 "id")));
     cr_assert_eq(tk_scalar(c, q), 1, "routed to the region's instance");
-    const char *cid = json_string_value(json_object_get(j, "complaint_id"));
+    json_decref(h);
+    /* the head takes its complaint into review; another head may not */
+    char rpath[140], other_head[128];
+    snprintf(rpath, sizeof(rpath), "/v1/complaints/%s/review", cid);
+    tk_token(&env, "head:a-01-03", other_head);
+    json_decref(tk_http("POST", env.http_port[TK_INTAKE], rpath, other_head,
+                        NULL, NULL, &st));
+    cr_assert_eq(st, 403);
+    json_decref(tk_http("POST", env.http_port[TK_INTAKE], rpath, head, NULL,
+                        NULL, &st));
+    cr_assert_eq(st, 200);
     char cpath[120], apath[140];
     snprintf(cpath, sizeof(cpath), "/v1/complaints/%s", cid);
     snprintf(apath, sizeof(apath), "/v1/complaints/%s/answer", cid);

@@ -1,7 +1,9 @@
 /* Complaints (p.20–25): accepted in writing at an office or on the
- * portal, answered with a ticket (p.25), routed to the appeal instance
- * of the authority's region (appendix 5) or, about a centre's service,
- * to the centre's head; received → in_review → answered. */
+ * portal, answered with a ticket (p.25), routed (p.20) — about an
+ * employee's actions, to the head of the authority (head:<authority>);
+ * about a centre's service, to the centre's head; about the head, the
+ * result or the service otherwise, to the appeal instance of the
+ * authority's region (appendix 5); received → in_review → answered. */
 #include "intake.h"
 
 
@@ -18,11 +20,27 @@
 
 #define PRODUCER "intake"
 
-static long answer_days = 15;
+static long answer_days = 15, head_answer_days = 5;
 
-void complaints_init(long days)
+void complaints_init(long days, long head_days)
 {
     answer_days = days;
+    head_answer_days = head_days;
+}
+
+/* today plus n working days (Monday–Friday; public holidays are not
+ * known here and count as working days). */
+static kdate_t add_working_days(kdate_t today, long n)
+{
+    int64_t d = kdate_to_days(today);
+    while (n > 0) {
+        d++;
+        /* 1970-01-01 was a Thursday: 0 Thursday … 2 Saturday, 3 Sunday */
+        int wd = (int)(((d % 7) + 7) % 7);
+        if (wd != 2 && wd != 3)
+            n--;
+    }
+    return kdate_from_days(d);
 }
 
 static bool emit(PGconn *c, int type, const char *id, const char *iin,
@@ -39,22 +57,34 @@ static bool emit(PGconn *c, int type, const char *id, const char *iin,
     return ok;
 }
 
-/* Where the complaint goes: the centre's head for a centre's service,
- * else the appeal instance of the region. Fills kind, id and the
- * instance's record; false when the reference data has none. */
+/* Where the complaint goes (p.20): the centre's head for a centre's
+ * service; the head of the authority for an employee's actions (not
+ * the head's own); else the appeal instance of the region. Fills kind,
+ * id and the record of whom it goes to; false when the reference data
+ * has none. */
 static bool route(PGconn *c, const char *authority, const char *centre,
-                  char *kind, char *id, json_t **doc)
+                  bool to_head, char *kind, char *id, json_t **doc)
 {
     const char *p[1] = {centre ? centre : authority};
-    PGresult *r = pg_run(c, centre ? "complaint_centre"
-                                   : "complaint_appeal", 1, p);
+    const char *stmt = centre    ? "complaint_centre"
+                       : to_head ? "complaint_head"
+                                 : "complaint_appeal";
+    PGresult *r = pg_run(c, stmt, 1, p);
     bool ok = r && PQntuples(r) == 1;
     if (ok) {
-        strcpy(kind, centre ? "centre" : "appeal_instance");
+        strcpy(kind, centre ? "centre" : to_head ? "head"
+                                                 : "appeal_instance");
         snprintf(id, 64, "%s", PQgetvalue(r, 0, ROUTED_ID));
         *doc = json_loads(PQgetvalue(r, 0, ROUTED_DOC), 0, NULL);
     }
     PQclear(r);
+    if (ok && *doc && to_head && !centre) {
+        /* the ticket names the head of the authority, at its address */
+        char name[600];
+        snprintf(name, sizeof(name), "%s басшысы / руководитель",
+                 json_string_value(json_object_get(*doc, "name")) ?: id);
+        json_object_set_new(*doc, "name", json_string(name));
+    }
     return ok && *doc;
 }
 
@@ -90,6 +120,7 @@ struct complaint_in {
     char sha[65];
     json_t *body;
     const char *iin, *app, *auth, *text, *emp;
+    json_t *about_head;        /* true: about the head (p.20) */
     json_t *docs;              /* [{name}] of the attachments */
     bool docs_ok;
     char authority[64], centre[64], kind[32], routed[64];
@@ -120,6 +151,7 @@ static bool parse(const http_req_t *req, http_resp_t *resp,
     in->auth = json_string_value(json_object_get(b, "authority_id"));
     in->text = json_string_value(json_object_get(b, "text"));
     in->emp = json_string_value(json_object_get(b, "about_employee"));
+    in->about_head = json_object_get(b, "about_head");
     json_t *att = json_object_get(b, "attachments"), *a;
     size_t i;
     in->docs = json_array();
@@ -152,10 +184,12 @@ static bool authorise(const principal_t *who, const http_req_t *req,
                (in->emp && text_problem(in->emp, strlen(in->emp), 300,
                                         false)) ||
                (in->app && strlen(in->app) > 64) ||
-               (in->auth && strlen(in->auth) > 63)) {
+               (in->auth && strlen(in->auth) > 63) ||
+               (in->about_head && !json_is_boolean(in->about_head))) {
         http_reply_error(resp, 400, "invalid_field", "text (free form, up "
                          "to 20000 bytes), attachments [{name}], "
-                         "about_employee, application_id", NULL);
+                         "about_employee, about_head (true or false), "
+                         "application_id", NULL);
     } else if (who->kind == PRINCIPAL_PORTAL &&
                (!citizen || strcmp(citizen, in->iin) != 0)) {
         http_reply_error(resp, 403, "forbidden", "the portal files "
@@ -207,7 +241,8 @@ static bool locate(PGconn *c, const principal_t *who, http_resp_t *resp,
                          "complaints about its own authority", NULL);
         return false;
     }
-    if (!route(c, in->authority, in->centre[0] ? in->centre : NULL,
+    bool to_head = in->emp && !json_is_true(in->about_head);
+    if (!route(c, in->authority, in->centre[0] ? in->centre : NULL, to_head,
                in->kind, in->routed, &in->instance)) {
         http_reply_error(resp, 422, "unknown_authority", "no appeal "
                          "instance is known for this authority", NULL);
@@ -257,7 +292,10 @@ static bool store(PGconn *c, const principal_t *who,
     char id[33], number[48], at[26], due[11];
     event_new_id(id);
     almaty_timestamp(now / 1000000, at);
-    kdate_format(kdate_add(today, (int)answer_days), due);
+    kdate_format(strcmp(in->kind, "head") == 0
+                     ? add_working_days(today, head_answer_days)
+                     : kdate_add(today, (int)answer_days),
+                 due);
     if (!pg_exec(c, "BEGIN"))
         return false;
     PGresult *r = pg_run(c, "complaint_next", 0, NULL);
@@ -377,6 +415,8 @@ bool complaint_handler(const principal_t *who, const char *kind,
            (who->kind == PRINCIPAL_APPEAL &&
             strcmp(kind, "appeal_instance") == 0 && strcmp(id, who->id) == 0) ||
            (who->kind == PRINCIPAL_CENTRE && strcmp(kind, "centre") == 0 &&
+            strcmp(id, who->id) == 0) ||
+           (who->kind == PRINCIPAL_HEAD && strcmp(kind, "head") == 0 &&
             strcmp(id, who->id) == 0);
 }
 
@@ -387,7 +427,8 @@ static int may_progress(PGconn *c, const principal_t *who, const char *id)
 {
     if (who->kind == PRINCIPAL_OPS)
         return 1;
-    if (who->kind != PRINCIPAL_APPEAL && who->kind != PRINCIPAL_CENTRE)
+    if (who->kind != PRINCIPAL_APPEAL && who->kind != PRINCIPAL_CENTRE &&
+        who->kind != PRINCIPAL_HEAD)
         return 0;
     const char *p[1] = {id};
     PGresult *r = strlen(id) == 32 ? pg_run(c, "complaint_get", 1, p) : NULL;

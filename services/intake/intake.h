@@ -145,7 +145,9 @@ void ops_get_audit(PGconn *c, const principal_t *who, const http_req_t *req,
 void ops_gauges(PGconn *c);
 
 /* complaints.c (p.20–25). */
-void complaints_init(long answer_days);
+/* The terms of an answer: calendar days (the appeal instance, a
+ * centre), working days (the head of the authority, p.20). */
+void complaints_init(long answer_days, long head_answer_days);
 void complaints_post(PGconn *c, const principal_t *who,
                      const http_req_t *req, http_resp_t *resp);
 void complaints_get(PGconn *c, const principal_t *who,

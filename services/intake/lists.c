@@ -358,8 +358,9 @@ static json_t *complaint_row(const PGresult *r, int i)
 
 /* GET /v1/complaints?state=&limit=&cursor= — an inbox, soonest answer
  * due first (p.21): an appeal instance's (routed to it), a centre's
- * head's (about its service), an office's (about its authority), every
- * one for operators. */
+ * head's (about its service), an authority's head's (about its
+ * employees, p.20), an office's (about its authority), every one for
+ * operators. */
 void lists_complaints(PGconn *c, const principal_t *who,
                       const http_req_t *req, http_resp_t *resp)
 {
@@ -370,10 +371,12 @@ void lists_complaints(PGconn *c, const principal_t *who,
     int limit = http_limit(req, resp, PAGE_DEFAULT, PAGE_MAX);
     if (!limit)
         return;
-    if (who->kind == PRINCIPAL_PORTAL || who->kind == PRINCIPAL_SUPERVISOR) {
+    if (who->kind != PRINCIPAL_APPEAL && who->kind != PRINCIPAL_CENTRE &&
+        who->kind != PRINCIPAL_HEAD && who->kind != PRINCIPAL_OFFICE &&
+        who->kind != PRINCIPAL_OPS) {
         http_reply_error(resp, 403, "forbidden", "an inbox of complaints "
-                         "is kept by an appeal instance, a centre, an "
-                         "office and operators", NULL);
+                         "is kept by an appeal instance, a centre, the head "
+                         "of an authority, an office and operators", NULL);
         return;
     }
     if (state && strcmp(state, "received") && strcmp(state, "in_review") &&
@@ -399,6 +402,8 @@ void lists_complaints(PGconn *c, const principal_t *who,
         where(&q, "routed_kind = 'appeal_instance' AND routed_id = $?", who->id, NULL);
     else if (who->kind == PRINCIPAL_CENTRE)
         where(&q, "routed_kind = 'centre' AND routed_id = $?", who->id, NULL);
+    else if (who->kind == PRINCIPAL_HEAD) /* p.20: about its employees */
+        where(&q, "routed_kind = 'head' AND routed_id = $?", who->id, NULL);
     else if (who->kind == PRINCIPAL_OFFICE)
         where(&q, "authority_id = $?", who->id, NULL);
     if (state)

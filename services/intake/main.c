@@ -284,10 +284,12 @@ int main(int argc, char **argv)
     }
     ops_init(config_str(svc.cfg, "indicators_file",
                         "data/indicators.json"));
-    long days;
-    if (!service_int(&svc, "complaint_answer_days", 15, 1, 90, &days))
+    long days, head_days;
+    if (!service_int(&svc, "complaint_answer_days", 15, 1, 90, &days) ||
+        !service_int(&svc, "complaint_head_answer_days", 5, 1, 30,
+                     &head_days))
         return 1;
-    complaints_init(days);
+    complaints_init(days, head_days);
     struct intake_status_batch status = {0};
     struct consumer_cfg cc = {
         .name = "intake-status", .stmts = intake_stmts,

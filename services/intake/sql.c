@@ -112,6 +112,7 @@ const struct pg_stmt intake_stmts[] = {
      " ON a.region_id = ap.region_id WHERE a.id = $1"
      " ORDER BY ap.id LIMIT 1"},
     {"complaint_centre", "SELECT id, doc FROM centre WHERE id = $1"},
+    {"complaint_head", "SELECT id, doc FROM authority WHERE id = $1"},
     {"complaint_next", "SELECT nextval('complaint_number_seq')"},
     {"complaint_put",
      "INSERT INTO complaint (id, number, application_id, authority_id,"
@@ -140,10 +141,12 @@ const struct pg_stmt intake_stmts[] = {
      " ORDER BY l.authority_id, l.list"},
     {"session_scope", /* the region and name of a principal's scope */
      "SELECT CASE $1 WHEN 'office' THEN (SELECT region_id FROM authority"
+     " WHERE id = $2) WHEN 'head' THEN (SELECT region_id FROM authority"
      " WHERE id = $2) WHEN 'centre' THEN (SELECT region_id FROM centre"
      " WHERE id = $2) WHEN 'appeal' THEN (SELECT region_id FROM"
      " appeal_instance WHERE id = $2) WHEN 'supervisor' THEN (SELECT id"
      " FROM region WHERE id = $2) END, CASE $1 WHEN 'office' THEN (SELECT"
+     " name FROM authority WHERE id = $2) WHEN 'head' THEN (SELECT"
      " name FROM authority WHERE id = $2) WHEN 'centre' THEN (SELECT doc"
      " ->> 'name' FROM centre WHERE id = $2) WHEN 'appeal' THEN (SELECT"
      " doc ->> 'name' FROM appeal_instance WHERE id = $2) WHEN"

@@ -36,8 +36,9 @@ static bool entry_request(struct queue *q, const http_req_t *req,
                strcmp(who->id, authority) != 0) {
         http_reply_error(resp, 403, "forbidden",
                          "an office sees only its own lists", NULL);
-    } else if (who->kind == PRINCIPAL_APPEAL ||
-               who->kind == PRINCIPAL_SUPERVISOR) {
+    } else if (who->kind != PRINCIPAL_OFFICE &&
+               who->kind != PRINCIPAL_CENTRE &&
+               who->kind != PRINCIPAL_PORTAL && who->kind != PRINCIPAL_OPS) {
         http_reply_error(resp, 403, "forbidden", "a person's entry is read "
                          "by the office, the centre, the portal for the "
                          "citizen and operators; a supervisor reads whole "

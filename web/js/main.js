@@ -22,7 +22,7 @@ const NAV = [
   { hash: '#/new', key: 'nav.new', kinds: ['office', 'centre'] },
   { hash: '#/worklist', key: 'nav.worklist', kinds: ['office', 'ops', 'supervisor'] },
   { hash: '#/queue', key: 'nav.queue', kinds: ['office', 'ops', 'supervisor'] },
-  { hash: '#/complaints', key: 'nav.complaints', kinds: ['office', 'centre', 'ops', 'appeal'] },
+  { hash: '#/complaints', key: 'nav.complaints', kinds: ['office', 'centre', 'ops', 'appeal', 'head'] },
   { hash: '#/complaints/new', key: 'nav.complaint_new', kinds: ['office', 'centre'] },
   { hash: '#/indicators', key: 'nav.indicators', kinds: ['ops', 'supervisor'] },
 ];
@@ -34,12 +34,12 @@ const ROUTES = [
   { re: /^#\/worklist(\?.*)?$/, page: worklist, kinds: ['office', 'ops', 'supervisor'], nav: '#/worklist' },
   { re: /^#\/queue(?:\/([a-z_]+))?(\?.*)?$/, page: queue, kinds: ['office', 'ops', 'supervisor'], nav: '#/queue' },
   { re: /^#\/complaints\/new$/, page: complaintNew, kinds: ['office', 'centre'], nav: '#/complaints/new' },
-  { re: /^#\/complaints(\?.*)?$/, page: complaints, kinds: ['office', 'centre', 'ops', 'appeal'], nav: '#/complaints' },
+  { re: /^#\/complaints(\?.*)?$/, page: complaints, kinds: ['office', 'centre', 'ops', 'appeal', 'head'], nav: '#/complaints' },
   { re: /^#\/indicators(\?.*)?$/, page: indicators, kinds: ['ops', 'supervisor'], nav: '#/indicators' },
 ];
 
 const HOME = { office: '#/applications', centre: '#/new', ops: '#/applications',
-  appeal: '#/complaints', supervisor: '#/indicators', portal: '#/portal' };
+  appeal: '#/complaints', head: '#/complaints', supervisor: '#/indicators', portal: '#/portal' };
 
 const state = { session: null, cleanup: null, pending: null };
 const main = document.getElementById('main');

@@ -21,6 +21,11 @@ function build(ctx) {
   const appId = field({ id: 'cp-app', label: 'cp.app_id', hint: 'cp.app_hint', fieldPath: 'application_id',
     attrs: { maxlength: 64, autocomplete: 'off', spellcheck: 'false' } });
   const about = field({ id: 'cp-about', label: 'cp.about', fieldPath: 'about_employee', attrs: { maxlength: 300, autocomplete: 'off' } });
+  // p.20: about the head of the authority → the appeal instance;
+  // about another employee → the head
+  const aboutHead = h('input', { type: 'checkbox', id: 'cp-about-head' });
+  const aboutHeadWrap = h('div', null, h('div.check', null, aboutHead, h('label', { htmlFor: 'cp-about-head', t: 'cp.about_head' })),
+    h('div.hint', { t: 'cp.about_head_hint' }));
   const text = field({ id: 'cp-text', label: 'cp.text', type: 'textarea', rows: 6, required: true, fieldPath: 'text', wide: true,
     attrs: { maxlength: 20000 } });
   const authBox = h('div');
@@ -62,7 +67,7 @@ function build(ctx) {
   const submit = h('button.btn-primary.btn-big', { type: 'submit', id: 'cp-submit', t: 'cp.submit' });
   const form = h('form#cp-form', { attrs: { novalidate: true } },
     h('fieldset', null, h('legend', { t: 'nav.complaint_new' }),
-      h('div.grid', null, iin.wrap, appId.wrap, authBox, about.wrap), text.wrap),
+      h('div.grid', null, iin.wrap, appId.wrap, authBox, about.wrap, aboutHeadWrap), text.wrap),
     h('fieldset', null, h('legend', { t: 'cp.attachments' }), attBox, addAtt),
     summary,
     h('div.actions', null, submit));
@@ -93,6 +98,7 @@ function build(ctx) {
     }
     const emp = about.input.value.trim();
     if (emp) body.about_employee = emp;
+    if (emp && aboutHead.checked) body.about_head = true;
     const atts = st.atts.map((r) => r.f.input.value.trim()).filter(Boolean);
     if (atts.length) body.attachments = atts.map((name) => ({ name }));
     if (first) { first.focus(); announce('na.fix', null, 'error'); return; }

@@ -12,7 +12,7 @@ const STATES = ['received', 'in_review', 'answered'];
 
 export function render(main, params, ctx, query) {
   const s = ctx.session;
-  const canAnswer = s.kind === 'appeal' || s.kind === 'ops';
+  const canAnswer = s.kind === 'appeal' || s.kind === 'head' || s.kind === 'ops';
   const canPrint = s.kind === 'office';
   const state = STATES.indexOf(query.get('state')) >= 0 ? query.get('state') : '';
   main.appendChild(h('h1', { t: 'cp.title' }));

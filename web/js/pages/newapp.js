@@ -44,9 +44,11 @@ function build(ctx) {
     patronymic: field({ id: 'a-patronymic', label: 'na.patronymic', fieldPath: 'applicant.patronymic', attrs: { autocomplete: 'off', maxlength: 100 } }),
     phone: field({ id: 'a-phone', label: 'na.phone', hint: 'na.phone_hint', type: 'tel', fieldPath: 'applicant.phone', attrs: { autocomplete: 'off', maxlength: 24 } }),
     email: field({ id: 'a-email', label: 'na.email', hint: 'na.email_hint', type: 'email', fieldPath: 'applicant.email', attrs: { autocomplete: 'off', maxlength: 254 } }),
+    lang: field({ id: 'a-lang', label: 'na.sms_lang', hint: 'na.sms_lang_hint', type: 'select', fieldPath: 'applicant.language',
+      options: [option('', 'na.sms_lang_both'), option('kk', 'lang.kk'), option('ru', 'lang.ru')] }),
   };
   const fsApplicant = h('fieldset', null, h('legend', { t: 'na.applicant' }),
-    h('div.grid', null, a.iin.wrap, a.surname.wrap, a.given.wrap, a.patronymic.wrap, a.phone.wrap, a.email.wrap));
+    h('div.grid', null, a.iin.wrap, a.surname.wrap, a.given.wrap, a.patronymic.wrap, a.phone.wrap, a.email.wrap, a.lang.wrap));
 
   // ---- representative ----
   const hasRep = h('input', { type: 'checkbox', id: 'has-rep' });
@@ -56,8 +58,9 @@ function build(ctx) {
     given: field({ id: 'r-given', label: 'na.given_name', fieldPath: 'representative.given_name', required: true, attrs: { autocomplete: 'off', maxlength: 100 } }),
     patronymic: field({ id: 'r-patronymic', label: 'na.patronymic', fieldPath: 'representative.patronymic', attrs: { autocomplete: 'off', maxlength: 100 } }),
     poa: field({ id: 'r-poa', label: 'na.poa', fieldPath: 'representative.power_of_attorney', required: true, attrs: { autocomplete: 'off', maxlength: 200 } }),
+    phone: field({ id: 'r-phone', label: 'na.phone', type: 'tel', fieldPath: 'representative.phone', attrs: { autocomplete: 'off', maxlength: 24 } }),
   };
-  const repBox = h('div.grid', { hidden: true, id: 'rep-fields' }, r.iin.wrap, r.surname.wrap, r.given.wrap, r.patronymic.wrap, r.poa.wrap);
+  const repBox = h('div.grid', { hidden: true, id: 'rep-fields' }, r.iin.wrap, r.surname.wrap, r.given.wrap, r.patronymic.wrap, r.poa.wrap, r.phone.wrap);
   hasRep.addEventListener('change', () => { repBox.hidden = !hasRep.checked; });
   const fsRep = h('fieldset', null, h('legend', { t: 'na.rep' }),
     h('div.check', null, hasRep, h('label', { htmlFor: 'has-rep', t: 'na.has_rep' })), repBox);
@@ -266,6 +269,8 @@ function build(ctx) {
     if (hasRep.checked) {
       if (!iinValid(r.iin.input.value)) errs.push({ f: r.iin, ...iinErr(r.iin.input.value) });
       req(r.surname, errs); req(r.given, errs); req(r.poa, errs);
+      const rph = normPhone(r.phone.input.value);
+      if (rph && !/^\+\d{7,19}$/.test(rph)) errs.push({ f: r.phone, key: 'v.phone' });
     }
     req(settlement, errs);
     req(fund, errs);
@@ -359,6 +364,7 @@ function build(ctx) {
     if (phone) b.applicant.phone = phone;
     const email = a.email.input.value.trim();
     if (email) b.applicant.email = email;
+    if (a.lang.input.value) b.applicant.language = a.lang.input.value;
     if (hasRep.checked) {
       b.representative = {
         iin: r.iin.input.value.trim(), surname: r.surname.input.value.trim(),
@@ -366,6 +372,8 @@ function build(ctx) {
       };
       const rp = r.patronymic.input.value.trim();
       if (rp) b.representative.patronymic = rp;
+      const rph = normPhone(r.phone.input.value);
+      if (rph) b.representative.phone = rph;
     }
     if (office) b.authority_id = s.id;
     if (b.category === 'vulnerable') b.vulnerable_group = groupNo();
