@@ -46,6 +46,10 @@ static void usage(void)
         "  rebuild-positions [--authority ID] [--verify]\n"
         "                                   rebuild (or check) the Redis\n"
         "                                   queue view from Postgres\n"
+        "  indicators set YEAR IND [--normative N] [--target T] --source S\n"
+        "  indicators import FILE [--missing-only] | list [YEAR]\n"
+        "                                   appendix 4: the operator's\n"
+        "                                   normative and target values\n"
         "  queue remove AUTHORITY LIST IIN --reason R --date D\n"
         "                                   take an entry off its list\n"
         "  queue reverify [--authority ID] [--list L] [--as-of DATE]\n"
@@ -631,6 +635,154 @@ static int cmd_queue(int argc, char **argv)
     return 2;
 }
 
+/* One indicator setting of year (a value or NULL each); one already
+ * set stays unless overwrite. */
+static bool indicator_put(PGconn *c, const char *year, const char *ind,
+                          const char *normative, const char *target,
+                          const char *source, bool overwrite)
+{
+    const char *p[5] = {year, ind, normative, target, source};
+    PGresult *r = PQexecParams(c, overwrite
+        ? "INSERT INTO indicator_setting (year, indicator, normative, target,"
+          " source, set_by) VALUES ($1::int, $2, $3::numeric, $4::numeric,"
+          " $5, 'kezek-tool') ON CONFLICT (year, indicator) DO UPDATE SET"
+          " normative = excluded.normative, target = excluded.target,"
+          " source = excluded.source, set_by = excluded.set_by,"
+          " set_at = now()"
+        : "INSERT INTO indicator_setting (year, indicator, normative, target,"
+          " source, set_by) VALUES ($1::int, $2, $3::numeric, $4::numeric,"
+          " $5, 'kezek-tool') ON CONFLICT (year, indicator) DO NOTHING",
+        5, NULL, p, NULL, NULL, 0);
+    bool ok = pg_check(r);
+    if (!ok)
+        fprintf(stderr, "kezek: %s %s: %s", year, ind, PQerrorMessage(c));
+    PQclear(r);
+    return ok;
+}
+
+/* A percentage as given: 0–100, at most two decimals. */
+static bool percent_ok(const char *s)
+{
+    char *end;
+    double v = s ? strtod(s, &end) : -1;
+    return s && *s && *end == '\0' && v >= 0 && v <= 100;
+}
+
+/* indicators import FILE [--missing-only]: every year of FILE
+ * (data/indicators.json's shape) in one transaction; --missing-only
+ * keeps what is set already (deploy/up's defaults). */
+static int indicators_import(PGconn *c, const char *path, bool overwrite)
+{
+    json_error_t e;
+    json_t *doc = json_load_file(path, 0, &e);
+    json_t *years = json_object_get(doc, "years");
+    const char *source = json_string_value(json_object_get(doc, "source"));
+    if (!json_is_object(years)) {
+        fprintf(stderr, "kezek: %s: needs {\"years\": {YEAR: {INDICATOR: "
+                        "{\"normative\", \"target\"}}}} (%s)\n", path,
+                e.text);
+        json_decref(doc);
+        return 2;
+    }
+    bool ok = pg_exec(c, "BEGIN");
+    int n = 0;
+    const char *y, *ind;
+    json_t *vals, *v;
+    json_object_foreach(years, y, vals) {
+        json_object_foreach(vals, ind, v) {
+            char nb[32] = "", tb[32] = "";
+            json_t *nv = json_object_get(v, "normative");
+            json_t *tv = json_object_get(v, "target");
+            if (json_is_number(nv))
+                snprintf(nb, sizeof(nb), "%g", json_number_value(nv));
+            if (json_is_number(tv))
+                snprintf(tb, sizeof(tb), "%g", json_number_value(tv));
+            ok = ok && indicator_put(c, y, ind, nb[0] ? nb : NULL,
+                                     tb[0] ? tb : NULL,
+                                     source ? source : path, overwrite);
+            n++;
+        }
+    }
+    ok = ok && pg_exec(c, "COMMIT");
+    json_decref(doc);
+    if (!ok)
+        return 1;
+    printf("%d indicator settings from %s\n", n, path);
+    return 0;
+}
+
+/* indicators set YEAR INDICATOR [--normative N] [--target T] --source S
+ * | import FILE | list [YEAR]: the operator's normative and target
+ * values of appendix 4 (migrations/024). */
+static int cmd_indicators(int argc, char **argv)
+{
+    const char *normative = NULL, *target = NULL, *source = NULL;
+    static const char *const names[] = {"1.1", "2.1", "3.1", "3.2", "4.1",
+                                        "5.1", NULL};
+    bool set = argc >= 3 && strcmp(argv[0], "set") == 0;
+    for (int i = 3; set && i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--normative") == 0)
+            normative = argv[i + 1];
+        else if (strcmp(argv[i], "--target") == 0)
+            target = argv[i + 1];
+        else if (strcmp(argv[i], "--source") == 0)
+            source = argv[i + 1];
+        else
+            set = false;
+    }
+    bool known = false;
+    for (int i = 0; set && names[i]; i++)
+        known = known || strcmp(argv[2], names[i]) == 0;
+    char *end;
+    long year = set ? strtol(argv[1], &end, 10) : 0;
+    if (set && (!known || *end || year < 2000 || year > 2200 || !source ||
+                (!normative && !target) ||
+                (normative && !percent_ok(normative)) ||
+                (target && !percent_ok(target)))) {
+        fprintf(stderr, "usage: kezek indicators set YEAR 1.1|2.1|3.1|3.2|"
+                        "4.1|5.1 [--normative 0–100] [--target 0–100] "
+                        "--source TEXT (whose order or decision)\n");
+        return 2;
+    }
+    bool keep = argc == 3 && strcmp(argv[2], "--missing-only") == 0;
+    bool import = (argc == 2 || keep) && strcmp(argv[0], "import") == 0;
+    bool list = argc >= 1 && argc <= 2 && strcmp(argv[0], "list") == 0;
+    if (!set && !import && !list) {
+        usage();
+        return 2;
+    }
+    PGconn *c = db();
+    if (!c)
+        return 1;
+    int rc = 0;
+    if (set) {
+        rc = indicator_put(c, argv[1], argv[2], normative, target, source,
+                           true) ? 0 : 1;
+        if (!rc)
+            printf("indicator %s of %s set\n", argv[2], argv[1]);
+    } else if (import) {
+        rc = indicators_import(c, argv[1], !keep);
+    } else {
+        const char *p[1] = {argc == 2 ? argv[1] : NULL};
+        PGresult *r = PQexecParams(c, "SELECT year, indicator,"
+            " coalesce(normative::text, '—'), coalesce(target::text, '—'),"
+            " source FROM indicator_setting WHERE $1::int IS NULL"
+            " OR year = $1::int ORDER BY year, indicator", 1, NULL, p, NULL,
+            NULL, 0);
+        rc = pg_check(r) ? 0 : 1;
+        for (int i = 0; !rc && i < PQntuples(r); i++)
+            printf("%s\t%s\tnormative %s\ttarget %s\t%s\n",
+                   PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                   PQgetvalue(r, i, 2), PQgetvalue(r, i, 3),
+                   PQgetvalue(r, i, 4));
+        if (rc)
+            fprintf(stderr, "kezek: %s", PQerrorMessage(c));
+        PQclear(r);
+    }
+    PQfinish(c);
+    return rc;
+}
+
 /* email|sms|portal resend NOTICE_ID: requeues an in-doubt or failed
  * delivery of that channel (an e-mail with the same Message-ID, a
  * callback with the same delivery id). */
@@ -947,6 +1099,8 @@ int main(int argc, char **argv)
         rc = cmd_minimum(rest, args);
     else if (strcmp(cmd, "decisions") == 0)
         rc = cmd_replay(rest, args);
+    else if (strcmp(cmd, "indicators") == 0)
+        rc = cmd_indicators(rest, args);
     else if (strcmp(cmd, "email") == 0 || strcmp(cmd, "sms") == 0 ||
              strcmp(cmd, "portal") == 0)
         rc = cmd_resend(cmd, rest, args);

@@ -307,6 +307,9 @@ kz_deployment_data() {
   "$bin/kezek" import-reference "$KZ_ROOT/reference" >/dev/null
   "$bin/kezek" subsistence-minimum import \
     "$KZ_ROOT/data/subsistence_minimum.jsonl" >/dev/null
+  # appendix 4: the operator's defaults, where nothing is set yet
+  "$bin/kezek" indicators import "$KZ_ROOT/data/indicators.json" \
+    --missing-only >/dev/null
   "$bin/kezek" registry import \
     "$KZ_ROOT/tests/fixtures/demo_registry.jsonl" >/dev/null
   [ -f "$state/keys/notify.key" ] ||

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static tk_env_t env;
@@ -18,10 +19,6 @@ static void setup(void)
 {
     tk_env_init(&env);
     setenv("KEZEK_REVIEW_SWEEP_SECONDS", "1", 1);
-    char v[400];
-    snprintf(v, sizeof(v), "%s/data/indicators.json",
-             getenv("KEZEK_SOURCE_DIR"));
-    setenv("KEZEK_INDICATORS_FILE", v, 1);
     for (int i = 0; i < TK_NSVC; i++)
         tk_start(&env, i);
     tk_token(&env, "ops", ops);
@@ -115,8 +112,9 @@ Test(ops, indicators_on_a_crafted_dataset, .init = setup, .fini = teardown,
         cr_assert_float_eq(v, want[i].want, 0.01, "indicator %s = %f",
                            want[i].name, v);
     }
-    cr_assert_eq(json_integer_value(json_object_get(json_object_get(ind,
-                 "1.1"), "normative")), 100, "normative from data/");
+    cr_assert_float_eq(json_number_value(json_object_get(json_object_get(ind,
+                       "1.1"), "normative")), 100.0, 0.001,
+                       "the operator's normative value (kezek indicators)");
     json_decref(j);
     j = tk_http("GET", env.http_port[TK_INTAKE], "/v1/ops/indicators?"
                 "from=2026-01-01&to=2026-12-31", env.office, NULL, NULL,
@@ -406,4 +404,71 @@ Test(ops, prometheus_config_rules_and_live_metrics, .init = setup,
                  " promtool check metrics", env.http_port[i]);
         cr_assert_eq(system(cmd), 0, "%s /metrics", tk_svc_names[i]);
     }
+}
+
+/* Appendix 4, p.19: the normative and target values are the operator's
+ * settings of the year (kezek indicators set), not the appendix's
+ * (empty); the gauges cover the country, each of the 16 regions and
+ * each of the 190 authorities — a bounded set, each present from the
+ * start. */
+Test(ops, indicator_settings_and_gauges_per_scope, .init = setup,
+     .fini = teardown, .timeout = 90)
+{
+    char year[8], cmd[700];
+    time_t now = time(NULL) + 5 * 3600;
+    strftime(year, sizeof(year), "%Y", gmtime(&now));
+    setenv("KEZEK_PG", env.svc_conninfo, 1);
+    snprintf(cmd, sizeof(cmd), "%s/kezek indicators set %s 1.1 --normative"
+             " 95.5 --target 98 --source 'order No. 12 of the chairman'"
+             " >/dev/null", getenv("KEZEK_BIN_DIR"), year);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s/kezek indicators set %s 9.9 --target 1"
+             " --source x 2>/dev/null", getenv("KEZEK_BIN_DIR"), year);
+    cr_assert_neq(system(cmd), 0, "an indicator appendix 4 does not have");
+    snprintf(cmd, sizeof(cmd), "%s/kezek indicators set %s 2.1 --target 101"
+             " --source x 2>/dev/null", getenv("KEZEK_BIN_DIR"), year);
+    cr_assert_neq(system(cmd), 0, "a share above 100");
+    char path[160];
+    snprintf(path, sizeof(path), "/v1/ops/indicators?from=%s-01-01&to=%s-12-31",
+             year, year);
+    long st;
+    json_t *j = tk_http("GET", env.http_port[TK_INTAKE], path, ops, NULL,
+                        NULL, &st);
+    cr_assert_eq(st, 200);
+    json_t *i11 = json_object_get(json_object_get(j, "indicators"), "1.1");
+    cr_assert_float_eq(json_number_value(json_object_get(i11, "normative")),
+                       95.5, 0.001);
+    cr_assert_float_eq(json_number_value(json_object_get(i11, "target")),
+                       98.0, 0.001);
+    json_decref(j);
+
+    /* the gauges, a few seconds after the start */
+    char *m = NULL;
+    for (int i = 0; i < 150; i++) {
+        free(m);
+        m = tk_http_text("GET", env.http_port[TK_INTAKE], "/metrics", NULL,
+                         NULL, NULL, &st);
+        if (m && strstr(m, "kezek_quality_indicator_target_percent"))
+            break;
+        usleep(100000);
+    }
+    cr_assert(m && strstr(m, "kezek_quality_indicator_target_percent"
+                             "{indicator=\"1.1\"} 98"), "the target");
+    cr_assert(strstr(m, "kezek_quality_indicator_percent{indicator=\"1.1\","
+                        "scope=\"authority\",region=\"r-01\","
+                        "authority=\"a-01-02\"}"), "an authority's series");
+    cr_assert(strstr(m, "kezek_quality_indicator_percent{indicator=\"5.1\","
+                        "scope=\"region\",region=\"r-16\"}"), "a region's");
+    cr_assert(strstr(m, "scope=\"national\""));
+    int series = 0;
+    for (const char *p = strstr(m, "\nkezek_quality_indicator_percent{");
+         p; p = strstr(p + 1, "\nkezek_quality_indicator_percent{"))
+        series++;
+    PGconn *c = tk_db(&env);
+    long scopes = tk_scalar(c, "SELECT (SELECT count(*) FROM authority)"
+                               " + (SELECT count(*) FROM region) + 1");
+    PQfinish(c);
+    cr_assert_eq(series, 6 * scopes, "6 indicators × (%ld scopes): %d",
+                 scopes, series);
+    free(m);
 }

@@ -135,7 +135,6 @@ bool complaint_handler(const principal_t *who, const char *kind,
                        const char *id);
 
 /* ops.c: appendix 4 indicators, feedback, the audit query. */
-void ops_init(const char *indicators_file);
 void ops_get_indicators(PGconn *c, const principal_t *who,
                         const http_req_t *req, http_resp_t *resp);
 void ops_post_feedback(PGconn *c, const principal_t *who,

@@ -282,8 +282,6 @@ int main(int argc, char **argv)
         committer_fini();
         return 1;
     }
-    ops_init(config_str(svc.cfg, "indicators_file",
-                        "data/indicators.json"));
     long days, head_days;
     if (!service_int(&svc, "complaint_answer_days", 15, 1, 90, &days) ||
         !service_int(&svc, "complaint_head_answer_days", 5, 1, 30,

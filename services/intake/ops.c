@@ -11,58 +11,83 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The shares in percent (NULL when nothing to count) for one scope and
- * period: 1.1 served within the term; 3.2 information available
- * electronically (portal submissions or status looked up online);
- * 2.1, 3.1, 4.1, 5.1 answers of 4 or 5. */
-#define INDICATOR_SQL                                                    \
-    "WITH a AS (SELECT a.*, d.delivered_at FROM application a"           \
-    " JOIN authority au ON au.id = a.authority_id"                       \
+/* The counts behind the shares, for the applications accepted in a
+ * period ($1, $2) of an authority ($3) or region ($4), or (GROUPS) for
+ * every authority, every region and the country at once (GROUPING SETS:
+ * the region and authority columns null where rolled up): 1.1 served
+ * within the term; 3.2 information available electronically (portal
+ * submissions or status looked up online); 2.1, 3.1, 4.1, 5.1 answers
+ * of 4 or 5. */
+#define INDICATOR_SQL(FILTER, GROUPS)                                    \
+    "WITH a AS (SELECT a.*, au.region_id, d.delivered_at"                \
+    " FROM application a JOIN authority au ON au.id = a.authority_id"     \
     " LEFT JOIN LATERAL (SELECT delivered_at FROM result_delivery d"     \
     " WHERE d.application_id = a.id) d ON true"                          \
     " WHERE (a.accepted_at AT TIME ZONE 'UTC'"                           \
-    " + interval '5 hours')::date BETWEEN $1::date AND $2::date"         \
-    " AND ($3::text IS NULL OR a.authority_id = $3)"                     \
-    " AND ($4::text IS NULL OR au.region_id = $4)),"                     \
-    " f AS (SELECT f.* FROM feedback f JOIN a ON a.id = f.application_id)," \
-    /* looked up on the portal (p.17 audit), read once for all: a lookup \
-     * comes after its application's acceptance, so not before the \
-     * period (a day's margin for the time zone) */                     \
+    " + interval '5 hours')::date BETWEEN $1::date AND $2::date" FILTER  \
+    ")," /* looked up on the portal (p.17 audit), read once for all: a   \
+          * lookup comes after its application's acceptance, so not     \
+          * before the period (a day's margin for the time zone) */     \
     " o AS (SELECT DISTINCT substr(r.resource, 13) AS id FROM audit_read r" \
     " WHERE r.principal = 'portal' AND r.resource LIKE 'application/%'" \
     " AND r.at >= $1::date - 1)"                                         \
-    " SELECT"                                                            \
-    " 100.0 * count(*) FILTER (WHERE delivered_at IS NOT NULL AND"       \
+    " SELECT a.region_id, a.authority_id,"                               \
+    " count(*) FILTER (WHERE delivered_at IS NOT NULL AND"               \
     " (delivered_at AT TIME ZONE 'UTC' + interval '5 hours')::date"      \
-    " <= internal_due) / nullif(count(*) FILTER (WHERE delivered_at IS"  \
+    " <= internal_due), count(*) FILTER (WHERE delivered_at IS"          \
     " NOT NULL OR internal_due < (now() AT TIME ZONE 'UTC'"              \
-    " + interval '5 hours')::date), 0),"                                 \
-    " 100.0 * count(*) FILTER (WHERE channel = 'portal' OR a.id IN"      \
-    " (SELECT id FROM o)) / nullif(count(*), 0),"                        \
-    " (SELECT 100.0 * count(*) FILTER (WHERE r21 >= 4)"                  \
-    "  / nullif(count(*), 0) FROM f),"                                   \
-    " (SELECT 100.0 * count(*) FILTER (WHERE r31 >= 4)"                  \
-    "  / nullif(count(*), 0) FROM f),"                                   \
-    " (SELECT 100.0 * count(*) FILTER (WHERE r41 >= 4)"                  \
-    "  / nullif(count(r41), 0) FROM f),"                                 \
-    " (SELECT 100.0 * count(*) FILTER (WHERE r51 >= 4)"                  \
-    "  / nullif(count(*), 0) FROM f),"                                   \
-    " count(*) FROM a"
+    " + interval '5 hours')::date),"                                     \
+    " count(*) FILTER (WHERE channel = 'portal' OR a.id IN"              \
+    " (SELECT id FROM o)), count(*),"                                    \
+    " count(f.r21) FILTER (WHERE f.r21 >= 4), count(f.r21),"             \
+    " count(f.r31) FILTER (WHERE f.r31 >= 4), count(f.r31),"             \
+    " count(f.r41) FILTER (WHERE f.r41 >= 4), count(f.r41),"             \
+    " count(f.r51) FILTER (WHERE f.r51 >= 4), count(f.r51)"              \
+    " FROM a LEFT JOIN feedback f ON f.application_id = a.id " GROUPS
+#define SCOPE_FILTER                                                     \
+    " AND ($3::text IS NULL OR a.authority_id = $3)"                     \
+    " AND ($4::text IS NULL OR au.region_id = $4)"
+/* its columns: the scope, then a numerator and a denominator per share
+ * (in the order of names), then the number of applications after 3.2's */
+enum { IND_REGION, IND_AUTHORITY, IND_COUNTS };
+enum { IND_SHARES = 6 };
+static const char *const names[IND_SHARES] = {"1.1", "3.2", "2.1", "3.1",
+                                              "4.1", "5.1"};
+/* each share's columns (numerator, denominator) */
+static const int share_cols[IND_SHARES][2] = {{2, 3}, {4, 5}, {6, 7},
+                                              {8, 9}, {10, 11}, {12, 13}};
 
-/* INDICATOR_SQL's columns: the six shares in the order of names, then
- * the number of applications. */
-enum { IND_SHARES = 6, IND_APPLICATIONS = IND_SHARES };
-static const char *const names[IND_SHARES] = {"1.1", "3.2", "2.1", "3.1", "4.1",
-                                     "5.1"};
-static json_t *targets;
-
-void ops_init(const char *indicators_file)
+/* The share i of row (percent), or null when nothing to count. */
+static json_t *share(const PGresult *r, int row, int i)
 {
-    json_error_t e;
-    targets = json_load_file(indicators_file, 0, &e);
-    if (!json_is_object(json_object_get(targets, "years")))
-        log_warn("ops.indicators", "no normative values (%s): %s",
-                 indicators_file, e.text);
+    double num = atof(PQgetvalue(r, row, share_cols[i][0]));
+    double den = atof(PQgetvalue(r, row, share_cols[i][1]));
+    return den > 0 ? json_real(100.0 * num / den) : json_null();
+}
+
+/* The operator's values of the year (migrations/024) as {indicator:
+ * {normative, target}}; NULL on a database error. */
+static json_t *settings(PGconn *c, const char *year)
+{
+    const char *p[1] = {year};
+    PGresult *r = PQexecParams(c, "SELECT indicator, normative::float8,"
+                               " target::float8, source FROM"
+                               " indicator_setting WHERE year = $1::int",
+                               1, NULL, p, NULL, NULL, 0);
+    if (!pg_check(r)) {
+        PQclear(r);
+        return NULL;
+    }
+    json_t *out = json_object();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_object_set_new(out, PQgetvalue(r, i, 0), json_pack(
+            "{s:o, s:o, s:s}", "normative", PQgetisnull(r, i, 1)
+                ? json_null() : json_real(atof(PQgetvalue(r, i, 1))),
+            "target", PQgetisnull(r, i, 2)
+                ? json_null() : json_real(atof(PQgetvalue(r, i, 2))),
+            "source", PQgetvalue(r, i, 3)));
+    PQclear(r);
+    return out;
 }
 
 /* Computes the indicators for a scope; NULL on a database error. */
@@ -70,27 +95,37 @@ static json_t *indicators(PGconn *c, const char *from, const char *to,
                           const char *authority, const char *region)
 {
     const char *p[4] = {from, to, authority, region};
-    PGresult *r = PQexecParams(c, INDICATOR_SQL, 4, NULL, p, NULL, NULL, 0);
-    if (!pg_check(r)) {
+    /* the scope's counts: the grouping yields none without
+     * applications, the row of zeros after it one */
+    PGresult *r = PQexecParams(c, "SELECT * FROM (" INDICATOR_SQL(
+                                   SCOPE_FILTER, "GROUP BY a.region_id,"
+                                   " a.authority_id") ") x", 4, NULL, p,
+                               NULL, NULL, 0);
+    char year[5] = {from[0], from[1], from[2], from[3], 0};
+    json_t *set = pg_check(r) ? settings(c, year) : NULL;
+    if (!set) {
         PQclear(r);
         return NULL;
     }
-    json_t *year = json_object_get(json_object_get(targets, "years"),
-                                   (char[5]){from[0], from[1], from[2],
-                                             from[3], 0});
+    /* the scope is one authority, a region or the country: its rows
+     * (one per authority) summed */
+    double sums[14] = {0};
+    for (int i = 0; i < PQntuples(r); i++)
+        for (int k = IND_COUNTS; k < 14; k++)
+            sums[k] += atof(PQgetvalue(r, i, k));
     json_t *out = json_object();
     for (int i = 0; i < IND_SHARES; i++) {
-        json_t *t = json_object_get(year, names[i]);
-        json_t *v = PQgetisnull(r, 0, i)
-                        ? json_null()
-                        : json_real(atof(PQgetvalue(r, 0, i)));
+        json_t *t = json_object_get(set, names[i]);
+        double num = sums[share_cols[i][0]], den = sums[share_cols[i][1]];
         json_object_set_new(out, names[i], json_pack(
-            "{s:o, s:O, s:O}", "value", v, "normative",
-            json_object_get(t, "normative") ?: json_null(), "target",
-            json_object_get(t, "target") ?: json_null()));
+            "{s:o, s:O, s:O}", "value",
+            den > 0 ? json_real(100.0 * num / den) : json_null(),
+            "normative", json_object_get(t, "normative") ?: json_null(),
+            "target", json_object_get(t, "target") ?: json_null()));
     }
     json_object_set_new(out, "applications",
-                        json_integer(atoll(PQgetvalue(r, 0, IND_APPLICATIONS))));
+                        json_integer((json_int_t)sums[5]));
+    json_decref(set);
     PQclear(r);
     return out;
 }
@@ -242,22 +277,101 @@ void ops_get_audit(PGconn *c, const principal_t *who, const http_req_t *req,
     audit_reply(resp, who->text, http_purpose(req, "audit"), "audit", iin);
 }
 
-/* Every minute: the national and regional indicators of the year. */
+/* One scope's gauges: each share of row r (-1 when nothing to count:
+ * the series stays, its value says "no data"). */
+static void scope_gauges(const PGresult *r, int row, const char *scope,
+                         const char *region, const char *authority)
+{
+    for (int i = 0; i < IND_SHARES; i++) {
+        char l[160], rv[40], av[40];
+        int n = snprintf(l, sizeof(l), "indicator=\"%s\",scope=\"%s\"",
+                         names[i], scope);
+        if (region)
+            n += snprintf(l + n, sizeof(l) - (size_t)n, ",region=\"%s\"",
+                          metrics_label_escape(rv, sizeof(rv), region));
+        if (authority)
+            snprintf(l + n, sizeof(l) - (size_t)n, ",authority=\"%s\"",
+                     metrics_label_escape(av, sizeof(av), authority));
+        json_t *v = r ? share(r, row, i) : json_null();
+        metric_set(metrics_gauge("kezek_quality_indicator_percent",
+                                 "Appendix 4 indicators, year to date", l),
+                   json_is_real(v) ? json_real_value(v) : -1);
+        json_decref(v);
+    }
+}
+
+/* Every minute: the indicators of the year to date for the country,
+ * each region and each authority — one statement (GROUPING SETS); a
+ * bounded set of series: the 16 regions and 190 authorities of the
+ * reference data, each present from the start (-1 until it has data);
+ * and the year's normative and target values. */
 void ops_gauges(PGconn *c)
 {
     kdate_t today = almaty_date(now_us() / 1000000);
     char from[11], to[11];
     kdate_format((kdate_t){today.year, 1, 1}, from);
     kdate_format(today, to);
-    json_t *v = indicators(c, from, to, NULL, NULL);
-    for (int i = 0; v && i < IND_SHARES; i++) {
-        json_t *x = json_object_get(json_object_get(v, names[i]), "value");
-        char l[64];
-        snprintf(l, sizeof(l), "indicator=\"%s\",scope=\"national\"",
-                 names[i]);
-        metric_set(metrics_gauge("kezek_quality_indicator_percent",
-                   "Appendix 4 indicators, year to date", l),
-                   json_is_real(x) ? json_real_value(x) : -1);
+    const char *p[2] = {from, to};
+    PGresult *r = PQexecParams(c, INDICATOR_SQL("", "GROUP BY GROUPING SETS"
+                               " ((a.region_id, a.authority_id),"
+                               " (a.region_id), ())"), 2, NULL, p, NULL,
+                               NULL, 0);
+    PGresult *scopes = pg_check(r)
+        ? PQexec(c, "SELECT region_id, id FROM authority UNION ALL"
+                    " SELECT id, NULL FROM region ORDER BY 1, 2 NULLS FIRST")
+        : NULL;
+    if (!pg_check(scopes)) {
+        PQclear(r);
+        PQclear(scopes);
+        return;
     }
-    json_decref(v);
+    bool national = false;
+    for (int i = 0; i < PQntuples(r); i++)
+        national = national || (PQgetisnull(r, i, IND_REGION) &&
+                                PQgetisnull(r, i, IND_AUTHORITY));
+    if (!national)
+        scope_gauges(NULL, 0, "national", NULL, NULL);
+    for (int i = 0; i < PQntuples(r); i++) {
+        bool reg = !PQgetisnull(r, i, IND_REGION);
+        bool auth = !PQgetisnull(r, i, IND_AUTHORITY);
+        scope_gauges(r, i, auth ? "authority" : reg ? "region" : "national",
+                     reg ? PQgetvalue(r, i, IND_REGION) : NULL,
+                     auth ? PQgetvalue(r, i, IND_AUTHORITY) : NULL);
+    }
+    /* every region and authority of the reference data, 0 included */
+    for (int k = 0; k < PQntuples(scopes); k++) {
+        const char *reg = PQgetvalue(scopes, k, 0);
+        const char *auth = PQgetisnull(scopes, k, 1)
+                               ? NULL : PQgetvalue(scopes, k, 1);
+        bool seen = false;
+        for (int i = 0; !seen && i < PQntuples(r); i++)
+            seen = !PQgetisnull(r, i, IND_REGION) &&
+                   strcmp(PQgetvalue(r, i, IND_REGION), reg) == 0 &&
+                   (auth ? !PQgetisnull(r, i, IND_AUTHORITY) &&
+                               strcmp(PQgetvalue(r, i, IND_AUTHORITY),
+                                      auth) == 0
+                         : PQgetisnull(r, i, IND_AUTHORITY));
+        if (!seen)
+            scope_gauges(NULL, 0, auth ? "authority" : "region", reg, auth);
+    }
+    PQclear(r);
+    PQclear(scopes);
+    json_t *set = settings(c, (char[5]){from[0], from[1], from[2], from[3],
+                                        0});
+    for (int i = 0; set && i < IND_SHARES; i++) {
+        char l[48];
+        snprintf(l, sizeof(l), "indicator=\"%s\"", names[i]);
+        json_t *t = json_object_get(set, names[i]);
+        json_t *nv = json_object_get(t, "normative");
+        json_t *tv = json_object_get(t, "target");
+        metric_set(metrics_gauge("kezek_quality_indicator_normative_percent",
+                                 "Appendix 4: the operator's normative value "
+                                 "of the year (kezek indicators set)", l),
+                   json_is_real(nv) ? json_real_value(nv) : -1);
+        metric_set(metrics_gauge("kezek_quality_indicator_target_percent",
+                                 "Appendix 4: the operator's target of the "
+                                 "year (kezek indicators set)", l),
+                   json_is_real(tv) ? json_real_value(tv) : -1);
+    }
+    json_decref(set);
 }
