@@ -483,6 +483,94 @@ static struct conn_track *track_of(struct MHD_Connection *conn)
 }
 
 /* Queues resp (freeing its body) and counts it. */
+/* The texts of error messages in Kazakh and Russian (templates/
+ * errors.json; http_error_texts_load), NULL: English only. Set before
+ * the servers start, read only afterwards. */
+static json_t *error_texts;
+
+bool http_error_texts_load(const char *path, char *err, size_t len)
+{
+    json_error_t e;
+    json_t *t = json_load_file(path, 0, &e);
+    if (!json_is_object(json_object_get(t, "codes")) ||
+        !json_is_object(json_object_get(t, "messages"))) {
+        snprintf(err, len, "%s: %s", path, t ? "needs codes and messages"
+                                             : e.text);
+        json_decref(t);
+        return false;
+    }
+    json_decref(error_texts);
+    error_texts = t;
+    return true;
+}
+
+const char *http_accept_language(const char *header)
+{
+    /* the best of kk, ru and en by q (RFC 9110 12.5.4); a region
+     * ("ru-RU") counts as its language; ties keep the first; none of the
+     * three: en */
+    const char *best = "en";
+    double best_q = -1;
+    for (const char *p = header; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p + strcspn(p, ",");
+        char tag[8] = "";
+        size_t tl = strcspn(p, "-;, ");
+        if (tl < sizeof(tag) && p + tl <= end)
+            memcpy(tag, p, tl);
+        double q = 1;
+        const char *qs = strstr(p, ";q=");
+        if (qs && qs < end)
+            q = strtod(qs + 3, NULL);
+        const char *lang = strcasecmp(tag, "kk") == 0   ? "kk"
+                           : strcasecmp(tag, "ru") == 0 ? "ru"
+                           : strcasecmp(tag, "en") == 0 ? "en"
+                                                        : NULL;
+        if (lang && q > 0 && q > best_q) {
+            best = lang;
+            best_q = q;
+        }
+        p = end;
+    }
+    return best;
+}
+
+/* An error body in the language the request asks for (Accept-Language
+ * kk | ru): its message as errors.json has it for this message, else
+ * for its code, the English kept in message_en; the code unchanged. */
+static void localize(struct MHD_Connection *conn, http_resp_t *resp)
+{
+    if (!error_texts || resp->status < 400 || resp->body_len || !resp->body ||
+        (resp->content_type &&
+         strcmp(resp->content_type, "application/json") != 0))
+        return;
+    const char *lang = http_accept_language(MHD_lookup_connection_value(
+        conn, MHD_HEADER_KIND, "Accept-Language"));
+    if (strcmp(lang, "en") == 0)
+        return;
+    json_t *doc = json_loads(resp->body, 0, NULL);
+    json_t *e = json_object_get(doc, "error");
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    const char *code = json_string_value(json_object_get(e, "code"));
+    json_t *t = json_object_get(json_object_get(json_object_get(
+        error_texts, "messages"), msg ? msg : ""), lang);
+    if (!t)
+        t = json_object_get(json_object_get(json_object_get(
+            error_texts, "codes"), code ? code : ""), lang);
+    char *out = NULL;
+    if (json_is_string(t) && msg) {
+        json_object_set_new(e, "message_en", json_string(msg));
+        json_object_set(e, "message", t);
+        out = json_dumps(doc, JSON_COMPACT);
+    }
+    if (out) {
+        free(resp->body);
+        resp->body = out;
+    }
+    json_decref(doc);
+}
+
 static enum MHD_Result send_reply(http_server_t *self,
                                   struct MHD_Connection *conn,
                                   const char *method, http_resp_t *resp,
@@ -490,6 +578,7 @@ static enum MHD_Result send_reply(http_server_t *self,
 {
     if (!resp->status)
         http_reply_error(resp, 500, "internal", "no reply", NULL);
+    localize(conn, resp);
     const char *body = resp->body ? resp->body : "";
     struct MHD_Response *mr = MHD_create_response_from_buffer(
         resp->body_len ? resp->body_len : strlen(body), (void *)body,

@@ -123,6 +123,15 @@ const char *http_purpose(const http_req_t *req, const char *def);
 
 /* Reply helpers; json is stolen. */
 void http_reply_json(http_resp_t *resp, int status, json_t *json);
+/* The Kazakh and Russian texts of error messages (templates/
+ * errors.json): from then on an error body is in the language of the
+ * request's Accept-Language (kk | ru; en otherwise), its code unchanged,
+ * the English in message_en. False with err when the file is not one.
+ * Call before the servers start. */
+bool http_error_texts_load(const char *path, char *err, size_t len);
+/* The language an Accept-Language header asks for, of kk, ru and en
+ * ("en" when none of them). */
+const char *http_accept_language(const char *header);
 void http_reply_error(http_resp_t *resp, int status, const char *code,
                       const char *message, json_t *details);
 void http_reply_text(http_resp_t *resp, int status, const char *ctype,

@@ -203,6 +203,13 @@ int service_init(service_t *svc, const char *name, int argc, char **argv,
     }
     if (!process_setup() || !read_settings(svc) || !start_bus(svc))
         return -1;
+    /* error messages in Kazakh and Russian (Accept-Language, issue 23) */
+    char texts[600];
+    snprintf(texts, sizeof(texts), "%s/errors.json",
+             config_str(svc->cfg, "templates_dir", "templates"));
+    if (!http_error_texts_load(texts, err, sizeof(err)))
+        log_warn("http.error_texts", "%s: error messages stay in English",
+                 err);
     if (!audit_start(svc->conninfo, &service_stop))
         return -1; /* no read may be served unrecorded (p.17) */
     if (!auth_listen_start(svc->conninfo, &service_stop))

@@ -510,3 +510,51 @@ Test(e2e, reference_data_is_served, .init = setup, .fini = teardown,
     }
     PQfinish(c);
 }
+
+/* Errors in the user's language (issue 23): Accept-Language kk | ru
+ * picks the message of an error body (templates/errors.json), the code
+ * unchanged and the English kept in message_en; a message without its
+ * own text gets its code's; en, none, or another language: English. */
+Test(e2e, errors_in_the_users_language, .init = setup, .fini = teardown,
+     .timeout = 60)
+{
+    static const struct {
+        const char *header, *want;
+    } cases[] = {
+        {"Accept-Language: kk", "Мұндай өтініш жоқ"},
+        {"Accept-Language: ru-RU,ru;q=0.9", "Такого заявления нет"},
+        {"Accept-Language: ru;q=0.5, kk;q=0.8", "Мұндай өтініш жоқ"},
+        {"Accept-Language: en", "no such application"},
+        {"Accept-Language: de", "no such application"},
+        {NULL, "no such application"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long st;
+        json_t *j = tk_http("GET", env.http_port[TK_INTAKE],
+                            "/v1/applications/0123456789abcdef0123456789abcdef",
+                            env.office, cases[i].header, NULL, &st);
+        json_t *e = json_object_get(j, "error");
+        cr_assert_eq(st, 404);
+        cr_assert_str_eq(json_string_value(json_object_get(e, "code")),
+                         "not_found");
+        cr_assert_str_eq(json_string_value(json_object_get(e, "message")),
+                         cases[i].want, "%s", cases[i].header ?: "none");
+        if (strcmp(cases[i].want, "no such application") != 0)
+            cr_assert_str_eq(json_string_value(json_object_get(
+                                 e, "message_en")), "no such application");
+        json_decref(j);
+    }
+    /* a message built at run time: its code's text */
+    long st;
+    json_t *j = tk_http("POST", env.http_port[TK_INTAKE], "/v1/applications",
+                        env.office, "Accept-Language: ru\nIdempotency-Key: "
+                        "lang-1", "{\"applicant\":{\"iin\":\"1\"}}", &st);
+    json_t *e = json_object_get(j, "error");
+    cr_assert_eq(st, 400);
+    cr_assert_str_eq(json_string_value(json_object_get(e, "code")),
+                     "invalid_iin");
+    cr_assert_str_eq(json_string_value(json_object_get(e, "message")),
+                     "Недействительный ИИН");
+    cr_assert(json_string_value(json_object_get(e, "message_en")));
+    json_decref(j);
+}

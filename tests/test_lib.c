@@ -83,6 +83,33 @@ Test(auth, principals_parse_strictly)
     cr_assert_not(principal_parse("root", &p));
 }
 
+/* Accept-Language (RFC 9110 12.5.4) picks kk, ru or en by q; a region
+ * counts as its language; anything else is English (issue 23). */
+Test(http, accept_language)
+{
+    cr_assert_str_eq(http_accept_language("kk"), "kk");
+    cr_assert_str_eq(http_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), "ru");
+    cr_assert_str_eq(http_accept_language("en;q=0.9, kk;q=0.95"), "kk");
+    cr_assert_str_eq(http_accept_language("de-DE, fr;q=0.8"), "en");
+    cr_assert_str_eq(http_accept_language("ru;q=0, kk;q=0"), "en");
+    cr_assert_str_eq(http_accept_language(NULL), "en");
+    cr_assert_str_eq(http_accept_language(""), "en");
+    cr_assert_str_eq(http_accept_language("KK-kz;q=0.7"), "kk");
+}
+
+/* p.20: the head of an authority is a principal of its own. */
+Test(auth, head_of_an_authority)
+{
+    principal_t p;
+    cr_assert(principal_parse("head:a-01-02", &p));
+    cr_assert_eq(p.kind, PRINCIPAL_HEAD);
+    cr_assert_str_eq(p.id, "a-01-02");
+    cr_assert_str_eq(principal_kind_name(p.kind), "head");
+    cr_assert_not(principal_parse("head:", &p));
+    cr_assert_not(principal_reads_authority(&p, "a-01-02", "r-01"),
+                  "the head reads complaints, not the queue's lists");
+}
+
 Test(auth, tokens_are_stored_as_hashes)
 {
     char token[96], id[17], hash[65], again[65];

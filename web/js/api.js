@@ -2,6 +2,8 @@
 // lives only in sessionStorage (p.17): never in a URL, never in
 // localStorage; documents are fetched with the header and shown as blobs.
 
+import { getLang } from './i18n.js';
+
 const TOKEN_KEY = 'kezek.token';
 
 export function getToken() {
@@ -45,7 +47,8 @@ function url(path, query) {
 
 async function send(method, path, opts) {
   opts = opts || {};
-  const headers = { Accept: opts.accept || 'application/json' };
+  // the API's error messages in the console's language (issue 23)
+  const headers = { Accept: opts.accept || 'application/json', 'Accept-Language': getLang() };
   const tok = opts.token !== undefined ? opts.token : token();
   if (tok) headers.Authorization = 'Bearer ' + tok;
   if (opts.idempotencyKey) headers['Idempotency-Key'] = opts.idempotencyKey;
