@@ -330,5 +330,6 @@ ops|ops|Demo Operator
 centre|centre:c-01-1-1|Demo Operator (centre c-01-1-1)
 appeal|appeal:ap-01-01|Demo Officer (appeal instance ap-01-01)
 supervisor|supervisor:r-01|Demo Supervisor (region r-01)
+head|head:a-01-02|Demo Head (head of a-01-02)
 TOKENS
 }

@@ -3,7 +3,7 @@
 
     console_test.py --base http://127.0.0.1:8000 --tokens FILE --out DIR
 
-FILE holds shell lines office=…, centre=…, appeal=…, supervisor=… (ops=…,
+FILE holds shell lines office=…, centre=…, appeal=…, supervisor=…, head=… (ops=…,
 portal=… optional). Every step names the paragraph of the standard it
 checks; a screenshot of every page and state goes to DIR as numbered PNGs
 (NN-name.png). Exits 1 with the failing step and its reason on the first
@@ -98,7 +98,7 @@ def read_tokens(path):
                 line = line[7:]
             k, v = line.split('=', 1)
             tokens[k.strip()] = v.strip().strip('"\'')
-    for need in ('office', 'centre', 'appeal', 'supervisor'):
+    for need in ('office', 'centre', 'appeal', 'supervisor', 'head'):
         if not tokens.get(need):
             sys.exit('console_test: no %s= token in %s' % (need, path))
     return tokens
@@ -612,11 +612,11 @@ def run(c, t0):
     c.shot('centre-list')
     c.sign_out()
 
-    # ---- appeal instance ------------------------------------------------
-    step('p.20, p.21', 'the appeal instance sees the office\'s complaint with its term and answers it')
-    c.sign_in('appeal')
+    # ---- the head of the authority (p.20: a complaint about an employee) --
+    step('p.20, p.21', 'the head of the authority sees the complaint about its employee with its term and answers it')
+    c.sign_in('head')
     nav = c.nav_texts()
-    check(nav == ['Шағымдар'], 'appeal navigation %s' % nav)
+    check(nav == ['Шағымдар'], 'head navigation %s' % nav)
     c.wait(lambda: c._visible('#complaints table') or c._visible('#complaints .empty'), 'the inbox')
     sel = '#complaints tr[data-number="%s"]' % ticket
     c.wait(lambda: c._visible(sel), 'complaint %s in the inbox' % ticket)
@@ -624,18 +624,18 @@ def run(c, t0):
     cid = row.get_attribute('data-complaint-id')
     check(re.search(r'\d{2}\.\d{2}\.\d{4}', row.text), 'no answer term in the row')
     c.a11y('the complaints inbox')
-    c.shot('appeal-inbox')
+    c.shot('head-inbox')
     c.click('#take-' + cid)
     c.wait(lambda: c._visible(sel) and c.el(sel).get_attribute('data-state') == 'in_review', 'in review')
     c.click('#answer-' + cid)
     c.type('#ans-%s-text' % cid, 'Шағым қаралды, ақпарат толық берілді. / Жалоба рассмотрена, информация предоставлена полностью.')
-    c.shot('appeal-answer-form')
+    c.shot('head-answer-form')
     c.click('#ans-%s-send' % cid)
     c.wait(lambda: c._visible(sel) and c.el(sel).get_attribute('data-state') == 'answered', 'answered', 15)
     check(c._visible('#answer-' + cid) is None, 'an answered complaint still offers an answer')
     st, body = api.call('GET', '/v1/complaints/' + cid, tok['office'])
     check(st == 200 and body['state'] == 'answered' and body.get('answer'), 'the API does not show the answer: %s' % body)
-    c.shot('appeal-answered')
+    c.shot('head-answered')
     c.sign_out()
 
     # ---- supervisor -------------------------------------------------------
