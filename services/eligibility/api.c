@@ -219,6 +219,26 @@ static bool write_decision(struct elig *e, PGconn *c, const char *id,
     return ok;
 }
 
+/* In c's open transaction: the parked application id, locked, into
+ * app (*found: it is on a work list and readable); the row (caller
+ * clears), or NULL when the read failed. */
+static PGresult *parked_read(PGconn *c, const char *id,
+                             struct elig_app *app, bool *found)
+{
+    const char *p[1] = {id};
+    PGresult *r = PQexecPrepared(c, "parked_one", 1, p, NULL, NULL, 1);
+    if (!pg_check(r)) {
+        PQclear(r);
+        r = NULL;
+    }
+    *found = r && PQntuples(r) == 1 &&
+        elig_app_unpack(app,
+            (const uint8_t *)PQgetvalue(r, 0, PARKED_ONE_PAYLOAD),
+            (size_t)PQgetlength(r, 0, PARKED_ONE_PAYLOAD),
+            strtoull(PQgetvalue(r, 0, PARKED_ONE_SEQ), NULL, 10));
+    return r;
+}
+
 /* In c's open transaction: the office keeps the person of a
  * re-verification flag in the queue (outcome registered, with its note)
  * — or is told that leaving the queue is a removal with its reason.
@@ -276,18 +296,9 @@ static int flag_owner(PGconn *c, const char *id, char *owner)
 static void record_decision(struct elig *e, PGconn *c, const char *id,
                             const struct review *rv, http_resp_t *resp)
 {
-    const char *p[1] = {id};
-    PGresult *r = PQexecPrepared(c, "parked_one", 1, p, NULL, NULL, 1);
-    if (!pg_check(r)) {
-        PQclear(r);
-        r = NULL;
-    }
     struct elig_app app = {0};
-    bool found = r && PQntuples(r) == 1 &&
-        elig_app_unpack(&app,
-            (const uint8_t *)PQgetvalue(r, 0, PARKED_ONE_PAYLOAD),
-            (size_t)PQgetlength(r, 0, PARKED_ONE_PAYLOAD),
-            strtoull(PQgetvalue(r, 0, PARKED_ONE_SEQ), NULL, 10));
+    bool found;
+    PGresult *r = parked_read(c, id, &app, &found);
     bool ok = false;
     char owner[64];
     int flagged = r && !found ? flag_owner(c, id, owner) : 0;
@@ -385,18 +396,9 @@ static void withdraw(struct elig *e, PGconn *c, const http_req_t *req,
                      http_resp_t *resp)
 {
     const char *id = req->params[0];
-    const char *p[1] = {id};
-    PGresult *r = PQexecPrepared(c, "parked_one", 1, p, NULL, NULL, 1);
-    if (!pg_check(r)) {
-        PQclear(r);
-        r = NULL;
-    }
     struct elig_app app = {0};
-    bool found = r && PQntuples(r) == 1 &&
-        elig_app_unpack(&app,
-            (const uint8_t *)PQgetvalue(r, 0, PARKED_ONE_PAYLOAD),
-            (size_t)PQgetlength(r, 0, PARKED_ONE_PAYLOAD),
-            strtoull(PQgetvalue(r, 0, PARKED_ONE_SEQ), NULL, 10));
+    bool found;
+    PGresult *r = parked_read(c, id, &app, &found);
     bool ok = false;
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
