@@ -1,5 +1,6 @@
 #include "queue_lists.h"
 
+#include <math.h>
 #include <string.h>
 
 static bool in_set(const char *s, const char *const *set)
@@ -43,3 +44,19 @@ bool queue_removal_reason_known(const char *reason)
                                           "own_request", NULL};
     return in_set(reason, reasons);
 }
+
+bool queue_wait_range(long departures, double months, long position,
+                      double *from, double *to)
+{
+    if (months < 12.0 || departures < 5 || position < 1)
+        return false;
+    double lambda = (double)departures / months; /* a month */
+    double k = (double)position, s = sqrt(1.0 / (9.0 * k));
+    static const double z = 1.2815515655446004; /* the 90th percentile */
+    double lo = 1.0 - 1.0 / (9.0 * k) - z * s;
+    double hi = 1.0 - 1.0 / (9.0 * k) + z * s;
+    *from = lo > 0 ? k / lambda * lo * lo * lo : 0;
+    *to = k / lambda * hi * hi * hi;
+    return true;
+}
+

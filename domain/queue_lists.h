@@ -16,4 +16,12 @@ bool queue_in_set(const char *s, const char *const *set);
 bool queue_list_known(const char *list);
 bool queue_removal_reason_known(const char *reason);
 
+/* The expected wait of position (issue 24): departures with housing
+ * provided over months observed, taken as a Poisson process; the 10th
+ * and 90th percentiles of the time to the position's turn (Gamma, by
+ * Wilson–Hilferty) in months into *from, *to. False — "unknown" — with
+ * fewer than 12 months or 5 departures, or no position. */
+bool queue_wait_range(long departures, double months, long position,
+                      double *from, double *to);
+
 #endif

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "http.h"
 #include "log.h"
+#include "queue_lists.h"
 #include "redis.h"
 #include "rowbuf.h"
 #include "testkit.h"
@@ -95,6 +96,23 @@ Test(http, accept_language)
     cr_assert_str_eq(http_accept_language(NULL), "en");
     cr_assert_str_eq(http_accept_language(""), "en");
     cr_assert_str_eq(http_accept_language("KK-kz;q=0.7"), "kk");
+}
+
+/* Issue 24: the expected wait is a range from the departures with
+ * housing (a Poisson process; Gamma percentiles), or unknown on a short
+ * history. */
+Test(queue, expected_wait_range)
+{
+    double from, to, f2, t2;
+    cr_assert_not(queue_wait_range(4, 36, 1, &from, &to), "4 departures");
+    cr_assert_not(queue_wait_range(12, 11.9, 1, &from, &to), "11.9 months");
+    cr_assert(queue_wait_range(12, 30, 1, &from, &to));
+    /* Exp(0.4): 10th −ln 0.9 / 0.4 ≈ 0.263, 90th ln 10 / 0.4 ≈ 5.76 */
+    cr_assert_float_eq(from, 0.263, 0.03);
+    cr_assert_float_eq(to, 5.76, 0.15);
+    cr_assert(queue_wait_range(12, 30, 100, &f2, &t2));
+    cr_assert(f2 < 250 && t2 > 250, "around 100 / 0.4 = 250: %f–%f", f2, t2);
+    cr_assert(f2 > from && t2 > to);
 }
 
 /* p.20: the head of an authority is a principal of its own. */

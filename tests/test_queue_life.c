@@ -503,3 +503,47 @@ Test(queue_life, reverify_flags_never_removes, .init = setup,
     json_decref(w);
     cr_assert_eq(position("a-01-02", "wwii", 2), 2);
 }
+
+/* The expected wait (issue 24): a range, never a promise — from how
+ * many left the list with housing over the window (3 years), as a
+ * Poisson process; shown in the position look-up with its method,
+ * basis and the kk/ru note. */
+Test(queue_life, expected_wait_in_the_look_up, .init = setup,
+     .fini = teardown, .timeout = 120)
+{
+    char id1[40], id2[40];
+    registered(1, id1);
+    registered(2, id2);
+    /* the list's history: opened 30 months ago, 12 people housed since */
+    db_exec("INSERT INTO queue_change (authority_id, list, kind,"
+            " accepted_seq, application_id, reason, cause, at)"
+            " SELECT 'a-01-02', 'wwii', 'removed', 0, 'old-' || i,"
+            " 'housing_provided', 'removal',"
+            " now() - make_interval(months => i * 2) FROM"
+            " generate_series(1, 12) i");
+    db_exec("INSERT INTO queue_change (authority_id, list, kind,"
+            " accepted_seq, application_id, cause, at) VALUES ('a-01-02',"
+            " 'wwii', 'registered', 0, 'old-0', 'decision',"
+            " now() - interval '30 months')");
+    long st;
+    json_t *j = entry_call("GET", "a-01-02", "wwii", 2, "", env.office, NULL,
+                           NULL, &st);
+    cr_assert_eq(st, 200);
+    json_t *w = json_object_get(j, "expected_wait");
+    cr_assert_str_eq(json_string_value(json_object_get(w, "status")),
+                     "estimated");
+    double from = json_number_value(json_object_get(w, "months_from"));
+    double to = json_number_value(json_object_get(w, "months_to"));
+    /* position 2 at 0.4 a month: Gamma(2, 2.5) — 10th ≈ 1.3, 90th ≈ 9.7 */
+    cr_assert(from > 0.8 && from < 2.0, "from %f", from);
+    cr_assert(to > 8.0 && to < 11.5, "to %f", to);
+    json_t *b = json_object_get(w, "basis");
+    cr_assert_eq(json_integer_value(json_object_get(b, "housing_provided")),
+                 12);
+    cr_assert_eq(json_integer_value(json_object_get(b, "window_years")), 3);
+    cr_assert(strstr(json_string_value(json_object_get(w, "note_ru")),
+                     "не обещание"));
+    cr_assert(strstr(json_string_value(json_object_get(w, "note_kk")),
+                     "уәде емес"));
+    json_decref(j);
+}

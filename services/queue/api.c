@@ -201,12 +201,15 @@ static void get_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
                          NULL);
         return;
     }
-    http_reply_json(resp, 200,
-                    json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "number",
-                              (json_int_t)l.number, "position",
-                              (json_int_t)l.position, "list", list,
-                              "authority_id", authority, "as_of", l.as_of,
-                              "source", l.source));
+    json_t *out = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "number",
+                            (json_int_t)l.number, "position",
+                            (json_int_t)l.position, "list", list,
+                            "authority_id", authority, "as_of", l.as_of,
+                            "source", l.source);
+    json_t *wait = queue_expected_wait(q, authority, list, l.position);
+    if (wait) /* never a promise: the method and its basis with it */
+        json_object_set_new(out, "expected_wait", wait);
+    http_reply_json(resp, 200, out);
     audit_reply(resp, who.text, http_purpose(req, "queue_position"),
                 "queue_entry", iin);
 }

@@ -41,10 +41,15 @@ int main(int argc, char **argv)
         "  verify_seconds                  how often the Redis view is\n"
         "                                  checked against Postgres (300)\n"
         "  reverify_every_days             the re-verification of everyone\n"
-        "                                  in the queue (365; 0: never)\n");
+        "                                  in the queue (365; 0: never)\n"
+        "  wait_window_years               the expected wait's window (3)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     register_metrics(&q);
+    if (!service_int(&q.svc, "wait_window_years", 3, 1, 20, &q.wait_years)) {
+        service_fini(&q.svc);
+        return 1;
+    }
     kredis_t *redis_writer = kredis_new(q.svc.redis_addr);
     q.svc.ready = queue_redis_ready;
     if (service_http(&q.svc, 8082, 4, queue_stmts, queue_routes, &q) != 0) {

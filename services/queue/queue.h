@@ -24,6 +24,7 @@ struct queue {
     _Atomic bool view_dirty;  /* rebuild before trusting it */
     metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
         *m_drift;
+    long wait_years;          /* the expected wait's window (wait.c) */
 };
 
 /* sql.c: all SQL of kezek-queue. The result columns of the statements
@@ -99,6 +100,11 @@ void queue_get_reverification(void *ctx, const http_req_t *req,
                               http_resp_t *resp);
 /* The Redis connection of this HTTP worker (api.c). */
 kredis_t *queue_worker_redis(const char *addr);
+
+/* wait.c: the expected wait of a position in a list (issue 24) as the
+ * look-up shows it; NULL when the figures could not be read. */
+json_t *queue_expected_wait(struct queue *q, const char *authority,
+                            const char *list, long position);
 
 /* lists.c: a whole list in position order, a page of it and all of it
  * as CSV (ctx: the struct queue). */
