@@ -55,9 +55,15 @@ const struct pg_stmt notify_stmts[] = {
      " WHERE d.channel = $1 AND d.state = 'pending'"
      " AND d.next_attempt_at <= now() ORDER BY d.next_attempt_at LIMIT 1"
      " FOR UPDATE OF d SKIP LOCKED"},
-    {"delivery_state",
-     "UPDATE notice_delivery SET state = $3, attempts = attempts"
-     " + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END, last_error = $4,"
+    {"delivery_state", /* an SMS's report may come before its sender
+                          records Kannel's "accepted": sent never
+                          overwrites the final state the report gave */
+     "UPDATE notice_delivery SET state = CASE WHEN $3 = 'sent'"
+     " AND state IN ('delivered', 'failed') THEN state ELSE $3 END,"
+     " attempts = attempts"
+     " + CASE WHEN $3 = 'sending' THEN 1 ELSE 0 END,"
+     " last_error = CASE WHEN $3 = 'sent' AND state IN ('delivered',"
+     " 'failed') THEN last_error ELSE $4 END,"
      " message_id = coalesce($5, message_id), next_attempt_at = now()"
      " + make_interval(secs => $6::float8), sent_at = CASE WHEN $3 IN"
      " ('sent', 'delivered') THEN now() END,"
