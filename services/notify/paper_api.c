@@ -111,6 +111,26 @@ static enum paper_kind paper_kind_of(const char *kind)
            : PAPER_REGISTRATION_NOTICE;
 }
 
+/* paper_render's PDF of doc as the reply (500 when it cannot be
+ * rendered); true when it was. */
+static bool reply_render(enum paper_kind kind, json_t *doc,
+                         const char *authority, const char *qr,
+                         http_resp_t *resp)
+{
+    char err[256];
+    size_t len = 0;
+    unsigned char *pdf = paper_render(kind, doc, authority, qr, &len, err,
+                                      sizeof(err));
+    if (!pdf) {
+        log_error("paper.render", "%s", err);
+        http_reply_error(resp, 500, "internal",
+                         "the document could not be rendered", NULL);
+        return false;
+    }
+    http_reply_bytes(resp, 200, "application/pdf", (char *)pdf, len);
+    return true;
+}
+
 /* Replies with the notice of paper_notice's row as a PDF. */
 static void reply_pdf(PGconn *c, const principal_t *who,
                       const http_req_t *req, http_resp_t *resp,
@@ -119,7 +139,7 @@ static void reply_pdf(PGconn *c, const principal_t *who,
     json_t *doc = json_loads(PQgetvalue(r, 0, PRINT_CANONICAL), 0, NULL);
     const char *kind = PQgetvalue(r, 0, PRINT_KIND);
     enum paper_kind pk = paper_kind_of(kind);
-    char qr[512], name[512], err[256];
+    char qr[512], name[512];
     paper_qr_payload(PQgetvalue(r, 0, PRINT_NOTICE),
                      PQgetvalue(r, 0, PRINT_KEY_ID),
                      PQgetvalue(r, 0, PRINT_SIGNATURE), qr, sizeof(qr));
@@ -129,15 +149,7 @@ static void reply_pdf(PGconn *c, const principal_t *who,
     /* the receipt document wraps the p.14 receipt object */
     json_t *body = pk == PAPER_RECEIPT ? json_object_get(doc, "receipt")
                                        : doc;
-    size_t len = 0;
-    unsigned char *pdf = paper_render(pk, body, name, qr, &len, err,
-                                      sizeof(err));
-    if (!pdf) {
-        log_error("paper.render", "%s", err);
-        http_reply_error(resp, 500, "internal",
-                         "the document could not be rendered", NULL);
-    } else {
-        http_reply_bytes(resp, 200, "application/pdf", (char *)pdf, len);
+    if (reply_render(pk, body, name, qr, resp)) {
         char res[96];
         snprintf(res, sizeof(res), "%s.pdf/%s", kind, req->params[0]);
         audit_reply(resp, who->text, http_purpose(req, "print"), res,
@@ -196,25 +208,6 @@ void paper_get_ticket(void *ctx, const http_req_t *req, http_resp_t *resp)
     render(ctx, req, resp, "complaint_ticket");
 }
 
-/* An application form (appendix 3) as a PDF reply: doc {} blank, or the
- * receipt's fields; its QR code names the form (and the application). */
-static void reply_form(const char *authority, json_t *doc,
-                       const char *qr, http_resp_t *resp)
-{
-    char err[256];
-    size_t len = 0;
-    unsigned char *pdf = paper_render(PAPER_APPLICATION_FORM, doc,
-                                      authority, qr, &len, err,
-                                      sizeof(err));
-    if (!pdf) {
-        log_error("paper.render", "%s", err);
-        http_reply_error(resp, 500, "internal",
-                         "the document could not be rendered", NULL);
-    } else {
-        http_reply_bytes(resp, 200, "application/pdf", (char *)pdf, len);
-    }
-}
-
 /* GET /v1/forms/application-form.pdf — the blank form of appendix 3
  * (p.11 item 1, p.12: at the stand and on the internet resource): for
  * anyone, no token. */
@@ -224,9 +217,11 @@ void paper_get_blank_form(void *ctx, const http_req_t *req,
     (void)ctx;
     (void)req;
     json_t *doc = json_object();
-    reply_form("Тұрғын үй басқармасы (бөлімі) / "
-               "Жилищное управление (отдел)", doc, "KEZEK-FORM|appendix-3",
-               resp);
+    /* the application form of appendix 3 with lines to write on; its QR
+     * code names the form */
+    reply_render(PAPER_APPLICATION_FORM, doc, "Тұрғын үй басқармасы "
+                 "(бөлімі) / Жилищное управление (отдел)",
+                 "KEZEK-FORM|appendix-3", resp);
     json_decref(doc);
 }
 
@@ -254,8 +249,7 @@ void paper_get_filled_form(void *ctx, const http_req_t *req,
         json_object_set_new(doc, "authority_name", json_string(name));
         snprintf(qr, sizeof(qr), "KEZEK-FORM|appendix-3|%s",
                  req->params[0]);
-        reply_form(name, doc, qr, resp);
-        if (resp->status == 200) {
+        if (reply_render(PAPER_APPLICATION_FORM, doc, name, qr, resp)) {
             char res[96];
             snprintf(res, sizeof(res), "application-form.pdf/%s",
                      req->params[0]);
