@@ -515,6 +515,25 @@ static int cmd_replay(int argc, char **argv)
     return differ ? 3 : 0;
 }
 
+/* The authorities' signing keys of the configuration (the heads of the
+ * transparency log a change appends to), loaded once; NULL (said) when
+ * they cannot be. */
+static struct authority_keys *signing_keys(void)
+{
+    static struct authority_keys keys;
+    static bool loaded;
+    char err[512];
+    if (!loaded && !authority_keys_init(&keys, config_str(cfg, "signing_key",
+                                                          NULL),
+                                        config_str(cfg, "keys_dir", NULL),
+                                        err, sizeof(err))) {
+        fprintf(stderr, "kezek: %s\n", err);
+        return NULL;
+    }
+    loaded = true;
+    return &keys;
+}
+
 /* queue remove AUTHORITY LIST IIN --reason R --date YYYY-MM-DD: takes
  * an entry off its list, as the office would (domain/queue_life.h). */
 static int cmd_queue_remove(int argc, char **argv)
@@ -536,12 +555,14 @@ static int cmd_queue_remove(int argc, char **argv)
                         "YYYY-MM-DD\n");
         return 2;
     }
-    PGconn *c = db();
+    struct authority_keys *keys = signing_keys();
+    PGconn *c = keys ? db() : NULL;
     if (!c)
         return 1;
     struct life_change ch = {.authority_id = argv[1], .list = argv[2],
                              .iin = argv[3], .on = on, .by = "kezek-tool",
-                             .producer = "queue", .reason = reason};
+                             .producer = "queue", .reason = reason,
+                             .keys = keys};
     struct life_result r;
     enum life_rc rc = life_remove(c, &ch, &r);
     PQfinish(c);

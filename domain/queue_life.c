@@ -9,6 +9,9 @@
 #include "pg.h"
 #include "queue_lists.h"
 #include "registry.h"
+#include "tlog.h"
+
+#include <sodium.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +143,109 @@ static enum life_rc enter(PGconn *c, const struct life_change *ch,
     return LIFE_OK;
 }
 
+/* ---- the transparency log (tlog.h) -------------------------------- */
+
+/* The entry r->from left: its secret (hex) and order; secret is empty
+ * when the entry predates the log (never appended: no leaf leaves). */
+static enum life_rc left_entry(PGconn *c, const struct life_result *r,
+                               char *secret, uint64_t *seq)
+{
+    char number[24];
+    snprintf(number, sizeof(number), "%lld", r->from.number);
+    const char *p[4] = {r->application_id, r->from.authority_id,
+                        r->from.list, number};
+    PGresult *res = run(c, "SELECT encode(tlog_secret, 'hex'), accepted_seq"
+                        " FROM queue_entry WHERE application_id = $1"
+                        " AND authority_id = $2 AND list = $3 AND number"
+                        " = $4::bigint AND tlog_index IS NOT NULL", 4, p);
+    if (!res)
+        return LIFE_DB;
+    secret[0] = '\0';
+    if (PQntuples(res) == 1) {
+        snprintf(secret, 2 * TLOG_SECRET + 1, "%s", PQgetvalue(res, 0, 0));
+        *seq = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    }
+    PQclear(res);
+    return LIFE_OK;
+}
+
+/* The leaf of pl (event, cause, reason or NULL) on ch->on, committed to
+ * ch->iin under secret (hex). */
+static bool leaf_add(tlog_writer_t *w, const struct life_change *ch,
+                     const struct life_place *pl, uint64_t seq,
+                     const char *event, const char *cause,
+                     const char *reason, const char *secret,
+                     uint64_t *index)
+{
+    struct tlog_leaf l = {.number = (uint64_t)pl->number, .seq = seq,
+                          .has_reason = reason != NULL};
+    uint8_t key[TLOG_SECRET];
+    if (sodium_hex2bin(key, sizeof(key), secret, strlen(secret), NULL, NULL,
+                       NULL) != 0)
+        return false;
+    snprintf(l.authority_id, sizeof(l.authority_id), "%s", pl->authority_id);
+    snprintf(l.list, sizeof(l.list), "%s", pl->list);
+    snprintf(l.event, sizeof(l.event), "%s", event);
+    snprintf(l.cause, sizeof(l.cause), "%s", cause);
+    snprintf(l.reason, sizeof(l.reason), "%s", reason ? reason : "");
+    snprintf(l.date, sizeof(l.date), "%s", ch->on);
+    tlog_commit_iin(key, ch->iin, l.commitment);
+    sodium_memzero(key, sizeof(key));
+    return tlog_add(w, &l, index);
+}
+
+/* The leaves of r in the locked trees of w: the entry leaving r->from
+ * (when it was in the log) and, for a move, coming into r->to — which
+ * keeps the secret (a fresh one for an entry from before the log) and
+ * notes its leaf; then written with the heads. */
+static enum life_rc log_leaves(PGconn *c, tlog_writer_t *w,
+                               const struct life_change *ch,
+                               const char *cause, const char *reason,
+                               bool moved, struct life_result *r)
+{
+    char secret[2 * TLOG_SECRET + 1];
+    uint64_t seq = 0, index;
+    if (left_entry(c, r, secret, &seq) != LIFE_OK)
+        return LIFE_DB;
+    if (secret[0] && !leaf_add(w, ch, &r->from, seq, "removed", cause,
+                               reason, secret, &index))
+        return LIFE_DB;
+    if (moved) {
+        if (!secret[0]) {
+            uint8_t fresh[TLOG_SECRET];
+            randombytes_buf(fresh, sizeof(fresh));
+            sodium_bin2hex(secret, sizeof(secret), fresh, sizeof(fresh));
+        }
+        char number[24], leaf[24];
+        if (!leaf_add(w, ch, &r->to, r->to.seq, "registered", cause, NULL,
+                      secret, &index))
+            return LIFE_DB;
+        snprintf(number, sizeof(number), "%lld", r->to.number);
+        snprintf(leaf, sizeof(leaf), "%llu", (unsigned long long)index);
+        const char *p[5] = {secret, leaf, r->to.authority_id, r->to.list,
+                            number};
+        PGresult *res = run(c, "UPDATE queue_entry SET tlog_secret ="
+                            " decode($1, 'hex'), tlog_index = $2::bigint"
+                            " WHERE authority_id = $3 AND list = $4"
+                            " AND number = $5::bigint AND status = 'active'",
+                            5, p);
+        bool ok = res && strcmp(PQcmdTuples(res), "1") == 0;
+        PQclear(res);
+        if (!ok)
+            return LIFE_DB;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return tlog_write(w, c, ch->keys) ? LIFE_OK : LIFE_DB;
+}
+
+/* Locks the trees of the authorities a and b (b may be NULL). */
+static enum life_rc lock_trees(PGconn *c, tlog_writer_t *w, const char *a,
+                               const char *b)
+{
+    const char *ids[2] = {a, b};
+    return tlog_lock(w, c, ids, b ? 2 : 1) ? LIFE_OK : LIFE_DB;
+}
+
 /* Logs the QueueChanged of r in c's transaction; the logged row (for
  * the bus, after the commit) in *logged. */
 static bool log_change(PGconn *c, const struct life_change *ch,
@@ -206,9 +312,24 @@ enum life_rc life_remove(PGconn *c, const struct life_change *ch,
 {
     memset(r, 0, sizeof(*r));
     PGresult *logged = NULL;
-    if (!pg_exec(c, "BEGIN"))
+    tlog_writer_t *w = tlog_writer_new(false);
+    if (!w || !ch->keys) {
+        tlog_writer_destroy(&w);
+        snprintf(r->why, sizeof(r->why), "the transparency log cannot be "
+                 "written (no memory or no signing keys)");
+        return LIFE_DB;
+    }
+    if (!pg_exec(c, "BEGIN")) {
+        tlog_writer_destroy(&w);
         return undo(c, r, LIFE_DB, NULL);
+    }
+    /* the list (locked by queue_leave), the tree, the event log */
     enum life_rc rc = leave(c, ch, ch->reason, "removal", NULL, r);
+    if (rc == LIFE_OK)
+        rc = lock_trees(c, w, ch->authority_id, NULL);
+    if (rc == LIFE_OK)
+        rc = log_leaves(c, w, ch, "removal", ch->reason, false, r);
+    tlog_writer_destroy(&w);
     if (rc != LIFE_OK)
         return undo(c, r, rc, NULL);
     if (!log_change(c, ch, r, "removed", ch->reason, &logged))
@@ -350,16 +471,17 @@ static int holds_place(PGconn *c, const char *authority, const char *list,
  * both lists, check, decide, then (take_seq: the transfer's order, the
  * seq its event will get, under the event log's lock) leave and enter,
  * and log. */
-static enum life_rc move(PGconn *c, const struct life_change *ch,
-                         const char *to_authority, const char *to_list,
-                         const char *settlement, bool take_seq,
-                         const char *reason, const char *cause,
-                         const char *change, struct life_result *r)
+static enum life_rc move_in(PGconn *c, tlog_writer_t *w,
+                            const struct life_change *ch,
+                            const char *to_authority, const char *to_list,
+                            const char *settlement, bool take_seq,
+                            const char *reason, const char *cause,
+                            const char *change, struct life_result *r)
 {
     const char *lp[4] = {ch->authority_id, ch->list, to_authority, to_list};
     PGresult *res = run(c, lock_sql, 4, lp);
     PQclear(res);
-    if (!res)
+    if (!res || lock_trees(c, w, ch->authority_id, to_authority) != LIFE_OK)
         return LIFE_DB;
     int held = holds_place(c, to_authority, to_list, ch->iin);
     if (held < 0)
@@ -395,6 +517,8 @@ static enum life_rc move(PGconn *c, const struct life_change *ch,
     rc = leave(c, ch, reason, cause, related, r);
     if (rc == LIFE_OK)
         rc = enter(c, ch, to_authority, to_list, seq, cause, r);
+    if (rc == LIFE_OK)
+        rc = log_leaves(c, w, ch, cause, reason, true, r);
     PGresult *logged = NULL;
     if (rc == LIFE_OK && !log_change(c, ch, r, change, reason, &logged))
         rc = LIFE_DB;
@@ -403,6 +527,25 @@ static enum life_rc move(PGconn *c, const struct life_change *ch,
         return rc;
     }
     return commit(c, r, logged);
+}
+
+/* move_in with the transparency log's writer of the move. */
+static enum life_rc move(PGconn *c, const struct life_change *ch,
+                         const char *to_authority, const char *to_list,
+                         const char *settlement, bool take_seq,
+                         const char *reason, const char *cause,
+                         const char *change, struct life_result *r)
+{
+    tlog_writer_t *w = ch->keys ? tlog_writer_new(false) : NULL;
+    if (!w) {
+        snprintf(r->why, sizeof(r->why), "the transparency log cannot be "
+                 "written (no memory or no signing keys)");
+        return LIFE_DB;
+    }
+    enum life_rc rc = move_in(c, w, ch, to_authority, to_list, settlement,
+                              take_seq, reason, cause, change, r);
+    tlog_writer_destroy(&w);
+    return rc;
 }
 
 enum life_rc life_change_list(PGconn *c, const struct life_change *ch,

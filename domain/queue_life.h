@@ -8,7 +8,8 @@
  * Each change is one transaction: the entries, the list's change log
  * (the position history's source, with the cause), and a QueueChanged
  * event logged in it (outbox.h: logged where produced), from which the
- * citizen's notice and the status read model follow. A move is decided
+ * citizen's notice and the status read model follow; and the leaves of
+ * the authorities' transparency logs (tlog.h). A move is decided
  * by the same rules as a registration (elig_decide) on the application
  * as changed, against the registries as they are now.
  *
@@ -19,6 +20,7 @@
 #define KEZEK_QUEUE_LIFE_H
 
 #include "elig.h"
+#include "keys.h"
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -45,6 +47,7 @@ struct life_change {
                                 (category, vulnerable_group,
                                 public_sector_kind, documents) */
     const char *to_settlement_id; /* transfer: where the person lives */
+    struct authority_keys *keys;  /* sign the transparency log's heads */
 };
 
 struct life_place {

@@ -596,7 +596,8 @@ static enum MHD_Result send_reply(http_server_t *self,
     /* a file (static.h) is revalidated; an answer of the API, which may
      * hold personal data, is kept by no cache (p.17) */
     MHD_add_response_header(mr, "Cache-Control",
-                            strcmp(resp->header_name, "ETag") == 0
+                            resp->cache ? resp->cache
+                            : strcmp(resp->header_name, "ETag") == 0
                                 ? "no-cache" : "no-store");
     if (resp->content_type &&
         strncmp(resp->content_type, "text/html", 9) == 0)

@@ -34,6 +34,9 @@ typedef struct http_resp {
     char header_name[32];
     char header_value[128];
     bool close;              /* close the connection after the reply */
+    /* Cache-Control of an answer that holds no personal data and may be
+     * kept (a static string); NULL: no-store */
+    const char *cache;
 } http_resp_t;
 
 typedef void (*http_handler_fn)(void *ctx, const http_req_t *req,

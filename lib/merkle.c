@@ -217,3 +217,53 @@ bool merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t *root_m,
     return sn == 0 && sodium_memcmp(fr, root_m, MERKLE_HASH) == 0 &&
            sodium_memcmp(sr, root_n, MERKLE_HASH) == 0;
 }
+
+int merkle_frontier_levels(const struct merkle_frontier *f)
+{
+    int n = 0;
+    while (n < 64 && (f->size >> n) != 0)
+        n++;
+    return n;
+}
+
+bool merkle_frontier_append(struct merkle_frontier *f, const uint8_t *leaf,
+                            merkle_write_fn emit, void *ctx)
+{
+    if (f->size == UINT64_MAX)
+        return false;
+    struct merkle_frontier next = *f;
+    merkle_hash_t h;
+    memcpy(h, leaf, MERKLE_HASH);
+    for (int level = 0; level < 64; level++) {
+        uint64_t index = f->size >> level;
+        if (emit && !emit(ctx, level, index, h))
+            return false;
+        memcpy(next.last[level], h, MERKLE_HASH);
+        if (!(index & 1)) /* a left child: its parent is not complete */
+            break;
+        merkle_node_hash(f->last[level], h, h);
+    }
+    next.size++;
+    *f = next;
+    return true;
+}
+
+void merkle_frontier_root(const struct merkle_frontier *f, uint8_t *out)
+{
+    merkle_hash_t r;
+    bool any = false;
+    /* the complete subtrees of the right edge, folded from the right */
+    for (int level = 0; level < 64; level++) {
+        if (!((f->size >> level) & 1))
+            continue;
+        if (any)
+            merkle_node_hash(f->last[level], r, r);
+        else
+            memcpy(r, f->last[level], MERKLE_HASH);
+        any = true;
+    }
+    if (any)
+        memcpy(out, r, MERKLE_HASH);
+    else
+        crypto_hash_sha256(out, (const uint8_t *)"", 0);
+}

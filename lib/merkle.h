@@ -70,4 +70,23 @@ bool merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t *root_m,
                                const uint8_t *root_n,
                                const merkle_hash_t *proof, int len);
 
+/* The right edge of a tree kept in memory: the newest complete subtree
+ * of each level (last[L] is (L, (size >> L) - 1) when size ≥ 2^L),
+ * from which a leaf is appended and the root computed without reading
+ * the stored tree — how a writer appends a batch, and how a monitor
+ * replays a whole log. */
+struct merkle_frontier {
+    uint64_t size;
+    merkle_hash_t last[64];
+};
+/* The levels last holds: the bit length of size. */
+int merkle_frontier_levels(const struct merkle_frontier *f);
+/* Appends the leaf hash leaf; emit (may be NULL) gets every complete
+ * subtree it makes, (0, size) first — what merkle_append writes. false
+ * when emit fails (f is then unchanged) or the tree is full. */
+bool merkle_frontier_append(struct merkle_frontier *f, const uint8_t *leaf,
+                            merkle_write_fn emit, void *ctx);
+/* The root hash of the tree f is the edge of. */
+void merkle_frontier_root(const struct merkle_frontier *f, uint8_t *out);
+
 #endif

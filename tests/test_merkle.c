@@ -215,3 +215,37 @@ Test(merkle, reordering_two_entries_changes_the_root, .init = setup)
     mth(leaves, 0, 10, after);
     cr_assert_neq(memcmp(before, after, MERKLE_HASH), 0);
 }
+
+/* The in-memory right edge (how the queue appends a batch and a monitor
+ * replays a log) writes exactly the subtrees merkle_append writes, and
+ * its root after every leaf is the definition's. */
+static bool em_write(void *ctx, int level, uint64_t index,
+                     const uint8_t *hash)
+{
+    return st_write(ctx, level, index, hash);
+}
+
+Test(merkle, the_frontier_appends_as_the_stored_tree_does, .init = setup)
+{
+    build(MAXN);
+    static struct store mine;
+    memset(&mine, 0, sizeof(mine));
+    struct merkle_frontier f;
+    memset(&f, 0, sizeof(f));
+    merkle_hash_t root, want;
+    merkle_frontier_root(&f, root);
+    crypto_hash_sha256(want, (const uint8_t *)"", 0);
+    cr_assert_eq(memcmp(root, want, MERKLE_HASH), 0);
+    for (int n = 1; n <= MAXN; n++) {
+        cr_assert(merkle_frontier_append(&f, leaves[n - 1], em_write,
+                                         &mine));
+        cr_assert_eq(f.size, (uint64_t)n);
+        merkle_frontier_root(&f, root);
+        mth(leaves, 0, (uint64_t)n, want);
+        cr_assert_eq(memcmp(root, want, MERKLE_HASH), 0, "root of %d", n);
+    }
+    cr_assert_eq(memcmp(&mine.set, &store.set, sizeof(store.set)), 0,
+                 "the same subtrees");
+    cr_assert_eq(memcmp(&mine.h, &store.h, sizeof(store.h)), 0);
+    cr_assert_eq(merkle_frontier_levels(&f), 7, "70 leaves: 7 levels");
+}

@@ -116,6 +116,7 @@ struct named_notice {
     json_t *(*build)(const struct notice_templates *t,
                      const struct named_notice *nn, const char *name);
     const void *msg;
+    json_t *transparency;   /* the receipt of place, when there is one */
 };
 
 static enum handle_rc issue_named(struct notify_batch *b, PGconn *conn,
@@ -125,6 +126,8 @@ static enum handle_rc issue_named(struct notify_batch *b, PGconn *conn,
     if (!notify_authority_name(conn, nn->authority_id, name, sizeof(name)))
         return HANDLE_ERROR;
     json_t *doc = nn->build(&b->n->templates, nn, name);
+    if (doc && nn->transparency)
+        json_object_set(doc, "transparency", nn->transparency);
     enum handle_rc rc = issue(b, conn, nn->application_id, nn->iin,
                               nn->authority_id, nn->kind, doc);
     json_decref(doc);
@@ -209,7 +212,8 @@ static enum handle_rc on_accepted(struct notify_batch *b, PGconn *conn,
     }
     if (rc == HANDLE_OK && strcmp(a->channel, "portal") == 0) {
         struct named_notice nn = {a->application_id, iin, a->authority_id,
-                                  "acceptance_report", acceptance_doc, a};
+                                  "acceptance_report", acceptance_doc, a,
+                                  NULL};
         rc = issue_named(b, conn, &nn);
     }
 out:
@@ -266,6 +270,38 @@ static enum handle_rc on_complaint(struct notify_batch *b, PGconn *conn,
     return rc;
 }
 
+/* The receipt of place of q's entry (issue 24; docs/transparency.md):
+ * the leaf that put it in its list, the secret of its commitment and
+ * the signed head that first held it — with which the citizen, or
+ * anyone they show it to, checks later that the entry is still in the
+ * log, unchanged. *out stays NULL for an entry from before the log. */
+static bool place_receipt(PGconn *conn, const Kezek__QueueNumberAssigned *q,
+                          json_t **out)
+{
+    char number[24];
+    snprintf(number, sizeof(number), "%llu", (unsigned long long)q->number);
+    const char *p[4] = {q->application_id, q->authority_id, q->list, number};
+    PGresult *r = pg_run(conn, "place_receipt", 4, p);
+    *out = NULL;
+    if (!r)
+        return false;
+    if (PQntuples(r) == 1)
+        *out = json_pack(
+            "{s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:I, s:s, s:s}}",
+            "format", "kezek-tlog-v1", "leaf_index",
+            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_INDEX), NULL, 10),
+            "secret", PQgetvalue(r, 0, PLACE_SECRET), "entry",
+            PQgetvalue(r, 0, PLACE_ENTRY), "sth", "authority_id",
+            q->authority_id, "tree_size",
+            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_SIZE), NULL, 10),
+            "root_hash", PQgetvalue(r, 0, PLACE_ROOT), "timestamp_ms",
+            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_MS), NULL, 10),
+            "key_id", PQgetvalue(r, 0, PLACE_KEY_ID), "signature",
+            PQgetvalue(r, 0, PLACE_SIGNATURE));
+    PQclear(r);
+    return true;
+}
+
 static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
                                 const event_t *ev, char *why, size_t whylen)
 {
@@ -276,8 +312,10 @@ static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
                 whylen)) {
         struct named_notice nn = {q->application_id, q->applicant_iin,
                                   q->authority_id, "registration_notice",
-                                  registration_doc, q};
-        rc = issue_named(b, conn, &nn);
+                                  registration_doc, q, NULL};
+        rc = place_receipt(conn, q, &nn.transparency)
+                 ? issue_named(b, conn, &nn) : HANDLE_ERROR;
+        json_decref(nn.transparency);
     }
     if (q)
         kezek__queue_number_assigned__free_unpacked(q, NULL);
@@ -352,12 +390,12 @@ static enum handle_rc on_decision(struct notify_batch *b, PGconn *conn,
             (!d->outcome[0] && !d->registered)) {
             struct named_notice nn = {d->application_id, d->applicant_iin,
                                       d->authority_id, "refusal",
-                                      refusal_doc, d};
+                                      refusal_doc, d, NULL};
             rc = issue_named(b, conn, &nn);
         } else if (strcmp(d->outcome, "withdrawn") == 0) {
             struct named_notice nn = {d->application_id, d->applicant_iin,
                                       d->authority_id, "withdrawal_notice",
-                                      withdrawal_doc, d};
+                                      withdrawal_doc, d, NULL};
             rc = issue_named(b, conn, &nn);
         }
     }

@@ -15,21 +15,20 @@
 #include <curl/curl.h>
 #include <sodium.h>
 
-static struct notify notify = {.keys.lock = PTHREAD_MUTEX_INITIALIZER};
+static struct notify notify;
 
 /* The default signing key, the authorities' keys and the templates;
  * false when one cannot be loaded (logged). */
 static bool load_documents(struct notify *n)
 {
-    const char *key_path = config_str(n->svc.cfg, "signing_key", NULL);
     char err[512];
-    if (!key_path || !signer_load(&n->keys.fallback, key_path, err,
-                                  sizeof(err))) {
-        log_error("notify.key", "%s", key_path ? err
-                  : "signing_key is not set (kezek keys generate)");
+    if (!authority_keys_init(&n->keys, config_str(n->svc.cfg, "signing_key",
+                                                  NULL),
+                             config_str(n->svc.cfg, "keys_dir", NULL), err,
+                             sizeof(err))) {
+        log_error("notify.key", "%s", err);
         return false;
     }
-    n->keys.dir = config_str(n->svc.cfg, "keys_dir", NULL);
     if (!notice_templates_load(&n->templates, config_str(n->svc.cfg,
                                "templates_dir", "templates"), err,
                                sizeof(err))) {
@@ -117,8 +116,7 @@ int main(int argc, char **argv)
     notify_sms_fini(&notify.sms);
     sodium_memzero(notify.portal.secret, sizeof(notify.portal.secret));
     notice_templates_free(&notify.templates);
-    sodium_memzero(&notify.keys.fallback, sizeof(notify.keys.fallback));
-    sodium_memzero(notify.keys.entry, sizeof(notify.keys.entry));
+    authority_keys_fini(&notify.keys);
     curl_global_cleanup();
     service_fini(svc);
     return rc == 0 ? 0 : 1;

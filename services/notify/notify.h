@@ -6,6 +6,7 @@
 #include "consumer.h"
 #include "delivery.h"
 #include "http.h"
+#include "keys.h"
 #include "metrics.h"
 #include "notice.h"
 #include "rowbuf.h"
@@ -15,7 +16,6 @@
 #include <stdint.h>
 
 #define NOTIFY_PRODUCER "notify"
-#define NOTIFY_MAX_KEYS 256
 
 extern const struct pg_stmt notify_stmts[];
 
@@ -35,22 +35,9 @@ enum { PRINT_NOTICE, PRINT_CANONICAL, PRINT_SIGNATURE, PRINT_KEY_ID,
 enum { JOURNAL_APPLICATION, JOURNAL_NOTICE, JOURNAL_RECEIVED_BY,
        JOURNAL_RECEIVER, JOURNAL_POWER_OF_ATTORNEY, JOURNAL_ISSUED_AT,
        JOURNAL_RECORDED_BY, JOURNAL_COLS };
-enum { PICKUP_COUNT };                          /* awaiting_pickup */
-
-/* The signing keys: the authority's own when keys_dir holds one, else
- * the default. Entries are added, never moved, under lock: the consumer
- * and the HTTP threads (printing) share them. */
-struct notify_keys {
-    pthread_mutex_t lock;
-    const char *dir;                /* NULL: the default key only */
-    struct signer fallback;
-    struct {
-        char authority[64];
-        struct signer key;
-        bool present;
-    } entry[NOTIFY_MAX_KEYS];
-    int n;
-};
+enum { PICKUP_COUNT };
+enum { PLACE_INDEX, PLACE_SECRET, PLACE_ENTRY, PLACE_SIZE, PLACE_ROOT,
+       PLACE_MS, PLACE_KEY_ID, PLACE_SIGNATURE };      /* place_receipt */                          /* awaiting_pickup */
 
 /* mailer.c: the e-mail channel. */
 struct notify_mailer {
@@ -83,7 +70,7 @@ struct notify_portal {
 struct notify {
     service_t svc;
     struct notice_templates templates;
-    struct notify_keys keys;
+    struct authority_keys keys;
     struct notify_mailer mailer;
     struct notify_sms sms;
     struct notify_portal portal;

@@ -346,5 +346,14 @@ const struct http_route queue_routes[] = {
      &queue_transfer_fn},
     {"GET", "/v1/queue/*/reverification", queue_get_reverification, NULL},
     {"GET", "/v1/queue/*/*/entries/*/history", with_entry, &history_fn},
+    /* public: the transparency log (transparency.c) */
+    {"GET", "/v1/transparency", queue_tlog_logs, NULL},
+    {"GET", "/v1/transparency/*/sth", queue_tlog_sth, NULL},
+    {"GET", "/v1/transparency/*/sth/history", queue_tlog_history, NULL},
+    {"GET", "/v1/transparency/*/proof/inclusion", queue_tlog_inclusion,
+     NULL},
+    {"GET", "/v1/transparency/*/proof/consistency", queue_tlog_consistency,
+     NULL},
+    {"GET", "/v1/transparency/*/entries", queue_tlog_entries, NULL},
     {NULL, NULL, NULL, NULL},
 };

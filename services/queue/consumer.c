@@ -5,11 +5,19 @@
  * instances: a batch locks the list's row in queue_list when it first
  * numbers in that list, gives the next numbers from it and writes the
  * row back before it commits; the lock is held until then, so two
- * transactions can never take the same or skip a number. */
+ * transactions can never take the same or skip a number.
+ *
+ * Each new entry is also a leaf of its authority's transparency log
+ * (domain/tlog.h), whose trees the batch locks after its lists; the
+ * leaves, the subtrees they complete and each grown tree's signed head
+ * are written with the entries, before the events. */
 #include "queue.h"
 
+#include "calendar.h"
 #include "outbox.h"
+#include "tlog.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +62,11 @@ struct queue_batch {
     struct reg *regs;
     int nregs, regs_cap;
     rowbuf_t *entries;
+    /* the transparency log's trees of the batch's authorities, locked */
+    tlog_writer_t *tlog;
+    char today[11];                 /* the leaves' date (Asia/Almaty) */
+    int64_t tlog_us;                /* time spent on the log (metric) */
+    int tlog_leaves;                /* leaves written by the batch */
 };
 
 struct queue_batch *queue_batch_new(struct queue *q,
@@ -67,7 +80,8 @@ struct queue_batch *queue_batch_new(struct queue *q,
     b->events = rowbuf_new("event_put", OUTBOX_PUT_COLS);
     b->list_rows = rowbuf_new("list_set", LIST_SET_COLS);
     b->entries = rowbuf_new("entry_put", ENTRY_PUT_COLS);
-    if (!b->events || !b->list_rows || !b->entries)
+    b->tlog = tlog_writer_new(true);
+    if (!b->events || !b->list_rows || !b->entries || !b->tlog)
         queue_batch_destroy(&b);
     return b;
 }
@@ -80,6 +94,7 @@ void queue_batch_destroy(struct queue_batch **self_p)
     rowbuf_destroy(&b->events);
     rowbuf_destroy(&b->list_rows);
     rowbuf_destroy(&b->entries);
+    tlog_writer_destroy(&b->tlog);
     free(b->regs);
     free(b);
     *self_p = NULL;
@@ -157,6 +172,23 @@ static bool read_states(struct queue_batch *b, PGconn *conn)
     return ok;
 }
 
+/* Locks the transparency log's trees of the registrations' authorities
+ * (after their lists: tlog.h's lock order). */
+static bool lock_trees(struct queue_batch *b, PGconn *conn)
+{
+    int64_t t0 = now_us();
+    const char **a = malloc((size_t)b->nregs * sizeof(*a));
+    if (!a)
+        return false;
+    for (int i = 0; i < b->nregs; i++)
+        a[i] = b->regs[i].authority_id;
+    bool ok = tlog_lock(b->tlog, conn, a, b->nregs);
+    free(a);
+    kdate_format(almaty_date(now_us() / 1000000), b->today);
+    b->tlog_us += now_us() - t0;
+    return ok;
+}
+
 /* Gathers QueueNumberAssigned for the batch's events. */
 static bool number_assigned(struct queue_batch *b, PGconn *conn,
                             const Kezek__DecisionMade *d, uint64_t number,
@@ -229,7 +261,8 @@ bool queue_batch_prepare(void *ctx, PGconn *conn, const event_t *evs, int n)
         if (d)
             kezek__decision_made__free_unpacked(d, NULL);
     }
-    return b->nregs == 0 || (lock_lists(b, conn) && read_states(b, conn));
+    return b->nregs == 0 || (lock_lists(b, conn) && read_states(b, conn) &&
+                             lock_trees(b, conn));
 }
 
 static struct batch_list *find_list(struct queue_batch *b,
@@ -242,9 +275,31 @@ static struct batch_list *find_list(struct queue_batch *b,
     return NULL;
 }
 
+/* The leaf of g's registration in its authority's log: *index its
+ * index, secret (hex, 65) the key of its commitment. */
+static bool registration_leaf(struct queue_batch *b, const struct reg *g,
+                              uint64_t *index, char *secret_hex)
+{
+    int64_t t0 = now_us();
+    uint8_t secret[TLOG_SECRET];
+    randombytes_buf(secret, sizeof(secret));
+    struct tlog_leaf l = {.number = g->number, .seq = g->accepted_seq};
+    snprintf(l.authority_id, sizeof(l.authority_id), "%s", g->authority_id);
+    snprintf(l.list, sizeof(l.list), "%s", g->list);
+    snprintf(l.event, sizeof(l.event), "registered");
+    snprintf(l.cause, sizeof(l.cause), "decision");
+    snprintf(l.date, sizeof(l.date), "%s", b->today);
+    tlog_commit_iin(secret, g->iin, l.commitment);
+    sodium_bin2hex(secret_hex, 2 * TLOG_SECRET + 1, secret, sizeof(secret));
+    sodium_memzero(secret, sizeof(secret));
+    bool ok = tlog_add(b->tlog, &l, index);
+    b->tlog_us += now_us() - t0;
+    return ok;
+}
+
 /* Gives g the next number of its list bl, later of the list's active
- * entries accepted after it: its entry and event join the batch's, its
- * place in the view waits for the commit. */
+ * entries accepted after it: its entry, its leaf and its event join the
+ * batch's, its place in the view waits for the commit. */
 static enum handle_rc number_new(struct queue_batch *b, PGconn *conn,
                                  const Kezek__DecisionMade *d, struct reg *g,
                                  struct batch_list *bl, uint64_t later)
@@ -253,13 +308,21 @@ static enum handle_rc number_new(struct queue_batch *b, PGconn *conn,
     g->number = ++bl->last_number;
     bl->active++;
     uint64_t position = bl->active - later;
-    char number[24], seq[24], pos[24];
+    char number[24], seq[24], pos[24], leaf[24];
+    char secret[2 * TLOG_SECRET + 1];
+    uint64_t index;
+    if (!registration_leaf(b, g, &index, secret))
+        return HANDLE_ERROR;
     snprintf(number, sizeof(number), "%llu", (unsigned long long)g->number);
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)g->accepted_seq);
     snprintf(pos, sizeof(pos), "%llu", (unsigned long long)position);
+    snprintf(leaf, sizeof(leaf), "%llu", (unsigned long long)index);
     const char *p[ENTRY_PUT_COLS] = {g->authority_id, g->list, number,
-                                     g->application_id, g->iin, seq, pos};
-    if (!rowbuf_add(b->entries, conn, NULL, p) ||
+                                     g->application_id, g->iin, seq, pos,
+                                     secret, leaf};
+    bool added = rowbuf_add(b->entries, conn, NULL, p);
+    sodium_memzero(secret, sizeof(secret));
+    if (!added ||
         !number_assigned(b, conn, d, g->number, position, g->accepted_seq))
         return HANDLE_ERROR;
     if (b->npending < MAX_PENDING) {
@@ -338,6 +401,10 @@ void queue_batch_committed(void *ctx)
 {
     struct queue_batch *b = ctx;
     metric_add(b->q->m_numbers, (uint64_t)b->npending);
+    metric_add(b->q->m_tlog_us, (uint64_t)b->tlog_us);
+    metric_add(b->q->m_tlog_leaves, (uint64_t)b->tlog_leaves);
+    b->tlog_us = 0;
+    b->tlog_leaves = 0;
     if (!b->q->view_dirty && b->npending &&
         !queue_view_put(b->redis_writer, b->pending, b->npending)) {
         b->q->view_dirty = true;
@@ -353,13 +420,16 @@ void queue_batch_rolled_back(void *ctx)
     b->npending = 0;
     b->nlists = 0;
     b->nregs = 0;
+    b->tlog_us = 0;
+    b->tlog_leaves = 0;
+    tlog_reset(b->tlog);
     rowbuf_clear(b->entries);
     rowbuf_clear(b->events);
     rowbuf_clear(b->list_rows);
 }
 
-/* Before the commit: the lists' counters and the batch's
- * QueueNumberAssigned, one statement each. */
+/* Before the commit: the lists' counters, the log's leaves and heads,
+ * and the batch's QueueNumberAssigned, one statement each. */
 bool queue_batch_flush(void *ctx, PGconn *conn)
 {
     struct queue_batch *b = ctx;
@@ -377,6 +447,11 @@ bool queue_batch_flush(void *ctx, PGconn *conn)
     b->nregs = 0;
     ok = rowbuf_flush(b->entries, conn) && ok;
     ok = rowbuf_flush(b->list_rows, conn) && ok;
+    int64_t t0 = now_us();
+    int leaves = tlog_pending(b->tlog);
+    ok = tlog_write(b->tlog, conn, &b->q->keys) && ok;
+    b->tlog_leaves = leaves;
+    b->tlog_us += now_us() - t0;
     /* last: its events take their seqs till the commit (outbox.h) */
     return outbox_log_flush(b->events, conn) && ok;
 }

@@ -134,7 +134,7 @@ static struct life_change change_of(const struct entry_call *e,
         .authority_id = req->params[PATH_AUTHORITY],
         .list = req->params[PATH_LIST], .iin = req->params[PATH_IIN],
         .on = json_string_value(json_object_get(body, "date")),
-        .by = e->who.text, .producer = PRODUCER};
+        .by = e->who.text, .producer = PRODUCER, .keys = &e->q->keys};
 }
 
 /* POST …/entries/{iin}/removal — the office of the authority takes an

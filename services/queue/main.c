@@ -4,6 +4,8 @@
  * the view watch.c. */
 #include "queue.h"
 
+#include "log.h"
+
 static void register_metrics(struct queue *q)
 {
     q->m_numbers = metrics_counter("kezek_queue_numbers_assigned_total",
@@ -14,6 +16,12 @@ static void register_metrics(struct queue *q)
         "Position look-ups answered from Postgres", NULL);
     q->m_removals = metrics_counter("kezek_queue_removals_total",
         "Entries removed from their list (p.5 lifecycle)", NULL);
+    q->m_tlog_leaves = metrics_counter("kezek_queue_tlog_leaves_total",
+        "Leaves appended to the transparency logs by the consumer", NULL);
+    q->m_tlog_us = metrics_counter("kezek_queue_tlog_append_microseconds_total",
+        "The consumer's own time appending to the transparency logs "
+        "(hashing, signing, sending; Postgres' is in pg_stat_statements)",
+        NULL);
     q->m_drift = metrics_gauge("kezek_queue_view_drift_lists",
         "Lists whose Redis view differed from Postgres at the last verify",
         NULL);
@@ -42,20 +50,27 @@ int main(int argc, char **argv)
         "                                  checked against Postgres (300)\n"
         "  reverify_every_days             the re-verification of everyone\n"
         "                                  in the queue (365; 0: never)\n"
-        "  wait_window_years               the expected wait's window (3)\n");
+        "  wait_window_years               the expected wait's window (3)\n"
+        "  signing_key, keys_dir           the authorities' keys: the heads\n"
+        "                                  of the transparency log\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     register_metrics(&q);
-    if (!service_int(&q.svc, "wait_window_years", 3, 1, 20, &q.wait_years)) {
-        service_fini(&q.svc);
-        return 1;
+    char err[512];
+    if (!service_int(&q.svc, "wait_window_years", 3, 1, 20, &q.wait_years))
+        goto fail;
+    if (!authority_keys_init(&q.keys, config_str(q.svc.cfg, "signing_key",
+                                                 NULL),
+                             config_str(q.svc.cfg, "keys_dir", NULL), err,
+                             sizeof(err))) {
+        log_error("queue.key", "%s", err);
+        goto fail;
     }
     kredis_t *redis_writer = kredis_new(q.svc.redis_addr);
     q.svc.ready = queue_redis_ready;
     if (service_http(&q.svc, 8082, 4, queue_stmts, queue_routes, &q) != 0) {
         kredis_destroy(&redis_writer);
-        service_fini(&q.svc);
-        return 1;
+        goto fail;
     }
     rebuild_at_start(&q, redis_writer);
     struct queue_batch *batch = queue_batch_new(&q, redis_writer);
@@ -68,6 +83,11 @@ int main(int argc, char **argv)
     rc = batch ? service_run(&q.svc, &cc, queue_watch, &q) : -1;
     queue_batch_destroy(&batch);
     kredis_destroy(&redis_writer);
+    authority_keys_fini(&q.keys);
     service_fini(&q.svc);
     return rc == 0 ? 0 : 1;
+fail:
+    authority_keys_fini(&q.keys);
+    service_fini(&q.svc);
+    return 1;
 }

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "queue_view.h"
 #include "auth.h"
+#include "keys.h"
 #include "service.h"
 
 #include <stdatomic.h>
@@ -25,6 +26,9 @@ struct queue {
     metric_t *m_numbers, *m_view_fail, *m_fallback, *m_removals,
         *m_drift;
     long wait_years;          /* the expected wait's window (wait.c) */
+    /* the authorities' keys: the transparency log's heads (tlog.h) */
+    struct authority_keys keys;
+    metric_t *m_tlog_leaves, *m_tlog_us;
 };
 
 /* sql.c: all SQL of kezek-queue. The result columns of the statements
@@ -38,9 +42,7 @@ enum { LIST_SET_COLS = 4 };
 enum { ENTRY_STATE_COLS = 5 };
 enum { ENTRY_STATE_NUMBERED, ENTRY_STATE_HELD_NUMBER,
        ENTRY_STATE_HELD_SEQ, ENTRY_STATE_LATER };
-enum { ENTRY_PUT_COLS = 7 };
-enum { ENTRY_REMOVE_NUMBER, ENTRY_REMOVE_POSITION,
-       ENTRY_REMOVE_APPLICATION_ID };
+enum { ENTRY_PUT_COLS = 9 };
 enum { ENTRY_HISTORY_BASE_APPLICATION_ID, ENTRY_HISTORY_BASE_ACCEPTED_SEQ,
        ENTRY_HISTORY_BASE_POSITION, ENTRY_HISTORY_BASE_CHANGE_ID,
        ENTRY_HISTORY_BASE_AT, ENTRY_HISTORY_BASE_NUMBER,
@@ -111,6 +113,19 @@ json_t *queue_expected_wait(struct queue *q, const char *authority,
 void queue_get_entries(void *ctx, const http_req_t *req, http_resp_t *resp);
 void queue_get_entries_csv(void *ctx, const http_req_t *req,
                            http_resp_t *resp);
+
+/* transparency.c: the transparency log's public endpoints (ctx: the
+ * struct queue). */
+void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp);
+void queue_tlog_sth(void *ctx, const http_req_t *req, http_resp_t *resp);
+void queue_tlog_history(void *ctx, const http_req_t *req,
+                        http_resp_t *resp);
+void queue_tlog_inclusion(void *ctx, const http_req_t *req,
+                          http_resp_t *resp);
+void queue_tlog_consistency(void *ctx, const http_req_t *req,
+                            http_resp_t *resp);
+void queue_tlog_entries(void *ctx, const http_req_t *req,
+                        http_resp_t *resp);
 
 /* watch.c: the watcher thread (arg: the struct queue) — list lengths,
  * the view verified and repaired. */

@@ -3,6 +3,8 @@
  * of the SELECT lists here. */
 #include "queue.h"
 
+#include "tlog.h"
+
 const struct pg_stmt queue_stmts[] = {
     /* A list's counters are read and locked once per batch (list_lock),
      * numbers are given from them in the consumer, and written back once
@@ -47,19 +49,18 @@ const struct pg_stmt queue_stmts[] = {
                      the commit (not the batch's start: the view's settle
                      window, VIEW_SETTLE_S, counts from it) */
      "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-     " $4::text[], $5::text[], $6::text[], $7::text[]) AS v (auth, list,"
-     " number, app, iin, seq, position)),"
+     " $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+     " $9::text[]) AS v (auth, list, number, app, iin, seq, position,"
+     " secret, leaf)),"
      " e AS (INSERT INTO queue_entry (authority_id, list, number,"
      " application_id, applicant_iin, accepted_seq,"
-     " position_at_registration, registered_at) SELECT auth, list,"
-     " number::bigint, app, iin, seq::bigint, position::bigint,"
-     " clock_timestamp() FROM v)"
+     " position_at_registration, registered_at, tlog_secret, tlog_index)"
+     " SELECT auth, list, number::bigint, app, iin, seq::bigint,"
+     " position::bigint, clock_timestamp(), decode(secret, 'hex'),"
+     " leaf::bigint FROM v)"
      " INSERT INTO queue_change (authority_id, list, kind, accepted_seq,"
      " application_id) SELECT auth, list, 'registered', seq::bigint, app"
      " FROM v"},
-    {"entry_remove",
-     "SELECT o_number, o_position, o_application_id"
-     " FROM queue_remove($1, $2, $3, $4, $5::date, $6)"},
     {"entry_history_base",
      "SELECT e.application_id, e.accepted_seq,"
      " e.position_at_registration, c.id, extract(epoch FROM c.at)::bigint,"
@@ -103,5 +104,7 @@ const struct pg_stmt queue_stmts[] = {
      VIEW_SETTLE_S ")"
      " FROM queue_entry e WHERE e.authority_id = $1 AND e.list = $2"
      " AND e.applicant_iin = $3 AND e.status = 'active'"},
+    /* the transparency log's writer (domain/tlog.h), in the batch */
+    TLOG_STMTS,
     {NULL, NULL},
 };

@@ -1,0 +1,567 @@
+/* tlog — the queue's transparency log (tlog.h). */
+#include "tlog.h"
+
+#include "log.h"
+#include "pg.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define B64 sodium_base64_VARIANT_ORIGINAL
+
+void tlog_commit_iin(const uint8_t secret[TLOG_SECRET], const char *iin,
+                     uint8_t out[32])
+{
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, secret, TLOG_SECRET);
+    crypto_auth_hmacsha256_update(&st, (const uint8_t *)iin, strlen(iin));
+    crypto_auth_hmacsha256_final(&st, out);
+}
+
+/* A text field of a leaf: non-empty, [A-Za-z0-9_.:-], never escaped. */
+static bool plain(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' ||
+              *s == ':' || *s == '-'))
+            return false;
+    return true;
+}
+
+static bool valid_date(const char *d)
+{
+    static const char form[] = "dddd-dd-dd";
+    if (strlen(d) != 10)
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (form[i] == 'd' ? !(d[i] >= '0' && d[i] <= '9') : d[i] != '-')
+            return false;
+    return true;
+}
+
+int tlog_entry_format(const struct tlog_leaf *l, char *out, size_t len)
+{
+    if (!plain(l->authority_id) || !plain(l->list) || !plain(l->cause) ||
+        (strcmp(l->event, "registered") != 0 &&
+         strcmp(l->event, "removed") != 0) ||
+        (l->has_reason && !plain(l->reason)) || !valid_date(l->date))
+        return -1;
+    char commitment[65], reason[64];
+    sodium_bin2hex(commitment, sizeof(commitment), l->commitment, 32);
+    if (l->has_reason)
+        snprintf(reason, sizeof(reason), "\"%s\"", l->reason);
+    else
+        snprintf(reason, sizeof(reason), "null");
+    int n = snprintf(out, len,
+                     "{\"v\":1,\"authority_id\":\"%s\",\"list\":\"%s\","
+                     "\"number\":%" PRIu64 ",\"seq\":%" PRIu64 ","
+                     "\"event\":\"%s\",\"cause\":\"%s\",\"reason\":%s,"
+                     "\"date\":\"%s\",\"commitment\":\"%s\"}",
+                     l->authority_id, l->list, l->number, l->seq, l->event,
+                     l->cause, reason, l->date, commitment);
+    return n > 0 && (size_t)n < len ? n : -1;
+}
+
+/* Copies the string member key of o into out; false when it is not a
+ * string that fits. */
+static bool member(json_t *o, const char *key, char *out, size_t len)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (!s || strlen(s) >= len)
+        return false;
+    snprintf(out, len, "%s", s);
+    return true;
+}
+
+static bool integer(json_t *o, const char *key, uint64_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (uint64_t)json_integer_value(v);
+    return true;
+}
+
+bool tlog_entry_parse(const char *bytes, size_t len, struct tlog_leaf *out,
+                      char *why, size_t whylen)
+{
+    memset(out, 0, sizeof(*out));
+    json_error_t err;
+    json_t *o = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &err);
+    char commitment[65] = "";
+    json_t *reason = json_object_get(o, "reason");
+    uint64_t v = 0;
+    bool ok = json_is_object(o) && integer(o, "v", &v) && v == 1 &&
+              member(o, "authority_id", out->authority_id,
+                     sizeof(out->authority_id)) &&
+              member(o, "list", out->list, sizeof(out->list)) &&
+              integer(o, "number", &out->number) &&
+              integer(o, "seq", &out->seq) &&
+              member(o, "event", out->event, sizeof(out->event)) &&
+              member(o, "cause", out->cause, sizeof(out->cause)) &&
+              (json_is_null(reason) ||
+               member(o, "reason", out->reason, sizeof(out->reason))) &&
+              member(o, "date", out->date, sizeof(out->date)) &&
+              member(o, "commitment", commitment, sizeof(commitment)) &&
+              strlen(commitment) == 64 &&
+              sodium_hex2bin(out->commitment, 32, commitment, 64, NULL,
+                             NULL, NULL) == 0;
+    out->has_reason = ok && !json_is_null(reason);
+    json_decref(o);
+    if (!ok) {
+        snprintf(why, whylen, "not a leaf of format v1 (a field is "
+                 "missing or malformed)");
+        return false;
+    }
+    char again[TLOG_ENTRY_MAX];
+    int n = tlog_entry_format(out, again, sizeof(again));
+    if (n < 0 || (size_t)n != len || memcmp(again, bytes, len) != 0) {
+        snprintf(why, whylen, "the leaf is not in the one form v1 allows "
+                 "(field order, spacing or characters)");
+        return false;
+    }
+    return true;
+}
+
+/* ---- signed tree heads ------------------------------------------- */
+
+int tlog_sth_message(const struct tlog_sth *s, char *out, size_t len)
+{
+    char root[2 * MERKLE_HASH + 1];
+    sodium_bin2hex(root, sizeof(root), s->root, MERKLE_HASH);
+    int n = snprintf(out, len, "kezek-tlog-v1\n%s\n%" PRIu64 "\n%s\n%"
+                     PRId64 "\n", s->authority_id, s->size, root, s->ms);
+    return n > 0 && (size_t)n < len ? n : -1;
+}
+
+void tlog_sth_sign(struct tlog_sth *s, const struct signer *key)
+{
+    char msg[TLOG_STH_MAX];
+    tlog_sth_message(s, msg, sizeof(msg));
+    notice_sign(key, msg, s->signature);
+    snprintf(s->key_id, sizeof(s->key_id), "%s", key->key_id);
+}
+
+bool tlog_sth_verify(const struct tlog_sth *s, const uint8_t *pk)
+{
+    char msg[TLOG_STH_MAX];
+    uint8_t sig[crypto_sign_BYTES];
+    size_t n = 0;
+    int len = tlog_sth_message(s, msg, sizeof(msg));
+    return len > 0 &&
+           sodium_base642bin(sig, sizeof(sig), s->signature,
+                             strlen(s->signature), NULL, &n, NULL,
+                             B64) == 0 &&
+           n == sizeof(sig) &&
+           crypto_sign_verify_detached(sig, (const uint8_t *)msg,
+                                       (size_t)len, pk) == 0;
+}
+
+json_t *tlog_sth_json(const struct tlog_sth *s)
+{
+    char root[2 * MERKLE_HASH + 1];
+    sodium_bin2hex(root, sizeof(root), s->root, MERKLE_HASH);
+    return json_pack("{s:s, s:I, s:s, s:I, s:s, s:s}", "authority_id",
+                     s->authority_id, "tree_size", (json_int_t)s->size,
+                     "root_hash", root, "timestamp_ms", (json_int_t)s->ms,
+                     "key_id", s->key_id, "signature", s->signature);
+}
+
+bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
+                        size_t whylen)
+{
+    memset(s, 0, sizeof(*s));
+    char root[2 * MERKLE_HASH + 1];
+    uint64_t ms = 0;
+    bool ok = json_is_object(j) &&
+              member(j, "authority_id", s->authority_id,
+                     sizeof(s->authority_id)) &&
+              integer(j, "tree_size", &s->size) &&
+              member(j, "root_hash", root, sizeof(root)) &&
+              strlen(root) == 2 * MERKLE_HASH &&
+              sodium_hex2bin(s->root, MERKLE_HASH, root, 2 * MERKLE_HASH,
+                             NULL, NULL, NULL) == 0 &&
+              integer(j, "timestamp_ms", &ms) &&
+              member(j, "key_id", s->key_id, sizeof(s->key_id)) &&
+              member(j, "signature", s->signature, sizeof(s->signature));
+    s->ms = (int64_t)ms;
+    if (!ok)
+        snprintf(why, whylen, "not a signed tree head (a field is missing "
+                 "or malformed)");
+    return ok;
+}
+
+/* ---- the writer --------------------------------------------------- */
+
+struct tree {
+    char authority_id[64];
+    struct merkle_frontier f;
+    uint64_t start;                 /* its size when locked */
+};
+
+struct tlog_writer {
+    bool prepared;
+    struct tree *trees;
+    int ntrees, cap;
+    json_t *nodes;                  /* the rows for tlog_nodes */
+    int added;
+    /* the leaf being appended, for emit */
+    const struct tree *cur;
+    const char *cur_entry;
+};
+
+tlog_writer_t *tlog_writer_new(bool prepared)
+{
+    tlog_writer_t *w = calloc(1, sizeof(*w));
+    if (w) {
+        w->prepared = prepared;
+        w->nodes = json_array();
+    }
+    if (w && !w->nodes) {
+        free(w);
+        w = NULL;
+    }
+    return w;
+}
+
+void tlog_writer_destroy(tlog_writer_t **self_p)
+{
+    tlog_writer_t *w = *self_p;
+    if (!w)
+        return;
+    json_decref(w->nodes);
+    free(w->trees);
+    free(w);
+    *self_p = NULL;
+}
+
+void tlog_reset(tlog_writer_t *w)
+{
+    w->ntrees = 0;
+    w->added = 0;
+    json_array_clear(w->nodes);
+}
+
+int tlog_pending(const tlog_writer_t *w)
+{
+    return w->added;
+}
+
+/* A statement of the writer: by name when prepared (pg_run), else as
+ * SQL; its one parameter is JSON. */
+static PGresult *ask(tlog_writer_t *w, PGconn *conn, const char *name,
+                     const char *sql, const char *param)
+{
+    const char *p[1] = {param};
+    return w->prepared ? pg_run(conn, name, 1, p) : pg_query(conn, sql, 1, p);
+}
+
+/* The same for a write whose result only needs to be OK (pg_defer: no
+ * round trip of its own in a pipeline). */
+static bool tell(tlog_writer_t *w, PGconn *conn, const char *name,
+                 const char *sql, const char *param)
+{
+    const char *p[1] = {param};
+    if (w->prepared)
+        return pg_defer(conn, name, 1, p, NULL, NULL);
+    PGresult *r = pg_query(conn, sql, 1, p);
+    PQclear(r);
+    return r != NULL;
+}
+
+static struct tree *find(tlog_writer_t *w, const char *authority)
+{
+    for (int i = 0; i < w->ntrees; i++)
+        if (strcmp(w->trees[i].authority_id, authority) == 0)
+            return &w->trees[i];
+    return NULL;
+}
+
+/* The tree's edge from its head row: size and the hex of last[0 …]. */
+static bool edge_read(struct tree *t, const char *size, const char *hex)
+{
+    memset(&t->f, 0, sizeof(t->f));
+    t->f.size = strtoull(size, NULL, 10);
+    t->start = t->f.size;
+    int levels = merkle_frontier_levels(&t->f);
+    size_t n = 0;
+    return strlen(hex) == (size_t)levels * 2 * MERKLE_HASH &&
+           (levels == 0 ||
+            sodium_hex2bin((uint8_t *)t->f.last, sizeof(t->f.last), hex,
+                           strlen(hex), NULL, &n, NULL) == 0) &&
+           n == (size_t)levels * MERKLE_HASH;
+}
+
+bool tlog_lock(tlog_writer_t *w, PGconn *conn,
+               const char *const *authorities, int n)
+{
+    tlog_reset(w);
+    json_t *a = json_array();
+    for (int i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_string(authorities[i])) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    char *param = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    PGresult *r = param ? ask(w, conn, "tlog_lock", TLOG_LOCK_SQL, param)
+                        : NULL;
+    free(param);
+    int rows = r ? PQntuples(r) : 0;
+    bool ok = r != NULL;
+    if (ok && rows > w->cap) {
+        struct tree *t = realloc(w->trees, (size_t)rows * sizeof(*t));
+        ok = t != NULL;
+        if (ok) {
+            w->trees = t;
+            w->cap = rows;
+        }
+    }
+    for (int i = 0; ok && i < rows; i++) {
+        struct tree *t = &w->trees[w->ntrees++];
+        snprintf(t->authority_id, sizeof(t->authority_id), "%s",
+                 PQgetvalue(r, i, 0));
+        ok = edge_read(t, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        if (!ok)
+            log_error("tlog.edge", "the stored edge of a tree does not "
+                      "match its size (authority %s)", t->authority_id);
+    }
+    PQclear(r);
+    if (!ok)
+        tlog_reset(w);
+    return ok;
+}
+
+/* merkle_write_fn: a stored subtree becomes a row of tlog_node; a leaf
+ * carries its bytes. */
+static bool emit(void *ctx, int level, uint64_t index, const uint8_t *hash)
+{
+    tlog_writer_t *w = ctx;
+    char h[2 * MERKLE_HASH + 1];
+    sodium_bin2hex(h, sizeof(h), hash, MERKLE_HASH);
+    json_t *row = json_pack("{s:s, s:i, s:I, s:s, s:s?}", "a",
+                            w->cur->authority_id, "l", level, "i",
+                            (json_int_t)index, "h", h, "e",
+                            level == 0 ? w->cur_entry : NULL);
+    return row && json_array_append_new(w->nodes, row) == 0;
+}
+
+bool tlog_add(tlog_writer_t *w, const struct tlog_leaf *l, uint64_t *index)
+{
+    struct tree *t = find(w, l->authority_id);
+    char entry[TLOG_ENTRY_MAX];
+    int len = tlog_entry_format(l, entry, sizeof(entry));
+    if (!t || len < 0) {
+        log_error("tlog.add", t ? "a leaf's field is malformed"
+                                : "the tree was not locked");
+        return false;
+    }
+    merkle_hash_t leaf;
+    merkle_leaf_hash(entry, (size_t)len, leaf);
+    w->cur = t;
+    w->cur_entry = entry;
+    *index = t->f.size;
+    size_t before = json_array_size(w->nodes);
+    if (!merkle_frontier_append(&t->f, leaf, emit, w)) {
+        while (json_array_size(w->nodes) > before)
+            json_array_remove(w->nodes, json_array_size(w->nodes) - 1);
+        return false;
+    }
+    w->added++;
+    return true;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The head row of a grown tree: its edge and its signed head. */
+static json_t *head_row(const struct tree *t, struct authority_keys *keys,
+                        int64_t ms)
+{
+    struct tlog_sth s = {.size = t->f.size, .ms = ms};
+    snprintf(s.authority_id, sizeof(s.authority_id), "%s", t->authority_id);
+    merkle_frontier_root(&t->f, s.root);
+    tlog_sth_sign(&s, authority_key(keys, t->authority_id));
+    int levels = merkle_frontier_levels(&t->f);
+    char *edge = malloc((size_t)levels * 2 * MERKLE_HASH + 1);
+    char root[2 * MERKLE_HASH + 1];
+    if (!edge)
+        return NULL;
+    sodium_bin2hex(edge, (size_t)levels * 2 * MERKLE_HASH + 1,
+                   (const uint8_t *)t->f.last, (size_t)levels * MERKLE_HASH);
+    sodium_bin2hex(root, sizeof(root), s.root, MERKLE_HASH);
+    json_t *row = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "a",
+                            t->authority_id, "n", (json_int_t)s.size, "f",
+                            edge, "r", root, "ms", (json_int_t)ms, "k",
+                            s.key_id, "s", s.signature);
+    free(edge);
+    return row;
+}
+
+bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
+{
+    if (w->added == 0) {
+        tlog_reset(w);
+        return true;
+    }
+    json_t *heads = json_array();
+    int64_t ms = now_ms();
+    bool ok = heads != NULL;
+    for (int i = 0; ok && i < w->ntrees; i++)
+        if (w->trees[i].f.size > w->trees[i].start)
+            ok = json_array_append_new(heads, head_row(&w->trees[i], keys,
+                                                       ms)) == 0;
+    char *nodes = ok ? json_dumps(w->nodes, JSON_COMPACT) : NULL;
+    char *hs = ok ? json_dumps(heads, JSON_COMPACT) : NULL;
+    ok = nodes && hs &&
+         tell(w, conn, "tlog_nodes", TLOG_NODES_SQL, nodes) &&
+         tell(w, conn, "tlog_heads", TLOG_HEADS_SQL, hs);
+    free(nodes);
+    free(hs);
+    json_decref(heads);
+    tlog_reset(w);
+    return ok;
+}
+
+/* ---- the reader --------------------------------------------------- */
+
+int tlog_read_sth(PGconn *conn, const char *authority, struct tlog_sth *s)
+{
+    const char *p[1] = {authority};
+    PGresult *r = pg_query(conn, "SELECT sth_size, encode(sth_root, 'hex'),"
+                           " sth_ms, sth_key, sth_sig FROM tlog_head"
+                           " WHERE authority_id = $1 AND sth_root IS NOT"
+                           " NULL", 1, p);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    if (found) {
+        memset(s, 0, sizeof(*s));
+        snprintf(s->authority_id, sizeof(s->authority_id), "%s", authority);
+        s->size = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+        found = sodium_hex2bin(s->root, MERKLE_HASH, PQgetvalue(r, 0, 1),
+                               2 * MERKLE_HASH, NULL, NULL, NULL) == 0
+                    ? 1 : -1;
+        s->ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        snprintf(s->key_id, sizeof(s->key_id), "%s", PQgetvalue(r, 0, 3));
+        snprintf(s->signature, sizeof(s->signature), "%s",
+                 PQgetvalue(r, 0, 4));
+    }
+    PQclear(r);
+    return found;
+}
+
+/* The stored subtrees a proof reads: gathered by a first pass that
+ * only notes them, read in one statement, then served to the second. */
+struct wanted {
+    int n;
+    struct {
+        int level;
+        uint64_t index;
+        bool have;
+        merkle_hash_t hash;
+    } at[2 * MERKLE_MAX_PROOF];
+};
+
+static bool note(void *ctx, int level, uint64_t index, uint8_t *out)
+{
+    struct wanted *w = ctx;
+    memset(out, 0, MERKLE_HASH);
+    for (int i = 0; i < w->n; i++)
+        if (w->at[i].level == level && w->at[i].index == index)
+            return true;
+    if (w->n == (int)(sizeof(w->at) / sizeof(w->at[0])))
+        return false;
+    w->at[w->n].level = level;
+    w->at[w->n].index = index;
+    w->at[w->n++].have = false;
+    return true;
+}
+
+static bool serve(void *ctx, int level, uint64_t index, uint8_t *out)
+{
+    struct wanted *w = ctx;
+    for (int i = 0; i < w->n; i++)
+        if (w->at[i].level == level && w->at[i].index == index &&
+            w->at[i].have) {
+            memcpy(out, w->at[i].hash, MERKLE_HASH);
+            return true;
+        }
+    return false;
+}
+
+static bool fetch(PGconn *conn, const char *authority, struct wanted *w)
+{
+    /* "{l,…}" and "{i,…}": integers only */
+    char *levels = malloc((size_t)w->n * 8 + 3);
+    char *idx = malloc((size_t)w->n * 24 + 3);
+    bool ok = levels && idx;
+    if (ok) {
+        size_t a = 0, b = 0;
+        levels[a++] = '{';
+        idx[b++] = '{';
+        for (int i = 0; i < w->n; i++) {
+            a += (size_t)sprintf(levels + a, "%s%d", i ? "," : "",
+                                 w->at[i].level);
+            b += (size_t)sprintf(idx + b, "%s%" PRIu64, i ? "," : "",
+                                 w->at[i].index);
+        }
+        levels[a++] = '}';
+        idx[b++] = '}';
+        levels[a] = idx[b] = '\0';
+    }
+    const char *p[3] = {authority, levels, idx};
+    PGresult *r = ok ? pg_query(conn, "SELECT level, idx, hash FROM"
+                                " tlog_node WHERE authority_id = $1"
+                                " AND (level, idx) IN (SELECT * FROM"
+                                " unnest($2::smallint[], $3::bigint[]))",
+                                3, p)
+                     : NULL;
+    free(levels);
+    free(idx);
+    ok = r != NULL;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        int level = atoi(PQgetvalue(r, i, 0));
+        uint64_t index = strtoull(PQgetvalue(r, i, 1), NULL, 10);
+        size_t n = 0;
+        const char *h = PQgetvalue(r, i, 2); /* "\x…" */
+        for (int k = 0; k < w->n; k++)
+            if (w->at[k].level == level && w->at[k].index == index &&
+                strlen(h) == 2 + 2 * MERKLE_HASH)
+                w->at[k].have = sodium_hex2bin(w->at[k].hash, MERKLE_HASH,
+                                               h + 2, 2 * MERKLE_HASH, NULL,
+                                               &n, NULL) == 0;
+    }
+    PQclear(r);
+    return ok;
+}
+
+int tlog_read_proof(PGconn *conn, const char *authority, bool consistency,
+                    uint64_t index, uint64_t n, merkle_hash_t *proof)
+{
+    struct wanted *w = calloc(1, sizeof(*w));
+    if (!w)
+        return -1;
+    int len = consistency
+                  ? merkle_consistency_proof(index, n, note, w, proof)
+                  : merkle_inclusion_proof(index, n, note, w, proof);
+    if (len > 0)
+        len = !fetch(conn, authority, w) ? -1
+              : consistency ? merkle_consistency_proof(index, n, serve, w,
+                                                       proof)
+                            : merkle_inclusion_proof(index, n, serve, w,
+                                                     proof);
+    free(w);
+    return len;
+}

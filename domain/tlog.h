@@ -1,0 +1,146 @@
+/* tlog — the queue's transparency log (issue 24; docs/transparency.md):
+ * every change of a queue entry is a leaf of its authority's
+ * append-only Merkle tree (RFC 9162, lib/merkle), appended in the
+ * transaction of the change, and each tree's head is signed by the
+ * authority's key (keys.h) in the same transaction.
+ *
+ * A leaf is a short JSON text with its fields in a fixed order and
+ * nothing escaped (tlog_entry_format is the only form a leaf has):
+ *
+ *   {"v":1,"authority_id":"…","list":"…","number":N,"seq":S,
+ *    "event":"registered"|"removed","cause":"…","reason":null|"…",
+ *    "date":"YYYY-MM-DD","commitment":"<64 hex>"}
+ *
+ * It holds no personal data: the commitment is HMAC-SHA256 of the IIN
+ * keyed by a secret of the entry (32 random bytes) that only the
+ * citizen receives, in the registration notice.
+ *
+ * A signed tree head (STH) signs, with Ed25519, the bytes
+ *   "kezek-tlog-v1\n<authority_id>\n<size>\n<root hex>\n<ms>\n".
+ *
+ * Lock order, the same everywhere (no deadlock between the queue's
+ * consumer and the life changes): the lists (queue_list), then the
+ * trees' heads (tlog_head, by authority id), then the event log's head.
+ */
+#ifndef KEZEK_TLOG_H
+#define KEZEK_TLOG_H
+
+#include "keys.h"
+#include "merkle.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TLOG_SECRET 32
+#define TLOG_ENTRY_MAX 512
+#define TLOG_STH_MAX 256
+/* the most leaves GET …/entries returns at once */
+#define TLOG_PAGE_MAX 1000
+
+/* A leaf's fields. Text fields are [A-Za-z0-9_.:-] only. */
+struct tlog_leaf {
+    char authority_id[64], list[32], event[16], cause[32], reason[48];
+    char date[11];                  /* YYYY-MM-DD, Asia/Almaty */
+    bool has_reason;
+    uint64_t number, seq;
+    uint8_t commitment[32];
+};
+
+/* HMAC-SHA256(secret, iin): the leaf's commitment to the person. */
+void tlog_commit_iin(const uint8_t secret[TLOG_SECRET], const char *iin,
+                     uint8_t out[32]);
+/* The leaf's bytes into out; their length, or -1 when a field is not
+ * of the form above or out is too small. */
+int tlog_entry_format(const struct tlog_leaf *l, char *out, size_t len);
+/* Reads a leaf's bytes back; false (why says what) unless they are
+ * exactly tlog_entry_format's form. */
+bool tlog_entry_parse(const char *bytes, size_t len, struct tlog_leaf *out,
+                      char *why, size_t whylen);
+
+/* A signed tree head. */
+struct tlog_sth {
+    char authority_id[64];
+    uint64_t size;
+    uint8_t root[MERKLE_HASH];
+    int64_t ms;                     /* when it was signed, Unix ms */
+    char key_id[64];
+    char signature[100];            /* base64 */
+};
+/* The bytes an STH signs into out (TLOG_STH_MAX); their length. */
+int tlog_sth_message(const struct tlog_sth *s, char *out, size_t len);
+void tlog_sth_sign(struct tlog_sth *s, const struct signer *key);
+/* Whether s carries pk's signature (pk: 32 raw bytes). */
+bool tlog_sth_verify(const struct tlog_sth *s, const uint8_t *pk);
+/* {"authority_id","tree_size","root_hash","timestamp_ms","key_id",
+ *  "signature"} */
+json_t *tlog_sth_json(const struct tlog_sth *s);
+/* The other way; false (why) when a field is missing or malformed. */
+bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
+                        size_t whylen);
+
+/* ---- the writer: appends in the caller's open transaction --------- */
+
+/* Statements of the writer, prepared by a service that runs them in a
+ * pipeline (its consumer): put these in its pg_stmt table. */
+#define TLOG_STMTS                                                        \
+    {"tlog_lock", TLOG_LOCK_SQL}, {"tlog_nodes", TLOG_NODES_SQL},         \
+    {"tlog_heads", TLOG_HEADS_SQL}
+#define TLOG_LOCK_SQL                                                     \
+    "INSERT INTO tlog_head (authority_id) SELECT DISTINCT a"              \
+    " FROM json_array_elements_text($1::json) a ORDER BY 1"               \
+    " ON CONFLICT (authority_id) DO UPDATE SET size = tlog_head.size"     \
+    " RETURNING authority_id, size, encode(frontier, 'hex')"
+#define TLOG_NODES_SQL                                                    \
+    "INSERT INTO tlog_node (authority_id, level, idx, hash, entry)"       \
+    " SELECT a, l, i, decode(h, 'hex'), e FROM json_to_recordset($1::json)" \
+    " AS v (a text, l smallint, i bigint, h text, e text)"
+#define TLOG_HEADS_SQL                                                    \
+    "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v (a text,"  \
+    " n bigint, f text, r text, ms bigint, k text, s text)),"             \
+    " h AS (UPDATE tlog_head t SET size = v.n, frontier = decode(v.f,"    \
+    " 'hex'), sth_size = v.n, sth_root = decode(v.r, 'hex'),"             \
+    " sth_ms = v.ms, sth_key = v.k, sth_sig = v.s FROM v"                 \
+    " WHERE t.authority_id = v.a)"                                        \
+    " INSERT INTO tlog_sth (authority_id, size, root, signed_ms, key_id,"  \
+    " signature) SELECT a, n, decode(r, 'hex'), ms, k, s FROM v"
+
+typedef struct tlog_writer tlog_writer_t;
+
+/* prepared: run the TLOG_STMTS by name (pg_run / pg_defer, in the
+ * caller's pipeline if it has one); else as plain SQL (pg_query). */
+tlog_writer_t *tlog_writer_new(bool prepared);
+void tlog_writer_destroy(tlog_writer_t **self_p);
+/* Forgets everything added (the transaction rolled back). */
+void tlog_reset(tlog_writer_t *w);
+/* Locks the trees of n authorities (created when new; repeats allowed)
+ * in the caller's open transaction and reads their edges; once per
+ * transaction, before tlog_add. */
+bool tlog_lock(tlog_writer_t *w, PGconn *conn,
+               const char *const *authorities, int n)
+    __attribute__((warn_unused_result));
+/* Appends l to its authority's tree (locked): *index gets its index. */
+bool tlog_add(tlog_writer_t *w, const struct tlog_leaf *l, uint64_t *index)
+    __attribute__((warn_unused_result));
+/* Writes what was added — the leaves and the subtrees they complete,
+ * each grown tree's new head signed by its authority's key — and
+ * empties w. */
+bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
+    __attribute__((warn_unused_result));
+/* Leaves added since the last tlog_write / tlog_reset. */
+int tlog_pending(const tlog_writer_t *w);
+
+/* ---- the reader (the public endpoints): plain SQL ------------------ */
+
+/* The newest signed head of authority: 1, 0 when it has none, -1 on a
+ * database error. */
+int tlog_read_sth(PGconn *conn, const char *authority, struct tlog_sth *s);
+/* The inclusion proof of leaf index in the tree of size n, or the
+ * consistency proof between sizes index ≤ n (consistency); its length,
+ * -1 on a database error or a missing node. The caller checks the sizes
+ * against a signed head. */
+int tlog_read_proof(PGconn *conn, const char *authority, bool consistency,
+                    uint64_t index, uint64_t n, merkle_hash_t *proof);
+
+#endif

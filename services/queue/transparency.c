@@ -1,0 +1,280 @@
+/* The transparency log's public endpoints (issue 24; docs/
+ * transparency.md; domain/tlog.h): no token, nothing personal, and what
+ * cannot change — a proof or the leaves of a signed tree, an old head —
+ * may be cached for good.
+ *
+ *   GET /v1/transparency                          every log's newest head
+ *   GET /v1/transparency/{a}/sth                  the newest signed head
+ *   GET /v1/transparency/{a}/sth/history?after=&limit=
+ *   GET /v1/transparency/{a}/proof/inclusion?leaf_index=&tree_size=
+ *   GET /v1/transparency/{a}/proof/consistency?first=&second=
+ *   GET /v1/transparency/{a}/entries?start=&end=
+ */
+#include "queue.h"
+
+#include "tlog.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FOREVER "public, max-age=31536000, immutable"
+#define FRESH "public, max-age=5"
+
+/* A size or index in the query: an integer 0 … 2^62; false (answered
+ * 400) otherwise. */
+static bool query_u64(const http_req_t *req, http_resp_t *resp,
+                      const char *name, bool required, uint64_t *out)
+{
+    const char *s = http_query(req, name);
+    if (!s && !required)
+        return true;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = s && *s >= '0' && *s <= '9'
+                               ? strtoull(s, &end, 10) : 0;
+    if (!s || !end || *end || errno || v > (UINT64_C(1) << 62)) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "%s: a whole number is required", name);
+        http_reply_error(resp, 400, "invalid_field", msg,
+                         json_pack("{s:s}", "field", name));
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* A pooled connection, or NULL (answered 503). */
+static PGconn *db(struct queue *q, http_resp_t *resp)
+{
+    char err[256];
+    PGconn *c = pgpool_acquire(q->svc.pool, err, sizeof(err));
+    if (!c)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    return c;
+}
+
+/* The newest signed head of the path's authority into s; false when
+ * there is none (answered 404) or the read failed (503). */
+static bool newest(PGconn *c, const char *authority, struct tlog_sth *s,
+                   http_resp_t *resp)
+{
+    int rc = strlen(authority) < sizeof(s->authority_id)
+                 ? tlog_read_sth(c, authority, s) : 0;
+    if (rc < 0)
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    else if (rc == 0)
+        http_reply_error(resp, 404, "not_found", "this authority's log has "
+                         "no signed head yet (no entry was ever appended)",
+                         NULL);
+    return rc > 0;
+}
+
+static json_t *hex_list(const merkle_hash_t *proof, int len)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < len; i++) {
+        char h[2 * MERKLE_HASH + 1];
+        sodium_bin2hex(h, sizeof(h), proof[i], MERKLE_HASH);
+        json_array_append_new(a, json_string(h));
+    }
+    return a;
+}
+
+void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    (void)req;
+    PGconn *c = db(ctx, resp);
+    if (!c)
+        return;
+    PGresult *r = pg_query(c, "SELECT authority_id, sth_size, encode(sth_root,"
+                           " 'hex'), sth_ms, sth_key, sth_sig FROM tlog_head"
+                           " WHERE sth_root IS NOT NULL ORDER BY 1", 0, NULL);
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        json_t *logs = json_array();
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(logs, json_pack(
+                "{s:s, s:I, s:s, s:I, s:s, s:s}", "authority_id",
+                PQgetvalue(r, i, 0), "tree_size",
+                (json_int_t)strtoll(PQgetvalue(r, i, 1), NULL, 10),
+                "root_hash", PQgetvalue(r, i, 2), "timestamp_ms",
+                (json_int_t)strtoll(PQgetvalue(r, i, 3), NULL, 10), "key_id",
+                PQgetvalue(r, i, 4), "signature", PQgetvalue(r, i, 5)));
+        http_reply_json(resp, 200, json_pack("{s:s, s:o}", "format",
+                                             "kezek-tlog-v1", "logs", logs));
+        resp->cache = FRESH;
+    }
+    PQclear(r);
+    pgpool_release(((struct queue *)ctx)->svc.pool, c);
+}
+
+void queue_tlog_sth(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    struct queue *q = ctx;
+    PGconn *c = db(q, resp);
+    struct tlog_sth s;
+    if (c && newest(c, req->params[0], &s, resp)) {
+        http_reply_json(resp, 200, tlog_sth_json(&s));
+        resp->cache = FRESH;
+    }
+    if (c)
+        pgpool_release(q->svc.pool, c);
+}
+
+void queue_tlog_history(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    struct queue *q = ctx;
+    uint64_t after = 0;
+    int limit = http_limit(req, resp, 100, TLOG_PAGE_MAX);
+    if (limit <= 0 || !query_u64(req, resp, "after", false, &after))
+        return;
+    PGconn *c = db(q, resp);
+    if (!c)
+        return;
+    char after_s[24], limit_s[16];
+    snprintf(after_s, sizeof(after_s), "%" PRIu64, after);
+    snprintf(limit_s, sizeof(limit_s), "%d", limit);
+    const char *p[3] = {req->params[0], after_s, limit_s};
+    PGresult *r = pg_query(c, "SELECT size, encode(root, 'hex'), signed_ms,"
+                           " key_id, signature FROM tlog_sth WHERE"
+                           " authority_id = $1 AND size > $2::bigint"
+                           " ORDER BY size LIMIT $3::int", 3, p);
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+    } else {
+        json_t *heads = json_array();
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(heads, json_pack(
+                "{s:s, s:I, s:s, s:I, s:s, s:s}", "authority_id",
+                req->params[0], "tree_size",
+                (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10),
+                "root_hash", PQgetvalue(r, i, 1), "timestamp_ms",
+                (json_int_t)strtoll(PQgetvalue(r, i, 2), NULL, 10), "key_id",
+                PQgetvalue(r, i, 3), "signature", PQgetvalue(r, i, 4)));
+        /* a full page never changes; the last one grows */
+        bool full = PQntuples(r) == limit;
+        http_reply_json(resp, 200, json_pack("{s:o}", "heads", heads));
+        resp->cache = full ? FOREVER : FRESH;
+    }
+    PQclear(r);
+    pgpool_release(q->svc.pool, c);
+}
+
+/* A proof of the path's log (consistency, or inclusion of a leaf)
+ * between a and n, n no larger than the newest signed head. */
+static void proof(struct queue *q, const http_req_t *req, http_resp_t *resp,
+                  bool consistency, uint64_t a, uint64_t n)
+{
+    PGconn *c = db(q, resp);
+    struct tlog_sth s;
+    if (!c || !newest(c, req->params[0], &s, resp)) {
+        if (c)
+            pgpool_release(q->svc.pool, c);
+        return;
+    }
+    if (n > s.size || (consistency ? a > n : a >= n)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), consistency
+                 ? "first ≤ second ≤ %" PRIu64 " (the newest signed size)"
+                 : "leaf_index < tree_size ≤ %" PRIu64 " (the newest "
+                   "signed size)", s.size);
+        http_reply_error(resp, 400, "invalid_field", msg, NULL);
+        pgpool_release(q->svc.pool, c);
+        return;
+    }
+    merkle_hash_t path[MERKLE_MAX_PROOF];
+    int len = tlog_read_proof(c, req->params[0], consistency, a, n, path);
+    pgpool_release(q->svc.pool, c);
+    if (len < 0) {
+        http_reply_error(resp, 503, "unavailable", "the log's nodes could "
+                         "not be read", NULL);
+        return;
+    }
+    http_reply_json(resp, 200, consistency
+        ? json_pack("{s:I, s:I, s:o}", "first", (json_int_t)a, "second",
+                    (json_int_t)n, "consistency_path", hex_list(path, len))
+        : json_pack("{s:I, s:I, s:o}", "leaf_index", (json_int_t)a,
+                    "tree_size", (json_int_t)n, "audit_path",
+                    hex_list(path, len)));
+    resp->cache = FOREVER;
+}
+
+void queue_tlog_inclusion(void *ctx, const http_req_t *req,
+                          http_resp_t *resp)
+{
+    uint64_t index, n;
+    if (query_u64(req, resp, "leaf_index", true, &index) &&
+        query_u64(req, resp, "tree_size", true, &n))
+        proof(ctx, req, resp, false, index, n);
+}
+
+void queue_tlog_consistency(void *ctx, const http_req_t *req,
+                            http_resp_t *resp)
+{
+    uint64_t m, n;
+    if (query_u64(req, resp, "first", true, &m) &&
+        query_u64(req, resp, "second", true, &n))
+        proof(ctx, req, resp, true, m, n);
+}
+
+void queue_tlog_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
+{
+    struct queue *q = ctx;
+    uint64_t start, end;
+    if (!query_u64(req, resp, "start", true, &start) ||
+        !query_u64(req, resp, "end", true, &end))
+        return;
+    if (end <= start || end - start > TLOG_PAGE_MAX) {
+        http_reply_error(resp, 400, "invalid_field", "start < end ≤ start "
+                         "+ 1000 (end is not included)", NULL);
+        return;
+    }
+    PGconn *c = db(q, resp);
+    struct tlog_sth s;
+    if (!c || !newest(c, req->params[0], &s, resp)) {
+        if (c)
+            pgpool_release(q->svc.pool, c);
+        return;
+    }
+    /* only leaves a signed head covers; a page past it is cut there */
+    if (end > s.size)
+        end = s.size;
+    char a[24], b[24];
+    snprintf(a, sizeof(a), "%" PRIu64, start);
+    snprintf(b, sizeof(b), "%" PRIu64, end);
+    const char *p[3] = {req->params[0], a, b};
+    PGresult *r = start < end
+        ? pg_query(c, "SELECT idx, entry FROM tlog_node WHERE authority_id"
+                   " = $1 AND level = 0 AND idx >= $2::bigint"
+                   " AND idx < $3::bigint ORDER BY idx", 3, p)
+        : NULL;
+    pgpool_release(q->svc.pool, c);
+    if (start >= end) {
+        http_reply_error(resp, 400, "invalid_field", "start is past the "
+                         "newest signed head", NULL);
+        return;
+    }
+    if (!r) {
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
+        return;
+    }
+    json_t *entries = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(entries, json_pack(
+            "{s:I, s:s}", "leaf_index",
+            (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "entry",
+            PQgetvalue(r, i, 1)));
+    PQclear(r);
+    http_reply_json(resp, 200, json_pack("{s:o}", "entries", entries));
+    resp->cache = FOREVER;
+}
