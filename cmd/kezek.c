@@ -14,6 +14,7 @@
 #include "queue_view.h"
 #include "redis.h"
 #include "registry_line.h"
+#include "verify_log.h"
 
 #include <jansson.h>
 #include <sodium.h>
@@ -68,6 +69,11 @@ static void usage(void)
         "                                   did not arrive)\n"
         "  portal resend NOTICE_ID          … portal callback (same\n"
         "                                   delivery id)\n"
+        "  verify-log --url BASE [--authority ID]... [--notice FILE]\n"
+        "             [--token T] [--state FILE] [--keys-url BASE]\n"
+        "                                   monitor the queue's transparency\n"
+        "                                   logs: heads, leaves, roots,\n"
+        "                                   positions; a citizen's notice\n"
         "  verify-document FILE             check a saved cabinet message\n"
         "                                   or a printed document (PDF,\n"
         "                                   PNG, or its QR payload)\n",
@@ -1131,6 +1137,8 @@ int main(int argc, char **argv)
         rc = cmd_rebuild(rest, args);
     else if (strcmp(cmd, "keys") == 0)
         rc = cmd_keys(rest, args);
+    else if (strcmp(cmd, "verify-log") == 0)
+        rc = cmd_verify_log(rest, args);
     else if (strcmp(cmd, "verify-document") == 0 && rest == 1)
         rc = cmd_verify(args[0]);
     else {
