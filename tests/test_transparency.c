@@ -49,6 +49,14 @@ static void db_exec(const char *sql)
     PQfinish(c);
 }
 
+static long scalar(const char *sql)
+{
+    PGconn *c = tk_db(&env);
+    long v = tk_scalar(c, sql);
+    PQfinish(c);
+    return v;
+}
+
 /* Submits person n's application and waits for its number. */
 static void registered(int n)
 {
@@ -403,4 +411,52 @@ Test(transparency, a_leaf_has_one_form)
                                     sizeof(why)), "%s", other[i]);
     snprintf(l.list, sizeof(l.list), "wwii\"");
     cr_assert_lt(tlog_entry_format(&l, e, sizeof(e)), 0, "nothing escaped");
+}
+
+/* Entries from before the log (a deployment of an earlier round) are
+ * appended once, in their lists' order, and the queue's positions then
+ * replay from the log; each head is signed again while nothing changes
+ * (p.5: the queue as it stands is what the log shows). */
+Test(transparency, entries_before_the_log_are_appended_and_heads_resigned,
+     .init = setup, .fini = teardown, .timeout = 120)
+{
+    for (int n = 1; n <= 3; n++)
+        registered(n);
+    removed(2, "moved_away");
+    /* as an earlier round left them: no log, no secrets */
+    tk_signal(&env, TK_QUEUE, SIGTERM);
+    db_exec("SET session_replication_role = replica;"
+            " DELETE FROM tlog_node; DELETE FROM tlog_sth;"
+            " DELETE FROM tlog_head;"
+            " UPDATE queue_entry SET tlog_secret = NULL, tlog_index = NULL");
+    setenv("KEZEK_TLOG_RESIGN_SECONDS", "1", 1);
+    tk_start(&env, TK_QUEUE);
+    unsetenv("KEZEK_TLOG_RESIGN_SECONDS");
+    cr_assert(tk_wait_scalar(&env, "SELECT size FROM tlog_head WHERE"
+                             " authority_id = 'a-01-02'", 2, 20000),
+              "the two active entries appended");
+    cr_assert_eq(scalar("SELECT count(*) FROM queue_entry"
+                           " WHERE tlog_index IS NULL"), 1,
+                 "the removed one stays out");
+    char out[8192], args[300];
+    snprintf(args, sizeof(args), "--authority a-01-02 --token %s",
+             env.office);
+    int rc = verify_c(args, out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "a-01-02/wwii: 2 positions as the log orders "
+                          "them"), "%s", out);
+    /* a new registration follows them */
+    registered(4);
+    rc = verify_c(args, out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "a-01-02/wwii: 3 positions"), "%s", out);
+    /* signed again: a later timestamp, the same tree */
+    long ms = scalar("SELECT sth_ms FROM tlog_head WHERE"
+                        " authority_id = 'a-01-02'");
+    char sql[200];
+    snprintf(sql, sizeof(sql), "SELECT (sth_ms > %ld AND sth_size = 3)::int"
+             " FROM tlog_head WHERE authority_id = 'a-01-02'", ms);
+    cr_assert(tk_wait_scalar(&env, sql, 1, 15000), "signed again");
+    rc = verify_py("--authority a-01-02", out, sizeof(out));
+    cr_assert_eq(rc, 0, "%s", out);
 }

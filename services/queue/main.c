@@ -52,12 +52,16 @@ int main(int argc, char **argv)
         "                                  in the queue (365; 0: never)\n"
         "  wait_window_years               the expected wait's window (3)\n"
         "  signing_key, keys_dir           the authorities' keys: the heads\n"
-        "                                  of the transparency log\n");
+        "                                  of the transparency log\n"
+        "  tlog_resign_seconds             a log's head is signed again\n"
+        "                                  when older (50; 1–50)\n");
     if (rc)
         return rc > 0 ? 0 : 1;
     register_metrics(&q);
     char err[512];
-    if (!service_int(&q.svc, "wait_window_years", 3, 1, 20, &q.wait_years))
+    if (!service_int(&q.svc, "wait_window_years", 3, 1, 20, &q.wait_years) ||
+        !service_int(&q.svc, "tlog_resign_seconds", 50, 1, 50,
+                     &q.tlog_resign_s))
         goto fail;
     if (!authority_keys_init(&q.keys, config_str(q.svc.cfg, "signing_key",
                                                  NULL),

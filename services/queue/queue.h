@@ -29,6 +29,7 @@ struct queue {
     /* the authorities' keys: the transparency log's heads (tlog.h) */
     struct authority_keys keys;
     metric_t *m_tlog_leaves, *m_tlog_us;
+    long tlog_resign_s;       /* a head is signed again after (50) */
 };
 
 /* sql.c: all SQL of kezek-queue. The result columns of the statements
@@ -126,6 +127,12 @@ void queue_tlog_consistency(void *ctx, const http_req_t *req,
                             http_resp_t *resp);
 void queue_tlog_entries(void *ctx, const http_req_t *req,
                         http_resp_t *resp);
+
+/* tlog_duty.c: the transparency log's duties in the watcher. Signs
+ * again each head older than tlog_resign_s: how many, or -1. Appends up to 2,000
+ * entries from before the log (their lists locked): how many, or -1. */
+int queue_tlog_resign(struct queue *q, PGconn *c);
+int queue_tlog_backfill(struct queue *q, PGconn *c);
 
 /* watch.c: the watcher thread (arg: the struct queue) — list lengths,
  * the view verified and repaired. */

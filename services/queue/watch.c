@@ -1,6 +1,7 @@
 /* kezek-queue's watcher: list lengths into /metrics, the Redis view
- * verified against Postgres, repaired when it drifted, and the yearly
- * re-verification of the people in the queue. */
+ * verified against Postgres, repaired when it drifted, the yearly
+ * re-verification of the people in the queue, and the transparency
+ * log's duties (tlog_duty.c). */
 #include "queue.h"
 
 #include "calendar.h"
@@ -118,6 +119,9 @@ void *queue_watch(void *arg)
     kredis_t *r = kredis_new(q->svc.redis_addr);
     PGconn *c = NULL;
     int drifted = 0; /* verifies in a row that found drift */
+    bool backfilling = true; /* entries from before the log (at start) */
+    long tlog_every = q->tlog_resign_s * 10 < 100 ? q->tlog_resign_s * 10
+                                                  : 100;
     unsigned long failovers = kredis_master_changes();
     for (long tick = every * 10 - 20; !service_stop; tick++) {
         usleep(100000);
@@ -132,7 +136,11 @@ void *queue_watch(void *arg)
         bool view = tick % (every * 10) == 0 ||
                     (q->view_dirty && tick % 20 == 0) ||
                     (drifted && tick % 100 == 0);
-        if (!view && !minute)
+        /* the transparency log: every 10 s (or tlog_resign_seconds if
+         * shorter), every half second while entries from before it are
+         * being appended */
+        bool tlog = tick % tlog_every == 0 || (backfilling && tick % 5 == 0);
+        if (!view && !minute && !tlog)
             continue;
         if (pg_lost(c)) {
             if (c)
@@ -141,6 +149,12 @@ void *queue_watch(void *arg)
             c = pg_connect(q->svc.conninfo, queue_stmts, err, sizeof(err));
             if (!c)
                 continue;
+        }
+        if (tlog) {
+            backfilling = queue_tlog_backfill(q, c) > 0;
+            if (queue_tlog_resign(q, c) < 0)
+                log_warn("queue.tlog_resign", "the heads could not be "
+                         "signed again this time");
         }
         if (minute)
             reverify_when_due(c, reverify_days);
