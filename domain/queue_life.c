@@ -312,14 +312,14 @@ enum life_rc life_remove(PGconn *c, const struct life_change *ch,
 {
     memset(r, 0, sizeof(*r));
     PGresult *logged = NULL;
-    tlog_writer_t *w = tlog_writer_new(false);
+    tlog_writer_t *w = tlog_writer_new();
     if (!w || !ch->keys) {
         tlog_writer_destroy(&w);
         snprintf(r->why, sizeof(r->why), "the transparency log cannot be "
                  "written (no memory or no signing keys)");
         return LIFE_DB;
     }
-    if (!pg_exec(c, "BEGIN")) {
+    if (!tlog_prepare(c) || !pg_exec(c, "BEGIN")) {
         tlog_writer_destroy(&w);
         return undo(c, r, LIFE_DB, NULL);
     }
@@ -536,7 +536,7 @@ static enum life_rc move(PGconn *c, const struct life_change *ch,
                          const char *reason, const char *cause,
                          const char *change, struct life_result *r)
 {
-    tlog_writer_t *w = ch->keys ? tlog_writer_new(false) : NULL;
+    tlog_writer_t *w = ch->keys ? tlog_writer_new() : NULL;
     if (!w) {
         snprintf(r->why, sizeof(r->why), "the transparency log cannot be "
                  "written (no memory or no signing keys)");
@@ -559,7 +559,7 @@ enum life_rc life_change_list(PGconn *c, const struct life_change *ch,
                  "already");
         return LIFE_CONFLICT;
     }
-    if (!pg_exec(c, "BEGIN"))
+    if (!tlog_prepare(c) || !pg_exec(c, "BEGIN"))
         return undo(c, r, LIFE_DB, NULL);
     /* the place counts from the original acceptance: its seq */
     enum life_rc rc = move(c, ch, ch->authority_id, to_list, NULL, false,
@@ -588,7 +588,7 @@ enum life_rc life_transfer(PGconn *c, const struct life_change *ch,
                  : "no such settlement");
         return LIFE_CONFLICT;
     }
-    if (!pg_exec(c, "BEGIN"))
+    if (!tlog_prepare(c) || !pg_exec(c, "BEGIN"))
         return undo(c, r, LIFE_DB, NULL);
     enum life_rc rc = move(c, ch, to, ch->list, ch->to_settlement_id, true,
                            "moved", "transfer", "transferred", r);

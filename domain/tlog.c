@@ -3,6 +3,7 @@
 
 #include "log.h"
 #include "pg.h"
+#include "rowbuf.h"
 
 #include <inttypes.h>
 #include <sodium.h>
@@ -200,34 +201,60 @@ bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
 
 /* ---- the writer --------------------------------------------------- */
 
+static const struct pg_stmt writer_stmts[] = {TLOG_STMTS, {NULL, NULL}};
+
+bool tlog_prepare(PGconn *conn)
+{
+    PGresult *r = pg_query(conn, "SELECT name FROM pg_prepared_statements"
+                           " WHERE name LIKE 'tlog\\_%'", 0, NULL);
+    if (!r)
+        return false;
+    bool ok = true;
+    for (const struct pg_stmt *st = writer_stmts; ok && st->name; st++) {
+        bool have = false;
+        for (int i = 0; i < PQntuples(r); i++)
+            have = have || strcmp(PQgetvalue(r, i, 0), st->name) == 0;
+        if (!have) {
+            PGresult *p = PQprepare(conn, st->name, st->sql, 0, NULL);
+            ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+            if (!ok)
+                log_error("tlog.prepare", "%s: %s", st->name,
+                          PQresultErrorMessage(p));
+            PQclear(p);
+        }
+    }
+    PQclear(r);
+    return ok;
+}
+
 struct tree {
     char authority_id[64];
     struct merkle_frontier f;
     uint64_t start;                 /* its size when locked */
 };
 
+enum { LOCK_COLS = 1, NODE_COLS = 5, HEAD_COLS = 7 };
+
 struct tlog_writer {
-    bool prepared;
     struct tree *trees;
     int ntrees, cap;
-    json_t *nodes;                  /* the rows for tlog_nodes */
+    rowbuf_t *lock, *nodes, *heads;
     int added;
     /* the leaf being appended, for emit */
     const struct tree *cur;
     const char *cur_entry;
 };
 
-tlog_writer_t *tlog_writer_new(bool prepared)
+tlog_writer_t *tlog_writer_new(void)
 {
     tlog_writer_t *w = calloc(1, sizeof(*w));
-    if (w) {
-        w->prepared = prepared;
-        w->nodes = json_array();
-    }
-    if (w && !w->nodes) {
-        free(w);
-        w = NULL;
-    }
+    if (!w)
+        return NULL;
+    w->lock = rowbuf_new("tlog_lock", LOCK_COLS);
+    w->nodes = rowbuf_new("tlog_nodes", NODE_COLS);
+    w->heads = rowbuf_new("tlog_heads", HEAD_COLS);
+    if (!w->lock || !w->nodes || !w->heads)
+        tlog_writer_destroy(&w);
     return w;
 }
 
@@ -236,7 +263,9 @@ void tlog_writer_destroy(tlog_writer_t **self_p)
     tlog_writer_t *w = *self_p;
     if (!w)
         return;
-    json_decref(w->nodes);
+    rowbuf_destroy(&w->lock);
+    rowbuf_destroy(&w->nodes);
+    rowbuf_destroy(&w->heads);
     free(w->trees);
     free(w);
     *self_p = NULL;
@@ -246,34 +275,14 @@ void tlog_reset(tlog_writer_t *w)
 {
     w->ntrees = 0;
     w->added = 0;
-    json_array_clear(w->nodes);
+    rowbuf_clear(w->lock);
+    rowbuf_clear(w->nodes);
+    rowbuf_clear(w->heads);
 }
 
 int tlog_pending(const tlog_writer_t *w)
 {
     return w->added;
-}
-
-/* A statement of the writer: by name when prepared (pg_run), else as
- * SQL; its one parameter is JSON. */
-static PGresult *ask(tlog_writer_t *w, PGconn *conn, const char *name,
-                     const char *sql, const char *param)
-{
-    const char *p[1] = {param};
-    return w->prepared ? pg_run(conn, name, 1, p) : pg_query(conn, sql, 1, p);
-}
-
-/* The same for a write whose result only needs to be OK (pg_defer: no
- * round trip of its own in a pipeline). */
-static bool tell(tlog_writer_t *w, PGconn *conn, const char *name,
-                 const char *sql, const char *param)
-{
-    const char *p[1] = {param};
-    if (w->prepared)
-        return pg_defer(conn, name, 1, p, NULL, NULL);
-    PGresult *r = pg_query(conn, sql, 1, p);
-    PQclear(r);
-    return r != NULL;
 }
 
 static struct tree *find(tlog_writer_t *w, const char *authority)
@@ -303,19 +312,41 @@ bool tlog_lock(tlog_writer_t *w, PGconn *conn,
                const char *const *authorities, int n)
 {
     tlog_reset(w);
-    json_t *a = json_array();
-    for (int i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_string(authorities[i])) != 0) {
-            json_decref(a);
-            a = NULL;
+    /* the heads that exist are locked; any missing is created, and the
+     * lock taken again (a tree's first leaf only) */
+    PGresult *r = NULL;
+    int distinct = 0;
+    bool ok = true;
+    for (int pass = 0; ok && pass < 2; pass++) {
+        for (int i = 0; ok && i < n; i++) {
+            const char *v[LOCK_COLS] = {authorities[i]};
+            ok = rowbuf_add(w->lock, NULL, NULL, v);
         }
-    char *param = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    json_decref(a);
-    PGresult *r = param ? ask(w, conn, "tlog_lock", TLOG_LOCK_SQL, param)
-                        : NULL;
-    free(param);
+        PQclear(r);
+        r = ok ? rowbuf_run(w->lock, conn) : NULL;
+        ok = r != NULL;
+        if (!ok || pass == 1)
+            break;
+        if (distinct == 0)
+            for (int i = 0; i < n; i++) {
+                bool seen = false;
+                for (int k = 0; k < i && !seen; k++)
+                    seen = strcmp(authorities[k], authorities[i]) == 0;
+                distinct += !seen;
+            }
+        if (PQntuples(r) == distinct)
+            break;
+        rowbuf_t *add = rowbuf_new("tlog_add", LOCK_COLS);
+        for (int i = 0; ok && add && i < n; i++) {
+            const char *v[LOCK_COLS] = {authorities[i]};
+            ok = rowbuf_add(add, NULL, NULL, v);
+        }
+        PGresult *a = ok && add ? rowbuf_run(add, conn) : NULL;
+        ok = a != NULL;
+        PQclear(a);
+        rowbuf_destroy(&add);
+    }
     int rows = r ? PQntuples(r) : 0;
-    bool ok = r != NULL;
     if (ok && rows > w->cap) {
         struct tree *t = realloc(w->trees, (size_t)rows * sizeof(*t));
         ok = t != NULL;
@@ -344,13 +375,13 @@ bool tlog_lock(tlog_writer_t *w, PGconn *conn,
 static bool emit(void *ctx, int level, uint64_t index, const uint8_t *hash)
 {
     tlog_writer_t *w = ctx;
-    char h[2 * MERKLE_HASH + 1];
+    char h[2 * MERKLE_HASH + 1], l[8], i[24];
     sodium_bin2hex(h, sizeof(h), hash, MERKLE_HASH);
-    json_t *row = json_pack("{s:s, s:i, s:I, s:s, s:s?}", "a",
-                            w->cur->authority_id, "l", level, "i",
-                            (json_int_t)index, "h", h, "e",
-                            level == 0 ? w->cur_entry : NULL);
-    return row && json_array_append_new(w->nodes, row) == 0;
+    snprintf(l, sizeof(l), "%d", level);
+    snprintf(i, sizeof(i), "%" PRIu64, index);
+    const char *v[NODE_COLS] = {w->cur->authority_id, l, i, h,
+                                level == 0 ? w->cur_entry : NULL};
+    return rowbuf_add(w->nodes, NULL, NULL, v);
 }
 
 bool tlog_add(tlog_writer_t *w, const struct tlog_leaf *l, uint64_t *index)
@@ -368,12 +399,9 @@ bool tlog_add(tlog_writer_t *w, const struct tlog_leaf *l, uint64_t *index)
     w->cur = t;
     w->cur_entry = entry;
     *index = t->f.size;
-    size_t before = json_array_size(w->nodes);
-    if (!merkle_frontier_append(&t->f, leaf, emit, w)) {
-        while (json_array_size(w->nodes) > before)
-            json_array_remove(w->nodes, json_array_size(w->nodes) - 1);
+    /* a failed append leaves rows behind: the batch is then undone */
+    if (!merkle_frontier_append(&t->f, leaf, emit, w))
         return false;
-    }
     w->added++;
     return true;
 }
@@ -386,27 +414,24 @@ static int64_t now_ms(void)
 }
 
 /* The head row of a grown tree: its edge and its signed head. */
-static json_t *head_row(const struct tree *t, struct authority_keys *keys,
-                        int64_t ms)
+static bool head_row(tlog_writer_t *w, const struct tree *t,
+                     struct authority_keys *keys, int64_t ms)
 {
     struct tlog_sth s = {.size = t->f.size, .ms = ms};
     snprintf(s.authority_id, sizeof(s.authority_id), "%s", t->authority_id);
     merkle_frontier_root(&t->f, s.root);
     tlog_sth_sign(&s, authority_key(keys, t->authority_id));
     int levels = merkle_frontier_levels(&t->f);
-    char *edge = malloc((size_t)levels * 2 * MERKLE_HASH + 1);
-    char root[2 * MERKLE_HASH + 1];
-    if (!edge)
-        return NULL;
-    sodium_bin2hex(edge, (size_t)levels * 2 * MERKLE_HASH + 1,
-                   (const uint8_t *)t->f.last, (size_t)levels * MERKLE_HASH);
+    char edge[64 * 2 * MERKLE_HASH + 1], root[2 * MERKLE_HASH + 1];
+    char size[24], at[24];
+    sodium_bin2hex(edge, sizeof(edge), (const uint8_t *)t->f.last,
+                   (size_t)levels * MERKLE_HASH);
     sodium_bin2hex(root, sizeof(root), s.root, MERKLE_HASH);
-    json_t *row = json_pack("{s:s, s:I, s:s, s:s, s:I, s:s, s:s}", "a",
-                            t->authority_id, "n", (json_int_t)s.size, "f",
-                            edge, "r", root, "ms", (json_int_t)ms, "k",
-                            s.key_id, "s", s.signature);
-    free(edge);
-    return row;
+    snprintf(size, sizeof(size), "%" PRIu64, s.size);
+    snprintf(at, sizeof(at), "%" PRId64, ms);
+    const char *v[HEAD_COLS] = {t->authority_id, size, edge, root, at,
+                                s.key_id, s.signature};
+    return rowbuf_add(w->heads, NULL, NULL, v);
 }
 
 bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
@@ -415,21 +440,12 @@ bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
         tlog_reset(w);
         return true;
     }
-    json_t *heads = json_array();
     int64_t ms = now_ms();
-    bool ok = heads != NULL;
+    bool ok = true;
     for (int i = 0; ok && i < w->ntrees; i++)
         if (w->trees[i].f.size > w->trees[i].start)
-            ok = json_array_append_new(heads, head_row(&w->trees[i], keys,
-                                                       ms)) == 0;
-    char *nodes = ok ? json_dumps(w->nodes, JSON_COMPACT) : NULL;
-    char *hs = ok ? json_dumps(heads, JSON_COMPACT) : NULL;
-    ok = nodes && hs &&
-         tell(w, conn, "tlog_nodes", TLOG_NODES_SQL, nodes) &&
-         tell(w, conn, "tlog_heads", TLOG_HEADS_SQL, hs);
-    free(nodes);
-    free(hs);
-    json_decref(heads);
+            ok = head_row(w, &w->trees[i], keys, ms);
+    ok = ok && rowbuf_flush(w->nodes, conn) && rowbuf_flush(w->heads, conn);
     tlog_reset(w);
     return ok;
 }

@@ -82,35 +82,45 @@ bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
 
 /* ---- the writer: appends in the caller's open transaction --------- */
 
-/* Statements of the writer, prepared by a service that runs them in a
- * pipeline (its consumer): put these in its pg_stmt table. */
+/* The writer's statements (set-based, rowbuf.h): a service puts
+ * TLOG_STMTS in its pg_stmt table; any other connection gets them with
+ * tlog_prepare. */
 #define TLOG_STMTS                                                        \
-    {"tlog_lock", TLOG_LOCK_SQL}, {"tlog_nodes", TLOG_NODES_SQL},         \
-    {"tlog_heads", TLOG_HEADS_SQL}
-#define TLOG_LOCK_SQL                                                     \
+    {"tlog_add", TLOG_ADD_SQL}, {"tlog_lock", TLOG_LOCK_SQL},             \
+    {"tlog_nodes", TLOG_NODES_SQL}, {"tlog_heads", TLOG_HEADS_SQL}
+/* the trees' heads, created when new (then locked by tlog_lock) … */
+#define TLOG_ADD_SQL                                                      \
     "INSERT INTO tlog_head (authority_id) SELECT DISTINCT a"              \
-    " FROM json_array_elements_text($1::json) a ORDER BY 1"               \
-    " ON CONFLICT (authority_id) DO UPDATE SET size = tlog_head.size"     \
-    " RETURNING authority_id, size, encode(frontier, 'hex')"
+    " FROM unnest($1::text[]) a ON CONFLICT DO NOTHING"
+/* … and locked in one order (a lock, not a new version of the row) */
+#define TLOG_LOCK_SQL                                                     \
+    "SELECT authority_id, size, encode(frontier, 'hex') FROM tlog_head"   \
+    " WHERE authority_id = ANY ($1::text[]) ORDER BY 1 FOR UPDATE"
 #define TLOG_NODES_SQL                                                    \
     "INSERT INTO tlog_node (authority_id, level, idx, hash, entry)"       \
-    " SELECT a, l, i, decode(h, 'hex'), e FROM json_to_recordset($1::json)" \
-    " AS v (a text, l smallint, i bigint, h text, e text)"
+    " SELECT a, l::smallint, i::bigint, decode(h, 'hex'), e"              \
+    " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"        \
+    " $5::text[]) AS v (a, l, i, h, e)"
 #define TLOG_HEADS_SQL                                                    \
-    "WITH v AS (SELECT * FROM json_to_recordset($1::json) AS v (a text,"  \
-    " n bigint, f text, r text, ms bigint, k text, s text)),"             \
-    " h AS (UPDATE tlog_head t SET size = v.n, frontier = decode(v.f,"    \
-    " 'hex'), sth_size = v.n, sth_root = decode(v.r, 'hex'),"             \
-    " sth_ms = v.ms, sth_key = v.k, sth_sig = v.s FROM v"                 \
-    " WHERE t.authority_id = v.a)"                                        \
+    "WITH v AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"  \
+    " $4::text[], $5::text[], $6::text[], $7::text[]) AS v (a, n, f, r,"  \
+    " ms, k, s)), h AS (UPDATE tlog_head t SET size = v.n::bigint,"       \
+    " frontier = decode(v.f, 'hex'), sth_size = v.n::bigint,"             \
+    " sth_root = decode(v.r, 'hex'), sth_ms = v.ms::bigint,"              \
+    " sth_key = v.k, sth_sig = v.s FROM v WHERE t.authority_id = v.a)"    \
     " INSERT INTO tlog_sth (authority_id, size, root, signed_ms, key_id,"  \
-    " signature) SELECT a, n, decode(r, 'hex'), ms, k, s FROM v"
+    " signature) SELECT a, n::bigint, decode(r, 'hex'), ms::bigint, k, s" \
+    " FROM v"
+
+/* Prepares on conn (idle: outside a transaction) the writer's
+ * statements it lacks; false (logged) when it cannot. */
+bool tlog_prepare(PGconn *conn) __attribute__((warn_unused_result));
 
 typedef struct tlog_writer tlog_writer_t;
 
-/* prepared: run the TLOG_STMTS by name (pg_run / pg_defer, in the
- * caller's pipeline if it has one); else as plain SQL (pg_query). */
-tlog_writer_t *tlog_writer_new(bool prepared);
+/* The writer runs the TLOG_STMTS by name, in the caller's pipeline if
+ * it has one (its writes deferred). NULL when out of memory. */
+tlog_writer_t *tlog_writer_new(void);
 void tlog_writer_destroy(tlog_writer_t **self_p);
 /* Forgets everything added (the transaction rolled back). */
 void tlog_reset(tlog_writer_t *w);

@@ -338,8 +338,9 @@ Test(transparency, a_rewritten_and_re_signed_history_is_detected,
     static struct authority_keys keys;
     cr_assert(authority_keys_init(&keys, env.keyfile, NULL, why,
                                   sizeof(why)), "%s", why);
-    tlog_writer_t *w = tlog_writer_new(false);
+    tlog_writer_t *w = tlog_writer_new();
     const char *a[1] = {"a-01-02"};
+    cr_assert(tlog_prepare(c));
     cr_assert(pg_exec(c, "BEGIN"));
     cr_assert(tlog_lock(w, c, a, 1));
     uint64_t index;

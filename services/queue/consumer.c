@@ -80,7 +80,7 @@ struct queue_batch *queue_batch_new(struct queue *q,
     b->events = rowbuf_new("event_put", OUTBOX_PUT_COLS);
     b->list_rows = rowbuf_new("list_set", LIST_SET_COLS);
     b->entries = rowbuf_new("entry_put", ENTRY_PUT_COLS);
-    b->tlog = tlog_writer_new(true);
+    b->tlog = tlog_writer_new();
     if (!b->events || !b->list_rows || !b->entries || !b->tlog)
         queue_batch_destroy(&b);
     return b;

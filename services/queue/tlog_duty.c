@@ -144,7 +144,7 @@ int queue_tlog_backfill(struct queue *q, PGconn *c)
                           " list, number LIMIT $2::int", 2, p2)
                          : NULL;
         free(js);
-        tlog_writer_t *w = e ? tlog_writer_new(false) : NULL;
+        tlog_writer_t *w = e ? tlog_writer_new() : NULL;
         json_t *marks = json_array();
         if (w && marks && backfill_locked(q, c, w, e, marks))
             n = PQntuples(e);
