@@ -366,6 +366,28 @@ static void form_notice(struct form *f, json_t *d)
     form_field(f, "Хабарлама берілген күнгі кезектегі орны / "
                "Место в очереди на день выдачи уведомления",
                json_object_get(q, "position_at_issue"));
+    /* issue 24: the receipt of place in the queue's public log, to be
+     * checked later (docs/transparency.md) — the secret is the key of
+     * the leaf's commitment to this IIN */
+    json_t *t = json_object_get(d, "transparency");
+    json_t *sth = json_object_get(t, "sth");
+    if (json_is_object(t) && json_is_object(sth))
+        form_add(f, ROW_TEXT, "Кезектің ашық журналындағы орын түбіртегі / "
+                 "Квитанция места в открытом журнале очереди",
+                 dupf(f, "%s: leaf %lld / tree %lld, root %s, %lld ms; "
+                      "secret %s",
+                      json_string_value(json_object_get(sth,
+                                                        "authority_id")) ?: "",
+                      (long long)json_integer_value(json_object_get(
+                          t, "leaf_index")),
+                      (long long)json_integer_value(json_object_get(
+                          sth, "tree_size")),
+                      json_string_value(json_object_get(sth, "root_hash"))
+                          ?: "",
+                      (long long)json_integer_value(json_object_get(
+                          sth, "timestamp_ms")),
+                      json_string_value(json_object_get(t, "secret"))
+                          ?: ""));
     form_add(f, ROW_TEXT, L_TEXT, two_texts(f, d));
     f->number = dupf(f, "%s",
                      val(json_object_get(d, "application_id"), b1, 32));

@@ -118,6 +118,9 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     snprintf(pdf, sizeof(pdf), "%s/notice.pdf", env.dir);
     snprintf(path, sizeof(path), "/v1/applications/%s/notice.pdf", id);
     cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
+    /* issue 24: the receipt of place in the public log is printed */
+    cr_assert(text_has(pdf, "a-01-02: leaf 0 / tree 1, root "),
+              "the notice's receipt of place");
 
     /* the QR payload of the printed notice verifies offline */
     r = PQexec(c, "SELECT id, key_id, signature FROM notice"
