@@ -455,10 +455,7 @@ bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
 int tlog_read_sth(PGconn *conn, const char *authority, struct tlog_sth *s)
 {
     const char *p[1] = {authority};
-    PGresult *r = pg_query(conn, "SELECT sth_size, encode(sth_root, 'hex'),"
-                           " sth_ms, sth_key, sth_sig FROM tlog_head"
-                           " WHERE authority_id = $1 AND sth_root IS NOT"
-                           " NULL", 1, p);
+    PGresult *r = pg_run(conn, "tlog_sth_get", 1, p);
     if (!r)
         return -1;
     int found = PQntuples(r) == 1;
@@ -517,7 +514,9 @@ static bool serve(void *ctx, int level, uint64_t index, uint8_t *out)
     return false;
 }
 
-static bool fetch(PGconn *conn, const char *authority, struct wanted *w)
+/* 1 when every wanted subtree was read, 0 when one is not stored, -1 on
+ * a database error. */
+static int fetch(PGconn *conn, const char *authority, struct wanted *w)
 {
     /* "{l,…}" and "{i,…}": integers only */
     char *levels = malloc((size_t)w->n * 8 + 3);
@@ -538,29 +537,28 @@ static bool fetch(PGconn *conn, const char *authority, struct wanted *w)
         levels[a] = idx[b] = '\0';
     }
     const char *p[3] = {authority, levels, idx};
-    PGresult *r = ok ? pg_query(conn, "SELECT level, idx, hash FROM"
-                                " tlog_node WHERE authority_id = $1"
-                                " AND (level, idx) IN (SELECT * FROM"
-                                " unnest($2::smallint[], $3::bigint[]))",
-                                3, p)
-                     : NULL;
+    PGresult *r = ok ? pg_run(conn, "tlog_nodes_get", 3, p) : NULL;
     free(levels);
     free(idx);
     ok = r != NULL;
     for (int i = 0; ok && i < PQntuples(r); i++) {
         int level = atoi(PQgetvalue(r, i, 0));
         uint64_t index = strtoull(PQgetvalue(r, i, 1), NULL, 10);
-        size_t n = 0;
-        const char *h = PQgetvalue(r, i, 2); /* "\x…" */
+        const char *h = PQgetvalue(r, i, 2);
         for (int k = 0; k < w->n; k++)
             if (w->at[k].level == level && w->at[k].index == index &&
-                strlen(h) == 2 + 2 * MERKLE_HASH)
+                strlen(h) == 2 * MERKLE_HASH)
                 w->at[k].have = sodium_hex2bin(w->at[k].hash, MERKLE_HASH,
-                                               h + 2, 2 * MERKLE_HASH, NULL,
-                                               &n, NULL) == 0;
+                                               h, 2 * MERKLE_HASH, NULL,
+                                               NULL, NULL) == 0;
     }
     PQclear(r);
-    return ok;
+    if (!ok)
+        return -1;
+    for (int k = 0; k < w->n; k++)
+        if (!w->at[k].have)
+            return 0;
+    return 1;
 }
 
 int tlog_read_proof(PGconn *conn, const char *authority, bool consistency,
@@ -572,12 +570,14 @@ int tlog_read_proof(PGconn *conn, const char *authority, bool consistency,
     int len = consistency
                   ? merkle_consistency_proof(index, n, note, w, proof)
                   : merkle_inclusion_proof(index, n, note, w, proof);
-    if (len > 0)
-        len = !fetch(conn, authority, w) ? -1
-              : consistency ? merkle_consistency_proof(index, n, serve, w,
-                                                       proof)
-                            : merkle_inclusion_proof(index, n, serve, w,
-                                                     proof);
+    int got = len > 0 ? fetch(conn, authority, w) : 1;
+    if (got < 0 || (len > 0 && got == 0))
+        len = got < 0 ? -1 : -2;
+    else if (len > 0)
+        len = consistency ? merkle_consistency_proof(index, n, serve, w,
+                                                     proof)
+                          : merkle_inclusion_proof(index, n, serve, w,
+                                                   proof);
     free(w);
     return len;
 }

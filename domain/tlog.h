@@ -141,15 +141,27 @@ bool tlog_write(tlog_writer_t *w, PGconn *conn, struct authority_keys *keys)
 /* Leaves added since the last tlog_write / tlog_reset. */
 int tlog_pending(const tlog_writer_t *w);
 
-/* ---- the reader (the public endpoints): plain SQL ------------------ */
+/* ---- the reader (the public endpoints) ---------------------------- */
+
+/* The reader's statements: the connection must have them prepared (put
+ * TLOG_READ_STMTS in the service's pg_stmt table). */
+#define TLOG_READ_STMTS                                                   \
+    {"tlog_sth_get",                                                      \
+     "SELECT sth_size, encode(sth_root, 'hex'), sth_ms, sth_key, sth_sig" \
+     " FROM tlog_head WHERE authority_id = $1 AND sth_root IS NOT NULL"}, \
+    {"tlog_nodes_get", /* the stored subtrees a proof reads */           \
+     "SELECT level, idx, encode(hash, 'hex') FROM tlog_node"             \
+     " WHERE authority_id = $1 AND (level, idx) IN (SELECT * FROM"       \
+     " unnest($2::smallint[], $3::bigint[]))"}
 
 /* The newest signed head of authority: 1, 0 when it has none, -1 on a
  * database error. */
 int tlog_read_sth(PGconn *conn, const char *authority, struct tlog_sth *s);
 /* The inclusion proof of leaf index in the tree of size n, or the
  * consistency proof between sizes index ≤ n (consistency); its length,
- * -1 on a database error or a missing node. The caller checks the sizes
- * against a signed head. */
+ * -1 on a database error, -2 when a subtree it needs is not stored (n
+ * is beyond the log). Every size the log reached was signed, in the
+ * transaction that reached it or within the same batch. */
 int tlog_read_proof(PGconn *conn, const char *authority, bool consistency,
                     uint64_t index, uint64_t n, merkle_hash_t *proof);
 

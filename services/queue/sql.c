@@ -104,7 +104,22 @@ const struct pg_stmt queue_stmts[] = {
      VIEW_SETTLE_S ")"
      " FROM queue_entry e WHERE e.authority_id = $1 AND e.list = $2"
      " AND e.applicant_iin = $3 AND e.status = 'active'"},
-    /* the transparency log's writer (domain/tlog.h), in the batch */
+    /* the transparency log (domain/tlog.h): its writer, in the batch,
+     * and its reader, the public endpoints (transparency.c) */
     TLOG_STMTS,
+    TLOG_READ_STMTS,
+    {"tlog_logs", /* every log's newest head */
+     "SELECT authority_id, sth_size, encode(sth_root, 'hex'), sth_ms,"
+     " sth_key, sth_sig FROM tlog_head WHERE sth_root IS NOT NULL"
+     " ORDER BY 1"},
+    {"tlog_history",
+     "SELECT size, encode(root, 'hex'), signed_ms, key_id, signature"
+     " FROM tlog_sth WHERE authority_id = $1 AND size > $2::bigint"
+     " ORDER BY size LIMIT $3::int"},
+    {"tlog_entries", /* only what the newest signed head holds */
+     "SELECT idx, entry FROM tlog_node WHERE authority_id = $1"
+     " AND level = 0 AND idx >= $2::bigint AND idx < least($3::bigint,"
+     " (SELECT sth_size FROM tlog_head WHERE authority_id = $1))"
+     " ORDER BY idx"},
     {NULL, NULL},
 };

@@ -92,9 +92,7 @@ void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
     PGconn *c = db(ctx, resp);
     if (!c)
         return;
-    PGresult *r = pg_query(c, "SELECT authority_id, sth_size, encode(sth_root,"
-                           " 'hex'), sth_ms, sth_key, sth_sig FROM tlog_head"
-                           " WHERE sth_root IS NOT NULL ORDER BY 1", 0, NULL);
+    PGresult *r = pg_run(c, "tlog_logs", 0, NULL);
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
@@ -143,10 +141,7 @@ void queue_tlog_history(void *ctx, const http_req_t *req, http_resp_t *resp)
     snprintf(after_s, sizeof(after_s), "%" PRIu64, after);
     snprintf(limit_s, sizeof(limit_s), "%d", limit);
     const char *p[3] = {req->params[0], after_s, limit_s};
-    PGresult *r = pg_query(c, "SELECT size, encode(root, 'hex'), signed_ms,"
-                           " key_id, signature FROM tlog_sth WHERE"
-                           " authority_id = $1 AND size > $2::bigint"
-                           " ORDER BY size LIMIT $3::int", 3, p);
+    PGresult *r = pg_run(c, "tlog_history", 3, p);
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
@@ -169,34 +164,47 @@ void queue_tlog_history(void *ctx, const http_req_t *req, http_resp_t *resp)
     pgpool_release(q->svc.pool, c);
 }
 
+/* Answers a request for a size beyond the log (400, saying the newest
+ * signed size) or of a log that has none (404). */
+static void beyond(PGconn *c, const http_req_t *req, http_resp_t *resp)
+{
+    struct tlog_sth s;
+    if (newest(c, req->params[0], &s, resp)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "beyond the log: its newest signed size "
+                 "is %" PRIu64, s.size);
+        http_reply_error(resp, 400, "invalid_field", msg, NULL);
+    }
+}
+
 /* A proof of the path's log (consistency, or inclusion of a leaf)
- * between a and n, n no larger than the newest signed head. */
+ * between a and n: one read of the subtrees it needs (a size beyond
+ * the log lacks some). */
 static void proof(struct queue *q, const http_req_t *req, http_resp_t *resp,
                   bool consistency, uint64_t a, uint64_t n)
 {
+    if (consistency ? a > n : a >= n) {
+        http_reply_error(resp, 400, "invalid_field", consistency
+                         ? "first ≤ second is required"
+                         : "leaf_index < tree_size is required", NULL);
+        return;
+    }
     PGconn *c = db(q, resp);
-    struct tlog_sth s;
-    if (!c || !newest(c, req->params[0], &s, resp)) {
-        if (c)
-            pgpool_release(q->svc.pool, c);
+    if (!c)
         return;
-    }
-    if (n > s.size || (consistency ? a > n : a >= n)) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), consistency
-                 ? "first ≤ second ≤ %" PRIu64 " (the newest signed size)"
-                 : "leaf_index < tree_size ≤ %" PRIu64 " (the newest "
-                   "signed size)", s.size);
-        http_reply_error(resp, 400, "invalid_field", msg, NULL);
-        pgpool_release(q->svc.pool, c);
-        return;
-    }
     merkle_hash_t path[MERKLE_MAX_PROOF];
-    int len = tlog_read_proof(c, req->params[0], consistency, a, n, path);
+    int len = strlen(req->params[0]) < 64
+                  ? tlog_read_proof(c, req->params[0], consistency, a, n,
+                                    path)
+                  : -2;
+    if (len == -2)
+        beyond(c, req, resp);
     pgpool_release(q->svc.pool, c);
+    if (len == -2)
+        return;
     if (len < 0) {
-        http_reply_error(resp, 503, "unavailable", "the log's nodes could "
-                         "not be read", NULL);
+        http_reply_error(resp, 503, "unavailable", "database unavailable",
+                         NULL);
         return;
     }
     http_reply_json(resp, 200, consistency
@@ -226,7 +234,8 @@ void queue_tlog_consistency(void *ctx, const http_req_t *req,
         proof(ctx, req, resp, true, m, n);
 }
 
-void queue_tlog_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
+void queue_tlog_entries(void *ctx, const http_req_t *req,
+                        http_resp_t *resp)
 {
     struct queue *q = ctx;
     uint64_t start, end;
@@ -239,42 +248,34 @@ void queue_tlog_entries(void *ctx, const http_req_t *req, http_resp_t *resp)
         return;
     }
     PGconn *c = db(q, resp);
-    struct tlog_sth s;
-    if (!c || !newest(c, req->params[0], &s, resp)) {
-        if (c)
-            pgpool_release(q->svc.pool, c);
+    if (!c)
         return;
-    }
-    /* only leaves a signed head covers; a page past it is cut there */
-    if (end > s.size)
-        end = s.size;
     char a[24], b[24];
     snprintf(a, sizeof(a), "%" PRIu64, start);
     snprintf(b, sizeof(b), "%" PRIu64, end);
     const char *p[3] = {req->params[0], a, b};
-    PGresult *r = start < end
-        ? pg_query(c, "SELECT idx, entry FROM tlog_node WHERE authority_id"
-                   " = $1 AND level = 0 AND idx >= $2::bigint"
-                   " AND idx < $3::bigint ORDER BY idx", 3, p)
-        : NULL;
+    /* only leaves the newest signed head holds: a page past it is cut
+     * there, one wholly past it is refused */
+    PGresult *r = pg_run(c, "tlog_entries", 3, p);
+    if (r && PQntuples(r) == 0)
+        beyond(c, req, resp);
     pgpool_release(q->svc.pool, c);
-    if (start >= end) {
-        http_reply_error(resp, 400, "invalid_field", "start is past the "
-                         "newest signed head", NULL);
-        return;
-    }
     if (!r) {
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
         return;
     }
-    json_t *entries = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(entries, json_pack(
-            "{s:I, s:s}", "leaf_index",
-            (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "entry",
-            PQgetvalue(r, i, 1)));
+    if (PQntuples(r) > 0) {
+        json_t *entries = json_array();
+        for (int i = 0; i < PQntuples(r); i++)
+            json_array_append_new(entries, json_pack(
+                "{s:I, s:s}", "leaf_index",
+                (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10), "entry",
+                PQgetvalue(r, i, 1)));
+        http_reply_json(resp, 200, json_pack("{s:o}", "entries", entries));
+        /* a full page never changes; one cut at the head grows */
+        resp->cache = (uint64_t)PQntuples(r) == end - start ? FOREVER
+                                                             : FRESH;
+    }
     PQclear(r);
-    http_reply_json(resp, 200, json_pack("{s:o}", "entries", entries));
-    resp->cache = FOREVER;
 }
