@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define B64 sodium_base64_VARIANT_ORIGINAL
 #define MAX_KEYS 512
@@ -75,36 +76,46 @@ static size_t take(char *d, size_t sz, size_t n, void *ctx)
     return sz * n;
 }
 
-/* GET base + path as JSON; NULL (said) when it cannot be read. */
+/* GET base + path as JSON; NULL (said) when it cannot be read. An
+ * answer 429 (the edge's rate limit) or 503 is asked again after a
+ * pause (1, 2, 4, 8, 10 s). */
 static json_t *get(struct monitor *m, const char *base, const char *path,
                    bool with_token)
 {
     char url[2048], auth[300];
     snprintf(url, sizeof(url), "%s%s", base, path);
-    struct buf b = {0};
     struct curl_slist *h = NULL;
     if (with_token && m->token) {
         snprintf(auth, sizeof(auth), "Authorization: Bearer %s", m->token);
         h = curl_slist_append(h, auth);
     }
-    curl_easy_reset(m->curl);
-    curl_easy_setopt(m->curl, CURLOPT_URL, url);
-    curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, take);
-    curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &b);
-    curl_easy_setopt(m->curl, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 60L);
-    curl_easy_setopt(m->curl, CURLOPT_ACCEPT_ENCODING, "");
-    CURLcode rc = curl_easy_perform(m->curl);
+    json_t *j = NULL;
+    CURLcode rc = CURLE_OK;
     long status = 0;
-    curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
+    for (int attempt = 0; attempt < 6; attempt++) {
+        struct buf b = {0};
+        curl_easy_reset(m->curl);
+        curl_easy_setopt(m->curl, CURLOPT_URL, url);
+        curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, take);
+        curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(m->curl, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 60L);
+        curl_easy_setopt(m->curl, CURLOPT_ACCEPT_ENCODING, "");
+        rc = curl_easy_perform(m->curl);
+        status = 0;
+        curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
+        j = rc == CURLE_OK && status == 200 && b.p
+                ? json_loadb(b.p, b.n, 0, NULL) : NULL;
+        free(b.p);
+        if (j || (status != 429 && status != 503))
+            break;
+        sleep(attempt < 3 ? 1u << attempt : 10u);
+    }
     curl_slist_free_all(h);
-    json_t *j = rc == CURLE_OK && status == 200 && b.p
-                    ? json_loadb(b.p, b.n, 0, NULL) : NULL;
     if (!j)
-        fprintf(stderr, "verify-log: GET %s: %s\n", url,
+        fprintf(stderr, "verify-log: GET %s: %s (%ld)\n", url,
                 rc != CURLE_OK ? curl_easy_strerror(rc)
-                : status != 200 ? "not 200" : "not JSON");
-    free(b.p);
+                : status != 200 ? "not 200" : "not JSON", status);
     return j;
 }
 

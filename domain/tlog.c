@@ -23,8 +23,7 @@ void tlog_commit_iin(const uint8_t secret[TLOG_SECRET], const char *iin,
     crypto_auth_hmacsha256_final(&st, out);
 }
 
-/* A text field of a leaf: non-empty, [A-Za-z0-9_.:-], never escaped. */
-static bool plain(const char *s)
+bool tlog_field_ok(const char *s)
 {
     if (!*s)
         return false;
@@ -49,10 +48,12 @@ static bool valid_date(const char *d)
 
 int tlog_entry_format(const struct tlog_leaf *l, char *out, size_t len)
 {
-    if (!plain(l->authority_id) || !plain(l->list) || !plain(l->cause) ||
+    if (!tlog_field_ok(l->authority_id) || !tlog_field_ok(l->list) ||
+        !tlog_field_ok(l->cause) ||
         (strcmp(l->event, "registered") != 0 &&
          strcmp(l->event, "removed") != 0) ||
-        (l->has_reason && !plain(l->reason)) || !valid_date(l->date))
+        (l->has_reason && !tlog_field_ok(l->reason)) ||
+        !valid_date(l->date))
         return -1;
     char commitment[65], reason[64];
     sodium_bin2hex(commitment, sizeof(commitment), l->commitment, 32);

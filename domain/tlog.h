@@ -48,6 +48,8 @@ struct tlog_leaf {
     uint8_t commitment[32];
 };
 
+/* Whether s may be a leaf's text field: non-empty, [A-Za-z0-9_.:-]. */
+bool tlog_field_ok(const char *s);
 /* HMAC-SHA256(secret, iin): the leaf's commitment to the person. */
 void tlog_commit_iin(const uint8_t secret[TLOG_SECRET], const char *iin,
                      uint8_t out[32]);

@@ -23,9 +23,11 @@ bool notify_batch_init(struct notify_batch *b, struct notify *n)
     b->contacts = rowbuf_new("contact_put", 4);
     b->paper_rows = rowbuf_new("paper_access_put", 6);
     b->notices = rowbuf_new("notice_put", 10);
+    b->receipt_keys = rowbuf_new("place_receipts", PLACE_KEY_COLS);
+    b->receipts = NULL;
     if (b->notices) /* a notice's e-mail joins its contact */
         rowbuf_after(b->notices, b->contacts);
-    return b->contacts && b->paper_rows && b->notices;
+    return b->contacts && b->paper_rows && b->notices && b->receipt_keys;
 }
 
 void notify_batch_fini(struct notify_batch *b)
@@ -33,6 +35,42 @@ void notify_batch_fini(struct notify_batch *b)
     rowbuf_destroy(&b->contacts);
     rowbuf_destroy(&b->paper_rows);
     rowbuf_destroy(&b->notices);
+    rowbuf_destroy(&b->receipt_keys);
+    PQclear(b->receipts);
+    b->receipts = NULL;
+}
+
+/* Before the handlers: the receipts of place of the batch's
+ * registrations, one statement for the batch. */
+bool notify_batch_prepare(void *ctx, PGconn *conn, const event_t *evs,
+                          int n)
+{
+    struct notify_batch *b = ctx;
+    PQclear(b->receipts);
+    b->receipts = NULL;
+    rowbuf_clear(b->receipt_keys);
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++) {
+        if (evs[i].type != KEZEK__EVENT_TYPE__QUEUE_NUMBER_ASSIGNED)
+            continue;
+        Kezek__QueueNumberAssigned *q = kezek__queue_number_assigned__unpack(
+            NULL, evs[i].payload_len, evs[i].payload);
+        if (q) {
+            char number[24];
+            snprintf(number, sizeof(number), "%llu",
+                     (unsigned long long)q->number);
+            const char *v[PLACE_KEY_COLS] = {q->application_id,
+                                             q->authority_id, q->list,
+                                             number};
+            ok = rowbuf_add(b->receipt_keys, NULL, NULL, v);
+            kezek__queue_number_assigned__free_unpacked(q, NULL);
+        }
+    }
+    if (ok && rowbuf_rows(b->receipt_keys) > 0) {
+        b->receipts = rowbuf_run(b->receipt_keys, conn);
+        ok = b->receipts != NULL;
+    }
+    return ok;
 }
 
 bool notify_batch_flush(void *ctx, PGconn *conn)
@@ -274,32 +312,28 @@ static enum handle_rc on_complaint(struct notify_batch *b, PGconn *conn,
  * the leaf that put it in its list, the secret of its commitment and
  * the signed head that first held it — with which the citizen, or
  * anyone they show it to, checks later that the entry is still in the
- * log, unchanged. *out stays NULL for an entry from before the log. */
-static bool place_receipt(PGconn *conn, const Kezek__QueueNumberAssigned *q,
-                          json_t **out)
+ * log, unchanged — as read by notify_batch_prepare; NULL for an entry
+ * from before the log. */
+static json_t *place_receipt(const struct notify_batch *b,
+                             const Kezek__QueueNumberAssigned *q)
 {
-    char number[24];
-    snprintf(number, sizeof(number), "%llu", (unsigned long long)q->number);
-    const char *p[4] = {q->application_id, q->authority_id, q->list, number};
-    PGresult *r = pg_run(conn, "place_receipt", 4, p);
-    *out = NULL;
-    if (!r)
-        return false;
-    if (PQntuples(r) == 1)
-        *out = json_pack(
-            "{s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:I, s:s, s:s}}",
-            "format", "kezek-tlog-v1", "leaf_index",
-            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_INDEX), NULL, 10),
-            "secret", PQgetvalue(r, 0, PLACE_SECRET), "entry",
-            PQgetvalue(r, 0, PLACE_ENTRY), "sth", "authority_id",
-            q->authority_id, "tree_size",
-            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_SIZE), NULL, 10),
-            "root_hash", PQgetvalue(r, 0, PLACE_ROOT), "timestamp_ms",
-            (json_int_t)strtoll(PQgetvalue(r, 0, PLACE_MS), NULL, 10),
-            "key_id", PQgetvalue(r, 0, PLACE_KEY_ID), "signature",
-            PQgetvalue(r, 0, PLACE_SIGNATURE));
-    PQclear(r);
-    return true;
+    const PGresult *r = b->receipts;
+    for (int i = 0; r && i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, PLACE_APPLICATION),
+                   q->application_id) == 0)
+            return json_pack(
+                "{s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:I, s:s, s:s}}",
+                "format", "kezek-tlog-v1", "leaf_index",
+                (json_int_t)strtoll(PQgetvalue(r, i, PLACE_INDEX), NULL, 10),
+                "secret", PQgetvalue(r, i, PLACE_SECRET), "entry",
+                PQgetvalue(r, i, PLACE_ENTRY), "sth", "authority_id",
+                q->authority_id, "tree_size",
+                (json_int_t)strtoll(PQgetvalue(r, i, PLACE_SIZE), NULL, 10),
+                "root_hash", PQgetvalue(r, i, PLACE_ROOT), "timestamp_ms",
+                (json_int_t)strtoll(PQgetvalue(r, i, PLACE_MS), NULL, 10),
+                "key_id", PQgetvalue(r, i, PLACE_KEY_ID), "signature",
+                PQgetvalue(r, i, PLACE_SIGNATURE));
+    return NULL;
 }
 
 static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
@@ -313,8 +347,8 @@ static enum handle_rc on_number(struct notify_batch *b, PGconn *conn,
         struct named_notice nn = {q->application_id, q->applicant_iin,
                                   q->authority_id, "registration_notice",
                                   registration_doc, q, NULL};
-        rc = place_receipt(conn, q, &nn.transparency)
-                 ? issue_named(b, conn, &nn) : HANDLE_ERROR;
+        nn.transparency = place_receipt(b, q);
+        rc = issue_named(b, conn, &nn);
         json_decref(nn.transparency);
     }
     if (q)

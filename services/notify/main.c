@@ -86,6 +86,7 @@ int main(int argc, char **argv)
     struct consumer_cfg cc = {
         .name = "notify", .stmts = notify_stmts,
         .handle = notify_deliver, .flush = notify_batch_flush,
+        .prepare = notify_batch_prepare,
         .committed = notify_batch_committed,
         .rolled_back = notify_batch_rolled_back, .ctx = &batch,
     };

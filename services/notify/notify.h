@@ -36,8 +36,10 @@ enum { JOURNAL_APPLICATION, JOURNAL_NOTICE, JOURNAL_RECEIVED_BY,
        JOURNAL_RECEIVER, JOURNAL_POWER_OF_ATTORNEY, JOURNAL_ISSUED_AT,
        JOURNAL_RECORDED_BY, JOURNAL_COLS };
 enum { PICKUP_COUNT };
-enum { PLACE_INDEX, PLACE_SECRET, PLACE_ENTRY, PLACE_SIZE, PLACE_ROOT,
-       PLACE_MS, PLACE_KEY_ID, PLACE_SIGNATURE };      /* place_receipt */                          /* awaiting_pickup */
+enum { PLACE_APPLICATION, PLACE_INDEX, PLACE_SECRET, PLACE_ENTRY,
+       PLACE_SIZE, PLACE_ROOT, PLACE_MS, PLACE_KEY_ID,
+       PLACE_SIGNATURE };                       /* place_receipts */
+#define PLACE_KEY_COLS 4                          /* awaiting_pickup */
 
 /* mailer.c: the e-mail channel. */
 struct notify_mailer {
@@ -95,11 +97,17 @@ struct notify_batch {
     rowbuf_t *contacts, *paper_rows, *notices;
     uint64_t issued;
     metric_t *delivered;
+    /* the batch's registrations' receipts of place, read before its
+     * handlers (notify_batch_prepare) */
+    rowbuf_t *receipt_keys;
+    PGresult *receipts;
 };
 bool notify_batch_init(struct notify_batch *b, struct notify *n);
 void notify_batch_fini(struct notify_batch *b);
 enum handle_rc notify_deliver(void *ctx, PGconn *conn, const event_t *ev,
                               char *why, size_t whylen);
+bool notify_batch_prepare(void *ctx, PGconn *conn, const event_t *evs,
+                          int n);
 bool notify_batch_flush(void *ctx, PGconn *conn);
 void notify_batch_committed(void *ctx);
 void notify_batch_rolled_back(void *ctx);

@@ -39,18 +39,23 @@ const struct pg_stmt notify_stmts[] = {
      "INSERT INTO notify_contact (application_id, email, phone, language)"
      " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
      " $4::text[]) ON CONFLICT DO NOTHING"},
-    {"place_receipt", /* columns: PLACE_*; a registration's receipt of
-      * place in the transparency log (issue 24): its leaf, the entry's
-      * secret and the first signed head that holds the leaf — written in
-      * the queue's transaction that numbered it, before this event */
-     "SELECT e.tlog_index, encode(e.tlog_secret, 'hex'), n.entry, s.size,"
+    {"place_receipts", /* columns: PLACE_*; set-based (rowbuf.h), the
+      * batch's registrations: each one's receipt of place in the
+      * transparency log (issue 24) — its leaf, the entry's secret and
+      * the first signed head that holds the leaf, written in the queue's
+      * transaction that numbered it, before the event; each reached by
+      * key (LATERAL … LIMIT 1: one generic plan) */
+     "SELECT v.app, x.* FROM unnest($1::text[], $2::text[], $3::text[],"
+     " $4::text[]) AS v (app, auth, list, number) CROSS JOIN LATERAL"
+     " (SELECT e.tlog_index, encode(e.tlog_secret, 'hex'), n.entry, s.size,"
      " encode(s.root, 'hex'), s.signed_ms, s.key_id, s.signature"
      " FROM queue_entry e JOIN tlog_node n ON n.authority_id ="
      " e.authority_id AND n.level = 0 AND n.idx = e.tlog_index"
-     " JOIN LATERAL (SELECT * FROM tlog_sth t WHERE t.authority_id ="
+     " CROSS JOIN LATERAL (SELECT * FROM tlog_sth t WHERE t.authority_id ="
      " e.authority_id AND t.size > e.tlog_index ORDER BY t.size LIMIT 1) s"
-     " ON true WHERE e.application_id = $1 AND e.authority_id = $2"
-     " AND e.list = $3 AND e.number = $4::bigint"},
+     " WHERE e.authority_id = v.auth AND e.list = v.list"
+     " AND e.number = v.number::bigint AND e.application_id = v.app"
+     " LIMIT 1) x"},
     {"authority_name", /* one column (refname.h) */
      "SELECT name FROM authority WHERE id = $1"},
     {"cabinet", /* columns: CABINET_* */

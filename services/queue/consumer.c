@@ -101,12 +101,13 @@ void queue_batch_destroy(struct queue_batch **self_p)
 }
 
 /* A registration the batch can number: registered, with its list and
- * order (anything else is the handler's to skip or reject). */
+ * order, its authority and list fit for a leaf of the log (anything
+ * else is the handler's to skip or reject). */
 static bool registrable(const Kezek__DecisionMade *d)
 {
     return d->registered && strlen(d->application_id) < 64 &&
-           d->authority_id[0] &&
-           strlen(d->authority_id) < 64 && d->list[0] &&
+           tlog_field_ok(d->authority_id) &&
+           strlen(d->authority_id) < 64 && tlog_field_ok(d->list) &&
            strlen(d->list) < 32 && d->accepted_seq != 0 &&
            strlen(d->applicant_iin) == 12;
 }
