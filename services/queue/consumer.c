@@ -402,7 +402,8 @@ void queue_batch_committed(void *ctx)
 {
     struct queue_batch *b = ctx;
     metric_add(b->q->m_numbers, (uint64_t)b->npending);
-    metric_add(b->q->m_tlog_us, (uint64_t)b->tlog_us);
+    if (b->tlog_leaves)
+        metric_observe(b->q->m_tlog_s, (double)b->tlog_us / 1e6);
     metric_add(b->q->m_tlog_leaves, (uint64_t)b->tlog_leaves);
     b->tlog_us = 0;
     b->tlog_leaves = 0;

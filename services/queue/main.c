@@ -18,10 +18,10 @@ static void register_metrics(struct queue *q)
         "Entries removed from their list (p.5 lifecycle)", NULL);
     q->m_tlog_leaves = metrics_counter("kezek_queue_tlog_leaves_total",
         "Leaves appended to the transparency logs by the consumer", NULL);
-    q->m_tlog_us = metrics_counter("kezek_queue_tlog_append_microseconds_total",
-        "The consumer's own time appending to the transparency logs "
-        "(hashing, signing, sending; Postgres' is in pg_stat_statements)",
-        NULL);
+    q->m_tlog_s = metrics_histogram("kezek_queue_tlog_append_seconds",
+        "The consumer's own time per batch appending to the transparency "
+        "logs (locking the trees, hashing, signing, sending the writes)",
+        NULL, NULL, 0);
     q->m_drift = metrics_gauge("kezek_queue_view_drift_lists",
         "Lists whose Redis view differed from Postgres at the last verify",
         NULL);

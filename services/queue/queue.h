@@ -28,7 +28,7 @@ struct queue {
     long wait_years;          /* the expected wait's window (wait.c) */
     /* the authorities' keys: the transparency log's heads (tlog.h) */
     struct authority_keys keys;
-    metric_t *m_tlog_leaves, *m_tlog_us;
+    metric_t *m_tlog_leaves, *m_tlog_s;
     long tlog_resign_s;       /* a head is signed again after (50) */
 };
 

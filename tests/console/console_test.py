@@ -419,6 +419,11 @@ def run(c, t0):
           'queue number on the page %r, in the API %r' % (qnum, body.get('queue')))
     c.wait(lambda: c._visible('#q-history table'), 'the position history')
     check('есепке алынды' in c.text('#q-history'), 'the history has no registration row')
+    # issue 24: the expected wait, with its "not a promise" note in both
+    # languages (a fresh queue: too little history, so "unknown")
+    c.wait(lambda: c._visible('#q-wait-unknown') or c._visible('#q-wait-range'), 'the expected wait')
+    check('12' in c.text('#q-wait') and 'жилье' in c.text('#q-wait').replace('ё', 'е'),
+          'the expected wait says why it is unknown: %r' % c.text('#q-wait'))
     c.shot('application-registered')
 
     step('p.15', 'print the result and record its hand-over; the journal row is shown')

@@ -103,6 +103,7 @@ export function render(main, params, ctx) {
     const q = st.queue;
     const info = known.get(id) || {};
     const current = h('span', { id: 'q-current' }, '…');
+    const wait = h('span', { id: 'q-wait' }, '…');
     const card = h('section.card', { id: 'queue-card', attrs: { 'aria-labelledby': 'q-title' } },
       h('h2', { id: 'q-title', t: 'ap.queue' }),
       dl([
@@ -111,6 +112,7 @@ export function render(main, params, ctx) {
         ['ap.q_number', h('strong', { id: 'q-number' }, String(q.number))],
         ['ap.q_position', String(q.position)],
         ['ap.q_current', current],
+        ['ap.q_wait', wait],
       ]));
     const hist = h('div', { id: 'q-history' });
     card.appendChild(h('h3', { t: 'ap.history' }));
@@ -119,27 +121,49 @@ export function render(main, params, ctx) {
       // opened directly (a link, a reload): find the applicant's IIN through
       // the list, by the surname the receipt names
       const surname = ((st.receipt && st.receipt.applicant_name) || '').split(' ')[0];
-      const give_up = () => { current.textContent = '—'; hist.appendChild(h('p.note', { t: 'ap.history_no_iin' })); };
+      const give_up = () => { current.textContent = '—'; wait.textContent = '—'; hist.appendChild(h('p.note', { t: 'ap.history_no_iin' })); };
       if (!surname) { give_up(); return card; }
       get('/v1/applications', { q: surname, limit: 200 }, { purpose: 'consultation' }).then((r) => {
         const rows = r.data.items || [];
         const row = rows.find((x) => x.application_id === id);
         if (row && row.applicant && row.applicant.iin) {
           remember(id, { iin: row.applicant.iin });
-          fillHistory(q, row.applicant.iin, current, hist);
+          fillHistory(q, row.applicant.iin, current, wait, hist);
         } else give_up();
       }).catch(give_up);
       return card;
     }
-    fillHistory(q, info.iin, current, hist);
+    fillHistory(q, info.iin, current, wait, hist);
     return card;
   }
 
-  function fillHistory(q, iin, current, hist) {
+  // the expected wait (issue 24): a 10th–90th percentile range in months
+  // from the list's recent history, with its note in both languages —
+  // never a promise, and "unknown" on a short history
+  function showWait(el, w) {
+    clear(el);
+    if (!w) { el.textContent = '—'; return; }
+    if (w.status === 'estimated') {
+      el.appendChild(h('strong', { id: 'q-wait-range' }, String(w.months_from) + '–' + String(w.months_to) + ' '));
+      el.appendChild(h('span', { t: 'ap.months' }));
+    } else {
+      el.appendChild(h('span', { id: 'q-wait-unknown', t: 'ap.wait_unknown' }));
+    }
+    el.appendChild(h('p.note', null, h('span', { attrs: { lang: 'kk' } }, w.note_kk || ''), ' / ',
+      h('span', { attrs: { lang: 'ru' } }, w.note_ru || '')));
+  }
+
+  function fillHistory(q, iin, current, wait, hist) {
     const info = { iin };
     const base = '/v1/queue/' + encodeURIComponent(q.authority_id) + '/' + encodeURIComponent(q.list) + '/entries/' + encodeURIComponent(info.iin);
-    get(base, null, { purpose: 'consultation' }).then((r) => { current.textContent = String(r.data.position); })
-      .catch((err) => { current.textContent = err.status === 404 ? '—' : ''; if (err.status !== 404) current.appendChild(errorBox(err)); });
+    get(base, null, { purpose: 'consultation' }).then((r) => {
+      current.textContent = String(r.data.position);
+      showWait(wait, r.data.expected_wait);
+    }).catch((err) => {
+      current.textContent = err.status === 404 ? '—' : '';
+      wait.textContent = '—';
+      if (err.status !== 404) current.appendChild(errorBox(err));
+    });
     get(base + '/history', null, { purpose: 'consultation' }).then((r) => {
       const rows = (r.data.history || []).map((x) => [fmtTs(x.at), x.from === null ? '—' : String(x.from),
         x.to === null ? '—' : String(x.to),
