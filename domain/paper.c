@@ -1,5 +1,7 @@
 #include "paper.h"
 
+#include "calendar.h"
+
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <ctype.h>
@@ -371,23 +373,28 @@ static void form_notice(struct form *f, json_t *d)
      * the leaf's commitment to this IIN */
     json_t *t = json_object_get(d, "transparency");
     json_t *sth = json_object_get(t, "sth");
-    if (json_is_object(t) && json_is_object(sth))
+    if (json_is_object(t) && json_is_object(sth)) {
+        char at[26], shown[32];
+        almaty_timestamp(json_integer_value(json_object_get(
+                             sth, "timestamp_ms")) / 1000, at);
+        json_t *atj = json_string(at);
         form_add(f, ROW_TEXT, "Кезектің ашық журналындағы орын түбіртегі / "
                  "Квитанция места в открытом журнале очереди",
-                 dupf(f, "%s: leaf %lld / tree %lld, root %s, %lld ms; "
-                      "secret %s",
+                 dupf(f, "%s · жапырақ / лист %lld · ағаш / дерево %lld · "
+                      "%s\nтүбір / корень %s\nқұпия кілт / секрет %s",
                       json_string_value(json_object_get(sth,
                                                         "authority_id")) ?: "",
                       (long long)json_integer_value(json_object_get(
                           t, "leaf_index")),
                       (long long)json_integer_value(json_object_get(
                           sth, "tree_size")),
+                      when(atj, shown, sizeof(shown)),
                       json_string_value(json_object_get(sth, "root_hash"))
                           ?: "",
-                      (long long)json_integer_value(json_object_get(
-                          sth, "timestamp_ms")),
                       json_string_value(json_object_get(t, "secret"))
                           ?: ""));
+        json_decref(atj);
+    }
     form_add(f, ROW_TEXT, L_TEXT, two_texts(f, d));
     f->number = dupf(f, "%s",
                      val(json_object_get(d, "application_id"), b1, 32));

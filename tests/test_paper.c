@@ -278,6 +278,16 @@ Test(paper, p5_p15_registration_notice_with_queue_number)
         &t, "0f9a3c2e-5b1d-4e8a-9c47-2d6b1e8f0a13", "791028300018",
         "a-01-02", "Астана қаласының тұрғын үй басқармасы / Управление "
         "жилья города Астаны", "vulnerable", 417, 128, DEC_US);
+    /* issue 24: the receipt of place in the queue's public log */
+    json_object_set_new(doc, "transparency", json_pack(
+        "{s:s, s:i, s:s, s:s, s:{s:s, s:i, s:s, s:I, s:s, s:s}}", "format",
+        "kezek-tlog-v1", "leaf_index", 5120, "secret",
+        "9d1c0e3b7a5f42d8b6e1c3a9f07d2e4b5c8a1f3e6d9b2c4a7e0f1d3b5c7a9e2f",
+        "entry", "{}", "sth", "authority_id", "a-01-02", "tree_size", 5121,
+        "root_hash",
+        "73a4f6e94ce4763f883fab21d20b214a81de602fef837533a9810048913e9e31",
+        "timestamp_ms", (json_int_t)(DEC_US / 1000), "key_id", "key-a-01-02",
+        "signature", "c2lnbmF0dXJl"));
     const char *payload =
         "kezek:v1:registration_notice:0f9a3c2e-5b1d-4e8a-9c47-2d6b1e8f0a13:"
         "key-a-01-02:Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9vYmFyYmF6cXV4Zm9v"
@@ -297,6 +307,11 @@ Test(paper, p5_p15_registration_notice_with_queue_number)
         "Кезектегі реттік нөмірі / Порядковый номер в очереди 417",
         "Хабарлама берілген күнгі кезектегі орны / Место в очереди на "
         "день выдачи уведомления 128",
+        "Кезектің ашық журналындағы орын түбіртегі / Квитанция места в "
+        "открытом журнале очереди",
+        "a-01-02 · жапырақ / лист 5120 · ағаш / дерево 5121 · 22.12.2026 16:40",
+        "түбір / корень 73a4f6e94ce4763f883fab21d20b214a81de602fef837533a9810048913e9e31",
+        "құпия кілт / секрет 9d1c0e3b7a5f42d8b6e1c3a9f07d2e4b5c8a1f3e6d9b2c4a7e0f1d3b5c7a9e2f",
         "Хабарлама мәтіні / Текст уведомления", NULL};
     for (int i = 0; want[i]; i++)
         has(&rb, want[i]);

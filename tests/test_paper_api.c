@@ -119,7 +119,7 @@ Test(paper, receipt_notice_qr_and_journal, .init = setup, .fini = teardown,
     snprintf(path, sizeof(path), "/v1/applications/%s/notice.pdf", id);
     cr_assert_eq(get_file(path, env.office, NULL, pdf), 200);
     /* issue 24: the receipt of place in the public log is printed */
-    cr_assert(text_has(pdf, "a-01-02: leaf 0 / tree 1, root "),
+    cr_assert(text_has(pdf, "a-01-02 · жапырақ / лист 0 · ағаш / дерево 1 ·"),
               "the notice's receipt of place");
 
     /* the QR payload of the printed notice verifies offline */
