@@ -309,14 +309,35 @@ static bool edge_read(struct tree *t, const char *size, const char *hex)
            n == (size_t)levels * MERKLE_HASH;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* How many different names ids holds; -1 when out of memory. */
+static int count_distinct(const char *const *ids, int n)
+{
+    const char **v = malloc((size_t)(n ? n : 1) * sizeof(*v));
+    if (!v)
+        return -1;
+    memcpy(v, ids, (size_t)n * sizeof(*v));
+    qsort(v, (size_t)n, sizeof(*v), by_name);
+    int d = 0;
+    for (int i = 0; i < n; i++)
+        d += i == 0 || strcmp(v[i - 1], v[i]) != 0;
+    free(v);
+    return d;
+}
+
 bool tlog_lock(tlog_writer_t *w, PGconn *conn,
                const char *const *authorities, int n)
 {
     tlog_reset(w);
+    if (n == 0)
+        return true;
     /* the heads that exist are locked; any missing is created, and the
      * lock taken again (a tree's first leaf only) */
     PGresult *r = NULL;
-    int distinct = 0;
     bool ok = true;
     for (int pass = 0; ok && pass < 2; pass++) {
         for (int i = 0; ok && i < n; i++) {
@@ -328,14 +349,9 @@ bool tlog_lock(tlog_writer_t *w, PGconn *conn,
         ok = r != NULL;
         if (!ok || pass == 1)
             break;
-        if (distinct == 0)
-            for (int i = 0; i < n; i++) {
-                bool seen = false;
-                for (int k = 0; k < i && !seen; k++)
-                    seen = strcmp(authorities[k], authorities[i]) == 0;
-                distinct += !seen;
-            }
-        if (PQntuples(r) == distinct)
+        int distinct = count_distinct(authorities, n);
+        ok = distinct >= 0;
+        if (!ok || PQntuples(r) == distinct)
             break;
         rowbuf_t *add = rowbuf_new("tlog_add", LOCK_COLS);
         for (int i = 0; ok && add && i < n; i++) {
