@@ -25,6 +25,7 @@
 #include "merkle.h"
 #include "pg.h"
 #include "tlog.h"
+#include "webget.h"
 
 #include <curl/curl.h>
 #include <sys/resource.h>
@@ -173,38 +174,15 @@ static int cmd_fill(int argc, char **argv)
     return 0;
 }
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t take(char *d, size_t sz, size_t n, void *ctx)
-{
-    struct buf *b = ctx;
-    char *p = realloc(b->p, b->n + sz * n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, d, sz * n);
-    b->p = p;
-    b->n += sz * n;
-    p[b->n] = '\0';
-    return sz * n;
-}
-
 static json_t *get(CURL *curl, const char *url)
 {
-    struct buf b = {0};
-    curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, take);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    size_t len = 0;
     long status = 0;
-    json_t *j = NULL;
-    if (curl_easy_perform(curl) == CURLE_OK &&
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status) ==
-            CURLE_OK &&
-        status == 200 && b.p)
-        j = json_loadb(b.p, b.n, 0, NULL);
-    free(b.p);
+    CURLcode rc;
+    char *body = webget(curl, url, NULL, 60, &len, &status, &rc);
+    json_t *j = body && status == 200 ? json_loadb(body, len, 0, NULL)
+                                      : NULL;
+    free(body);
     return j;
 }
 

@@ -26,6 +26,7 @@
 
 #include "merkle.h"
 #include "tlog.h"
+#include "webget.h"
 
 #include <curl/curl.h>
 #include <inttypes.h>
@@ -58,24 +59,6 @@ struct monitor {
 
 /* ---- HTTP -------------------------------------------------------- */
 
-struct buf {
-    char *p;
-    size_t n;
-};
-
-static size_t take(char *d, size_t sz, size_t n, void *ctx)
-{
-    struct buf *b = ctx;
-    char *p = realloc(b->p, b->n + sz * n + 1);
-    if (!p)
-        return 0;
-    memcpy(p + b->n, d, sz * n);
-    b->p = p;
-    b->n += sz * n;
-    b->p[b->n] = '\0';
-    return sz * n;
-}
-
 /* GET base + path as JSON; NULL (said) when it cannot be read. An
  * answer 429 (the edge's rate limit) or 503 is asked again after a
  * pause (1, 2, 4, 8, 10 s). */
@@ -93,20 +76,10 @@ static json_t *get(struct monitor *m, const char *base, const char *path,
     CURLcode rc = CURLE_OK;
     long status = 0;
     for (int attempt = 0; attempt < 6; attempt++) {
-        struct buf b = {0};
-        curl_easy_reset(m->curl);
-        curl_easy_setopt(m->curl, CURLOPT_URL, url);
-        curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, take);
-        curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &b);
-        curl_easy_setopt(m->curl, CURLOPT_HTTPHEADER, h);
-        curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 60L);
-        curl_easy_setopt(m->curl, CURLOPT_ACCEPT_ENCODING, "");
-        rc = curl_easy_perform(m->curl);
-        status = 0;
-        curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
-        j = rc == CURLE_OK && status == 200 && b.p
-                ? json_loadb(b.p, b.n, 0, NULL) : NULL;
-        free(b.p);
+        size_t len = 0;
+        char *body = webget(m->curl, url, h, 60, &len, &status, &rc);
+        j = body && status == 200 ? json_loadb(body, len, 0, NULL) : NULL;
+        free(body);
         if (j || (status != 429 && status != 503))
             break;
         sleep(attempt < 3 ? 1u << attempt : 10u);

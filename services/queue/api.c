@@ -53,7 +53,7 @@ static bool entry_request(struct queue *q, const http_req_t *req,
 }
 
 /* A pooled connection, or NULL after replying 503. */
-static PGconn *entry_db(struct queue *q, http_resp_t *resp)
+PGconn *queue_db(struct queue *q, http_resp_t *resp)
 {
     char err[256];
     PGconn *c = pgpool_acquire(q->svc.pool, err, sizeof(err));
@@ -148,7 +148,7 @@ static bool lookup_postgres(struct queue *q, const char *authority,
                             struct lookup *l, http_resp_t *resp)
 {
     metric_inc(q->m_fallback);
-    PGconn *c = entry_db(q, resp);
+    PGconn *c = queue_db(q, resp);
     if (!c)
         return false;
     const char *p[3] = {authority, list, iin};
@@ -325,7 +325,7 @@ static void with_entry(void *ctx, const http_req_t *req, http_resp_t *resp)
     struct entry_call e = {.q = ctx};
     if (!entry_request(e.q, req, resp, &e.who))
         return;
-    e.c = entry_db(e.q, resp);
+    e.c = queue_db(e.q, resp);
     if (!e.c)
         return;
     f->fn(&e, req, resp);

@@ -101,6 +101,9 @@ extern const struct entry_fn queue_removal_fn, queue_list_change_fn,
     queue_transfer_fn;
 void queue_get_reverification(void *ctx, const http_req_t *req,
                               http_resp_t *resp);
+/* A pooled connection for a request, or NULL after answering 503
+ * (api.c). */
+PGconn *queue_db(struct queue *q, http_resp_t *resp);
 /* The Redis connection of this HTTP worker (api.c). */
 kredis_t *queue_worker_redis(const char *addr);
 

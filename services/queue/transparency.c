@@ -47,17 +47,6 @@ static bool query_u64(const http_req_t *req, http_resp_t *resp,
     return true;
 }
 
-/* A pooled connection, or NULL (answered 503). */
-static PGconn *db(struct queue *q, http_resp_t *resp)
-{
-    char err[256];
-    PGconn *c = pgpool_acquire(q->svc.pool, err, sizeof(err));
-    if (!c)
-        http_reply_error(resp, 503, "unavailable", "database unavailable",
-                         NULL);
-    return c;
-}
-
 /* The newest signed head of the path's authority into s; false when
  * there is none (answered 404) or the read failed (503). */
 static bool newest(PGconn *c, const char *authority, struct tlog_sth *s,
@@ -89,7 +78,7 @@ static json_t *hex_list(const merkle_hash_t *proof, int len)
 void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)req;
-    PGconn *c = db(ctx, resp);
+    PGconn *c = queue_db(ctx, resp);
     if (!c)
         return;
     PGresult *r = pg_run(c, "tlog_logs", 0, NULL);
@@ -117,7 +106,7 @@ void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
 void queue_tlog_sth(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     struct queue *q = ctx;
-    PGconn *c = db(q, resp);
+    PGconn *c = queue_db(q, resp);
     struct tlog_sth s;
     if (c && newest(c, req->params[0], &s, resp)) {
         http_reply_json(resp, 200, tlog_sth_json(&s));
@@ -134,7 +123,7 @@ void queue_tlog_history(void *ctx, const http_req_t *req, http_resp_t *resp)
     int limit = http_limit(req, resp, 100, TLOG_PAGE_MAX);
     if (limit <= 0 || !query_u64(req, resp, "after", false, &after))
         return;
-    PGconn *c = db(q, resp);
+    PGconn *c = queue_db(q, resp);
     if (!c)
         return;
     char after_s[24], limit_s[16];
@@ -189,7 +178,7 @@ static void proof(struct queue *q, const http_req_t *req, http_resp_t *resp,
                          : "leaf_index < tree_size is required", NULL);
         return;
     }
-    PGconn *c = db(q, resp);
+    PGconn *c = queue_db(q, resp);
     if (!c)
         return;
     merkle_hash_t path[MERKLE_MAX_PROOF];
@@ -247,7 +236,7 @@ void queue_tlog_entries(void *ctx, const http_req_t *req,
                          "+ 1000 (end is not included)", NULL);
         return;
     }
-    PGconn *c = db(q, resp);
+    PGconn *c = queue_db(q, resp);
     if (!c)
         return;
     char a[24], b[24];
