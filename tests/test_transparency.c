@@ -215,6 +215,34 @@ Test(transparency, a_notice_verifies_against_a_later_head, .init = setup,
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "6 leaves, every root recomputed"), "%s", out);
 
+    /* the endpoints serve only what a signed head holds */
+    static const struct {
+        const char *path;
+        long status;
+    } asks[] = {
+        {"/v1/transparency/a-01-02/proof/consistency?first=0&second=100",
+         400},
+        {"/v1/transparency/a-01-02/proof/consistency?first=6&second=6",
+         200},
+        {"/v1/transparency/a-01-02/proof/inclusion?leaf_index=0&"
+         "tree_size=100", 400},
+        {"/v1/transparency/a-01-02/proof/inclusion?leaf_index=6&"
+         "tree_size=6", 400},
+        {"/v1/transparency/a-01-02/entries?start=6&end=10", 400},
+        {"/v1/transparency/a-01-02/entries?start=0&end=1001", 400},
+        {"/v1/transparency/a-01-02/entries?start=x&end=1", 400},
+        {"/v1/transparency/a-99-99/sth", 404},
+        {"/v1/transparency/a-99-99/proof/consistency?first=0&second=1",
+         404},
+    };
+    for (size_t i = 0; i < sizeof(asks) / sizeof(asks[0]); i++) {
+        long st;
+        json_t *j = tk_http("GET", env.http_port[TK_QUEUE], asks[i].path,
+                            NULL, NULL, NULL, &st);
+        cr_assert_eq(st, asks[i].status, "%s: %ld", asks[i].path, st);
+        json_decref(j);
+    }
+
     /* person 3's notice now says the entry left its list */
     notice_saved(3, path, sizeof(path));
     snprintf(args, sizeof(args), "--notice %s", path);

@@ -186,8 +186,17 @@ static void proof(struct queue *q, const http_req_t *req, http_resp_t *resp,
                   ? tlog_read_proof(c, req->params[0], consistency, a, n,
                                     path)
                   : -2;
-    if (len == -2)
+    /* an empty proof read nothing: the size is checked against the
+     * newest head instead */
+    struct tlog_sth s;
+    if (len == 0 && n > 0 && (!newest(c, req->params[0], &s, resp) ||
+                              n > s.size)) {
+        if (!resp->status)
+            beyond(c, req, resp);
+        len = -2;
+    } else if (len == -2) {
         beyond(c, req, resp);
+    }
     pgpool_release(q->svc.pool, c);
     if (len == -2)
         return;
