@@ -132,8 +132,9 @@ void queue_tlog_entries(void *ctx, const http_req_t *req,
                         http_resp_t *resp);
 
 /* tlog_duty.c: the transparency log's duties in the watcher. Signs
- * again each head older than tlog_resign_s: how many, or -1. Appends up to 2,000
- * entries from before the log (their lists locked): how many, or -1. */
+ * again each head older than tlog_resign_s: how many, or -1. Appends up
+ * to 2,000 entries from before the log (their lists locked): how many,
+ * or -1. */
 int queue_tlog_resign(struct queue *q, PGconn *c);
 int queue_tlog_backfill(struct queue *q, PGconn *c);
 

@@ -22,10 +22,11 @@ int queue_tlog_resign(struct queue *q, PGconn *c)
     char age[24];
     snprintf(age, sizeof(age), "%ld", q->tlog_resign_s * 1000);
     const char *p[1] = {age};
-    PGresult *r = pg_query(c, "SELECT authority_id, sth_size, encode(sth_root,"
-                           " 'hex') FROM tlog_head WHERE sth_root IS NOT NULL"
-                           " AND sth_ms < (extract(epoch FROM clock_timestamp())"
-                           " * 1000)::bigint - $1::bigint", 1, p);
+    PGresult *r = pg_query(c, "SELECT authority_id, sth_size,"
+                           " encode(sth_root, 'hex') FROM tlog_head"
+                           " WHERE sth_root IS NOT NULL AND sth_ms <"
+                           " (extract(epoch FROM clock_timestamp()) * 1000)"
+                           "::bigint - $1::bigint", 1, p);
     if (!r)
         return -1;
     int done = 0;
@@ -134,15 +135,15 @@ int queue_tlog_backfill(struct queue *q, PGconn *c)
         char *js = json_dumps(lists, JSON_COMPACT);
         json_decref(lists);
         const char *p2[2] = {js, BACKFILL_CHUNK};
-        PGresult *e = js ? pg_query(c, "SELECT authority_id, list, number, accepted_seq,"
-                          " applicant_iin, cause, to_char(registered_at AT"
-                          " TIME ZONE 'Asia/Almaty', 'YYYY-MM-DD')"
-                          " FROM queue_entry WHERE tlog_index IS NULL"
-                          " AND status = 'active' AND (authority_id, list)"
-                          " IN (SELECT a, l FROM json_to_recordset($1::json)"
-                          " AS v (a text, l text)) ORDER BY authority_id,"
-                          " list, number LIMIT $2::int", 2, p2)
-                         : NULL;
+        PGresult *e = js ? pg_query(c,
+            "SELECT authority_id, list, number, accepted_seq,"
+            " applicant_iin, cause, to_char(registered_at AT"
+            " TIME ZONE 'Asia/Almaty', 'YYYY-MM-DD')"
+            " FROM queue_entry WHERE tlog_index IS NULL"
+            " AND status = 'active' AND (authority_id, list)"
+            " IN (SELECT a, l FROM json_to_recordset($1::json)"
+            " AS v (a text, l text)) ORDER BY authority_id,"
+            " list, number LIMIT $2::int", 2, p2) : NULL;
         free(js);
         tlog_writer_t *w = e ? tlog_writer_new() : NULL;
         json_t *marks = json_array();
