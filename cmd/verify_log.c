@@ -53,13 +53,15 @@ struct monitor {
     struct key keys[MAX_KEYS];
     int nkeys;
     int failures;
+    int unread;                     /* answers that could not be read */
     bool quiet;
     json_t *state;                  /* {authority: {tree_size, root_hash}} */
 };
 
 /* ---- HTTP -------------------------------------------------------- */
 
-/* GET base + path as JSON; NULL (said) when it cannot be read. An
+/* GET base + path as JSON; NULL (said, and counted in m->unread) when
+ * it cannot be read. An
  * answer 429 (the edge's rate limit) or 503 is asked again after a
  * pause (1, 2, 4, 8, 10 s). */
 static json_t *get(struct monitor *m, const char *base, const char *path,
@@ -85,11 +87,24 @@ static json_t *get(struct monitor *m, const char *base, const char *path,
         sleep(attempt < 3 ? 1u << attempt : 10u);
     }
     curl_slist_free_all(h);
-    if (!j)
+    if (!j) {
+        m->unread++;
         fprintf(stderr, "verify-log: GET %s: %s (%ld)\n", url,
                 rc != CURLE_OK ? curl_easy_strerror(rc)
                 : status != 200 ? "not 200" : "not JSON", status);
+    }
     return j;
+}
+
+/* The leaves [start, end) of authority's log (GET …/entries), or NULL
+ * (counted) when they cannot be read. */
+static json_t *leaves(struct monitor *m, const char *authority,
+                      uint64_t start, uint64_t end)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "/v1/transparency/%s/entries?start=%"
+             PRIu64 "&end=%" PRIu64, authority, start, end);
+    return get(m, m->url, path, false);
 }
 
 /* ---- reporting ---------------------------------------------------- */
@@ -186,15 +201,13 @@ static int proof_of(json_t *a, merkle_hash_t *proof)
 /* The newest head of authority, its signature checked; false (said)
  * otherwise. */
 static bool newest(struct monitor *m, const char *authority,
-                   struct tlog_sth *s, int *net)
+                   struct tlog_sth *s)
 {
     char path[256], why[128];
     snprintf(path, sizeof(path), "/v1/transparency/%s/sth", authority);
     json_t *j = get(m, m->url, path, false);
-    if (!j) {
-        (*net)++;
+    if (!j)
         return false;
-    }
     bool good = tlog_sth_from_json(j, s, why, sizeof(why)) &&
                 strcmp(s->authority_id, authority) == 0;
     json_decref(j);
@@ -212,7 +225,7 @@ static bool newest(struct monitor *m, const char *authority,
 
 static bool consistent(struct monitor *m, const char *authority,
                        uint64_t m_size, const uint8_t *m_root,
-                       const struct tlog_sth *n, int *net)
+                       const struct tlog_sth *n)
 {
     if (m_size == 0 || m_size == n->size)
         return m_size == 0 || sodium_memcmp(m_root, n->root, 32) == 0;
@@ -221,10 +234,8 @@ static bool consistent(struct monitor *m, const char *authority,
              "?first=%" PRIu64 "&second=%" PRIu64, authority, m_size,
              n->size);
     json_t *j = get(m, m->url, path, false);
-    if (!j) {
-        (*net)++;
+    if (!j)
         return false;
-    }
     merkle_hash_t proof[MERKLE_MAX_PROOF];
     int len = proof_of(json_object_get(j, "consistency_path"), proof);
     json_decref(j);
@@ -327,7 +338,7 @@ static int by_seq(const void *a, const void *b)
 /* The positions the log gives list l (its active entries in their
  * order of acceptance) compared with the queue's list API. */
 static void compare_positions(struct monitor *m, const char *authority,
-                              struct list *l, int *net)
+                              struct list *l)
 {
     uint64_t n = 0;
     for (uint64_t i = 0; i < l->cap; i++)
@@ -348,7 +359,6 @@ static void compare_positions(struct monitor *m, const char *authority,
                  authority, l->name, cursor[0] ? "&cursor=" : "", cursor);
         json_t *j = get(m, m->url, path, true);
         if (!j) {
-            (*net)++;
             break;
         }
         json_t *items = json_object_get(j, "items");
@@ -382,12 +392,11 @@ static void compare_positions(struct monitor *m, const char *authority,
     free(order);
 }
 
-/* Verifies authority's whole log; *net counts what could not be read. */
-static void verify_authority(struct monitor *m, const char *authority,
-                             int *net)
+/* Verifies authority's whole log. */
+static void verify_authority(struct monitor *m, const char *authority)
 {
     struct tlog_sth top;
-    if (!newest(m, authority, &top, net))
+    if (!newest(m, authority, &top))
         return;
     /* the history, page by page, each signature checked */
     size_t nh = 0, caph = 1024;
@@ -401,7 +410,6 @@ static void verify_authority(struct monitor *m, const char *authority,
                  "?after=%" PRIu64 "&limit=1000", authority, after);
         json_t *j = get(m, m->url, path, false);
         if (!j) {
-            (*net)++;
             good = false;
             break;
         }
@@ -458,12 +466,8 @@ static void verify_authority(struct monitor *m, const char *authority,
     for (uint64_t start = 0; good && start < top.size;) {
         uint64_t end = start + TLOG_PAGE_MAX < top.size
                            ? start + TLOG_PAGE_MAX : top.size;
-        char path[256];
-        snprintf(path, sizeof(path), "/v1/transparency/%s/entries?start=%"
-                 PRIu64 "&end=%" PRIu64, authority, start, end);
-        json_t *j = get(m, m->url, path, false);
+        json_t *j = leaves(m, authority, start, end);
         if (!j) {
-            (*net)++;
             good = false;
             break;
         }
@@ -529,7 +533,7 @@ static void verify_authority(struct monitor *m, const char *authority,
               was_root)) {
         uint64_t was_size = (uint64_t)json_integer_value(
             json_object_get(was, "tree_size"));
-        if (!consistent(m, authority, was_size, was_root, &top, net)) {
+        if (!consistent(m, authority, was_size, was_root, &top)) {
             fail(m, "%s: the log of size %" PRIu64 " is not consistent "
                  "with the one verified before (size %" PRIu64 ")",
                  authority, top.size, was_size);
@@ -548,7 +552,7 @@ static void verify_authority(struct monitor *m, const char *authority,
     }
     if (good && m->token)
         for (int i = 0; i < r->nlists; i++)
-            compare_positions(m, authority, &r->lists[i], net);
+            compare_positions(m, authority, &r->lists[i]);
     for (int i = 0; r && i < r->nlists; i++)
         free(r->lists[i].by_number);
     free(r);
@@ -558,7 +562,7 @@ static void verify_authority(struct monitor *m, const char *authority,
 
 /* ---- a citizen's notice ------------------------------------------- */
 
-static void verify_notice(struct monitor *m, const char *file, int *net)
+static void verify_notice(struct monitor *m, const char *file)
 {
     json_error_t err;
     json_t *doc = json_load_file(file, 0, &err);
@@ -606,7 +610,7 @@ static void verify_notice(struct monitor *m, const char *file, int *net)
         fail(m, "notice: its signed head does not verify");
     else
         ok(m, "notice: its signed head (size %" PRIu64 ") verifies", at.size);
-    if (!newest(m, authority, &top, net)) {
+    if (!newest(m, authority, &top)) {
         json_decref(doc);
         return;
     }
@@ -616,31 +620,25 @@ static void verify_notice(struct monitor *m, const char *file, int *net)
              top.size);
     json_t *j = get(m, m->url, path, false);
     merkle_hash_t proof[MERKLE_MAX_PROOF], leaf;
-    int len = j ? proof_of(json_object_get(j, "audit_path"), proof) : -1;
-    json_decref(j);
     merkle_leaf_hash(entry, strlen(entry), leaf);
-    if (!j)
-        (*net)++;
-    else if (!merkle_verify_inclusion(index, top.size, leaf, proof, len,
+    int len = j ? proof_of(json_object_get(j, "audit_path"), proof) : -1;
+    if (j && !merkle_verify_inclusion(index, top.size, leaf, proof, len,
                                       top.root))
         fail(m, "notice: the leaf is NOT in the log of size %" PRIu64
              " as signed now", top.size);
-    else
+    else if (j)
         ok(m, "notice: the leaf %" PRIu64 " is in the log as signed now "
            "(size %" PRIu64 "), unchanged", index, top.size);
+    json_decref(j);
     /* the leaf the log serves there is the notice's, byte for byte */
-    snprintf(path, sizeof(path), "/v1/transparency/%s/entries?start=%"
-             PRIu64 "&end=%" PRIu64, authority, index, index + 1);
-    json_t *served = get(m, m->url, path, false);
+    json_t *served = leaves(m, authority, index, index + 1);
     const char *now = json_string_value(json_object_get(
         json_array_get(json_object_get(served, "entries"), 0), "entry"));
-    if (!served)
-        (*net)++;
-    else if (!now || strcmp(now, entry) != 0)
+    if (served && (!now || strcmp(now, entry) != 0))
         fail(m, "notice: the log shows another leaf at %" PRIu64
              " than the notice's", index);
     json_decref(served);
-    if (!consistent(m, authority, at.size, at.root, &top, net))
+    if (!consistent(m, authority, at.size, at.root, &top))
         fail(m, "notice: the log now is not an extension of the log the "
              "notice was given with (history rewritten)");
     else
@@ -651,13 +649,9 @@ static void verify_notice(struct monitor *m, const char *file, int *net)
     for (uint64_t start = index + 1; start < top.size && !removed;) {
         uint64_t end = start + TLOG_PAGE_MAX < top.size
                            ? start + TLOG_PAGE_MAX : top.size;
-        snprintf(path, sizeof(path), "/v1/transparency/%s/entries?start=%"
-                 PRIu64 "&end=%" PRIu64, authority, start, end);
-        json_t *page = get(m, m->url, path, false);
-        if (!page) {
-            (*net)++;
+        json_t *page = leaves(m, authority, start, end);
+        if (!page)
             break;
-        }
         size_t i;
         json_t *e;
         json_array_foreach(json_object_get(page, "entries"), i, e) {
@@ -738,34 +732,31 @@ int cmd_verify_log(int argc, char **argv)
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     m.curl = curl_easy_init();
-    int net = 0;
     if (!m.curl || !load_keys(&m)) {
-        net++;
+        m.unread++;
     } else if (notice) {
-        verify_notice(&m, notice, &net);
+        verify_notice(&m, notice);
         for (int i = 0; i < na; i++)
-            verify_authority(&m, authorities[i], &net);
+            verify_authority(&m, authorities[i]);
     } else if (na) {
         for (int i = 0; i < na; i++)
-            verify_authority(&m, authorities[i], &net);
+            verify_authority(&m, authorities[i]);
     } else {
         json_t *logs = get(&m, m.url, "/v1/transparency", false);
         size_t i;
         json_t *l;
-        if (!logs)
-            net++;
         json_array_foreach(json_object_get(logs, "logs"), i, l) {
             const char *a = json_string_value(json_object_get(l,
                                                               "authority_id"));
             if (a)
-                verify_authority(&m, a, &net);
+                verify_authority(&m, a);
         }
         json_decref(logs);
     }
-    if (m.state && m.failures == 0 && net == 0 &&
+    if (m.state && m.failures == 0 && m.unread == 0 &&
         json_dump_file(m.state, m.state_path, JSON_INDENT(1)) != 0) {
         fprintf(stderr, "verify-log: cannot write %s\n", m.state_path);
-        net++;
+        m.unread++;
     }
     json_decref(m.state);
     if (m.curl)
@@ -773,6 +764,6 @@ int cmd_verify_log(int argc, char **argv)
     curl_global_cleanup();
     printf("%s: %d check(s) failed%s\n", m.failures ? "NOT VERIFIED"
                                                     : "verified",
-           m.failures, net ? ", some answers could not be read" : "");
-    return m.failures ? 1 : net ? 3 : 0;
+           m.failures, m.unread ? ", some answers could not be read" : "");
+    return m.failures ? 1 : m.unread ? 3 : 0;
 }
