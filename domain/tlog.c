@@ -176,6 +176,23 @@ json_t *tlog_sth_json(const struct tlog_sth *s)
                      "key_id", s->key_id, "signature", s->signature);
 }
 
+bool tlog_sth_from_row(const PGresult *r, int row, int col,
+                       const char *authority, struct tlog_sth *s)
+{
+    memset(s, 0, sizeof(*s));
+    snprintf(s->authority_id, sizeof(s->authority_id), "%s", authority);
+    s->size = strtoull(PQgetvalue(r, row, col), NULL, 10);
+    s->ms = strtoll(PQgetvalue(r, row, col + 2), NULL, 10);
+    snprintf(s->key_id, sizeof(s->key_id), "%s",
+             PQgetvalue(r, row, col + 3));
+    snprintf(s->signature, sizeof(s->signature), "%s",
+             PQgetvalue(r, row, col + 4));
+    const char *root = PQgetvalue(r, row, col + 1);
+    return strlen(root) == 2 * MERKLE_HASH &&
+           sodium_hex2bin(s->root, MERKLE_HASH, root, 2 * MERKLE_HASH, NULL,
+                          NULL, NULL) == 0;
+}
+
 bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
                         size_t whylen)
 {
@@ -475,19 +492,9 @@ int tlog_read_sth(PGconn *conn, const char *authority, struct tlog_sth *s)
     PGresult *r = pg_run(conn, "tlog_sth_get", 1, p);
     if (!r)
         return -1;
-    int found = PQntuples(r) == 1;
-    if (found) {
-        memset(s, 0, sizeof(*s));
-        snprintf(s->authority_id, sizeof(s->authority_id), "%s", authority);
-        s->size = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-        found = sodium_hex2bin(s->root, MERKLE_HASH, PQgetvalue(r, 0, 1),
-                               2 * MERKLE_HASH, NULL, NULL, NULL) == 0
-                    ? 1 : -1;
-        s->ms = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-        snprintf(s->key_id, sizeof(s->key_id), "%s", PQgetvalue(r, 0, 3));
-        snprintf(s->signature, sizeof(s->signature), "%s",
-                 PQgetvalue(r, 0, 4));
-    }
+    int found = PQntuples(r) != 1                          ? 0
+                : tlog_sth_from_row(r, 0, 0, authority, s) ? 1
+                                                           : -1;
     PQclear(r);
     return found;
 }

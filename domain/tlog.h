@@ -78,6 +78,11 @@ bool tlog_sth_verify(const struct tlog_sth *s, const uint8_t *pk);
 /* {"authority_id","tree_size","root_hash","timestamp_ms","key_id",
  *  "signature"} */
 json_t *tlog_sth_json(const struct tlog_sth *s);
+/* A head from a row as Postgres gives it (text): its size, root (hex),
+ * timestamp, key id and signature in columns col … col + 4; false when
+ * the root is not 64 hex digits. */
+bool tlog_sth_from_row(const PGresult *r, int row, int col,
+                       const char *authority, struct tlog_sth *s);
 /* The other way; false (why) when a field is missing or malformed. */
 bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
                         size_t whylen);

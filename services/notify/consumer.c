@@ -7,6 +7,8 @@
  * idempotent, so a replayed batch never shows a notice twice. */
 #include "notify.h"
 
+#include "tlog.h"
+
 #include "calendar.h"
 
 #include <stdio.h>
@@ -318,21 +320,18 @@ static json_t *place_receipt(const struct notify_batch *b,
                              const Kezek__QueueNumberAssigned *q)
 {
     const PGresult *r = b->receipts;
-    for (int i = 0; r && i < PQntuples(r); i++)
+    for (int i = 0; r && i < PQntuples(r); i++) {
+        struct tlog_sth s;
         if (strcmp(PQgetvalue(r, i, PLACE_APPLICATION),
-                   q->application_id) == 0)
+                   q->application_id) == 0 &&
+            tlog_sth_from_row(r, i, PLACE_SIZE, q->authority_id, &s))
             return json_pack(
-                "{s:s, s:I, s:s, s:s, s:{s:s, s:I, s:s, s:I, s:s, s:s}}",
-                "format", "kezek-tlog-v1", "leaf_index",
+                "{s:s, s:I, s:s, s:s, s:o}", "format", "kezek-tlog-v1",
+                "leaf_index",
                 (json_int_t)strtoll(PQgetvalue(r, i, PLACE_INDEX), NULL, 10),
                 "secret", PQgetvalue(r, i, PLACE_SECRET), "entry",
-                PQgetvalue(r, i, PLACE_ENTRY), "sth", "authority_id",
-                q->authority_id, "tree_size",
-                (json_int_t)strtoll(PQgetvalue(r, i, PLACE_SIZE), NULL, 10),
-                "root_hash", PQgetvalue(r, i, PLACE_ROOT), "timestamp_ms",
-                (json_int_t)strtoll(PQgetvalue(r, i, PLACE_MS), NULL, 10),
-                "key_id", PQgetvalue(r, i, PLACE_KEY_ID), "signature",
-                PQgetvalue(r, i, PLACE_SIGNATURE));
+                PQgetvalue(r, i, PLACE_ENTRY), "sth", tlog_sth_json(&s));
+    }
     return NULL;
 }
 

@@ -35,11 +35,13 @@ enum { PRINT_NOTICE, PRINT_CANONICAL, PRINT_SIGNATURE, PRINT_KEY_ID,
 enum { JOURNAL_APPLICATION, JOURNAL_NOTICE, JOURNAL_RECEIVED_BY,
        JOURNAL_RECEIVER, JOURNAL_POWER_OF_ATTORNEY, JOURNAL_ISSUED_AT,
        JOURNAL_RECORDED_BY, JOURNAL_COLS };
-enum { PICKUP_COUNT };
+enum { PICKUP_COUNT };                          /* awaiting_pickup */
+/* place_receipts: its parameters (application, authority, list,
+ * number), and its columns — from PLACE_SIZE on, a head as
+ * tlog_sth_from_row reads it (size, root, ms, key id, signature) */
+#define PLACE_KEY_COLS 4
 enum { PLACE_APPLICATION, PLACE_INDEX, PLACE_SECRET, PLACE_ENTRY,
-       PLACE_SIZE, PLACE_ROOT, PLACE_MS, PLACE_KEY_ID,
-       PLACE_SIGNATURE };                       /* place_receipts */
-#define PLACE_KEY_COLS 4                          /* awaiting_pickup */
+       PLACE_SIZE };
 
 /* mailer.c: the e-mail channel. */
 struct notify_mailer {

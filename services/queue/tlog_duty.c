@@ -23,7 +23,8 @@ int queue_tlog_resign(struct queue *q, PGconn *c)
     snprintf(age, sizeof(age), "%ld", q->tlog_resign_s * 1000);
     const char *p[1] = {age};
     PGresult *r = pg_query(c, "SELECT authority_id, sth_size,"
-                           " encode(sth_root, 'hex') FROM tlog_head"
+                           " encode(sth_root, 'hex'), sth_ms, sth_key,"
+                           " sth_sig FROM tlog_head"
                            " WHERE sth_root IS NOT NULL AND sth_ms <"
                            " (extract(epoch FROM clock_timestamp()) * 1000)"
                            "::bigint - $1::bigint", 1, p);
@@ -31,13 +32,10 @@ int queue_tlog_resign(struct queue *q, PGconn *c)
         return -1;
     int done = 0;
     for (int i = 0; i < PQntuples(r); i++) {
-        struct tlog_sth s = {.size = strtoull(PQgetvalue(r, i, 1), NULL, 10),
-                             .ms = now_us() / 1000};
-        snprintf(s.authority_id, sizeof(s.authority_id), "%s",
-                 PQgetvalue(r, i, 0));
-        if (sodium_hex2bin(s.root, MERKLE_HASH, PQgetvalue(r, i, 2),
-                           2 * MERKLE_HASH, NULL, NULL, NULL) != 0)
+        struct tlog_sth s;
+        if (!tlog_sth_from_row(r, i, 1, PQgetvalue(r, i, 0), &s))
             continue;
+        s.ms = now_us() / 1000;
         tlog_sth_sign(&s, authority_key(&q->keys, s.authority_id));
         char size[24], ms[24];
         snprintf(size, sizeof(size), "%" PRIu64, s.size);

@@ -75,6 +75,21 @@ static json_t *hex_list(const merkle_hash_t *proof, int len)
     return a;
 }
 
+/* The heads of r's rows (tlog_sth_from_row's columns from col), of
+ * authority — or, when NULL, of the authority in each row's column 0. */
+static json_t *heads_json(const PGresult *r, int col, const char *authority)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < PQntuples(r); i++) {
+        struct tlog_sth s;
+        if (tlog_sth_from_row(r, i, col, authority ? authority
+                                                   : PQgetvalue(r, i, 0),
+                              &s))
+            json_array_append_new(a, tlog_sth_json(&s));
+    }
+    return a;
+}
+
 void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
 {
     (void)req;
@@ -86,15 +101,7 @@ void queue_tlog_logs(void *ctx, const http_req_t *req, http_resp_t *resp)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
     } else {
-        json_t *logs = json_array();
-        for (int i = 0; i < PQntuples(r); i++)
-            json_array_append_new(logs, json_pack(
-                "{s:s, s:I, s:s, s:I, s:s, s:s}", "authority_id",
-                PQgetvalue(r, i, 0), "tree_size",
-                (json_int_t)strtoll(PQgetvalue(r, i, 1), NULL, 10),
-                "root_hash", PQgetvalue(r, i, 2), "timestamp_ms",
-                (json_int_t)strtoll(PQgetvalue(r, i, 3), NULL, 10), "key_id",
-                PQgetvalue(r, i, 4), "signature", PQgetvalue(r, i, 5)));
+        json_t *logs = heads_json(r, 1, NULL);
         http_reply_json(resp, 200, json_pack("{s:s, s:o}", "format",
                                              "kezek-tlog-v1", "logs", logs));
         resp->cache = FRESH;
@@ -135,15 +142,7 @@ void queue_tlog_history(void *ctx, const http_req_t *req, http_resp_t *resp)
         http_reply_error(resp, 503, "unavailable", "database unavailable",
                          NULL);
     } else {
-        json_t *heads = json_array();
-        for (int i = 0; i < PQntuples(r); i++)
-            json_array_append_new(heads, json_pack(
-                "{s:s, s:I, s:s, s:I, s:s, s:s}", "authority_id",
-                req->params[0], "tree_size",
-                (json_int_t)strtoll(PQgetvalue(r, i, 0), NULL, 10),
-                "root_hash", PQgetvalue(r, i, 1), "timestamp_ms",
-                (json_int_t)strtoll(PQgetvalue(r, i, 2), NULL, 10), "key_id",
-                PQgetvalue(r, i, 3), "signature", PQgetvalue(r, i, 4)));
+        json_t *heads = heads_json(r, 0, req->params[0]);
         /* a full page never changes; the last one grows */
         bool full = PQntuples(r) == limit;
         http_reply_json(resp, 200, json_pack("{s:o}", "heads", heads));
