@@ -186,21 +186,6 @@ static json_t *get(CURL *curl, const char *url)
     return j;
 }
 
-static int path_of(json_t *a, merkle_hash_t *proof)
-{
-    size_t i;
-    json_t *h;
-    if (json_array_size(a) > MERKLE_MAX_PROOF)
-        return -1;
-    json_array_foreach(a, i, h) {
-        const char *s = json_string_value(h);
-        if (!s || sodium_hex2bin(proof[i], 32, s, strlen(s), NULL, NULL,
-                                 NULL) != 0)
-            return -1;
-    }
-    return (int)json_array_size(a);
-}
-
 static void percentiles(const char *name, double *ms, int n, bool last)
 {
     qsort(ms, (size_t)n, sizeof(*ms), bench_cmp_double);
@@ -251,7 +236,9 @@ static int cmd_proofs(int argc, char **argv)
         double t0 = bench_now();
         json_t *p = get(curl, url);
         inc[i] = (bench_now() - t0) * 1e3;
-        int len = p ? path_of(json_object_get(p, "audit_path"), proof) : -1;
+        int len = p ? tlog_proof_from_json(json_object_get(p, "audit_path"),
+                                           proof)
+                    : -1;
         bad += !merkle_verify_inclusion(index, top.size, leaf, proof, len,
                                         top.root);
         json_decref(p);
@@ -264,7 +251,8 @@ static int cmd_proofs(int argc, char **argv)
         double t0 = bench_now();
         json_t *p = get(curl, url);
         con[i] = (bench_now() - t0) * 1e3;
-        bad += p == NULL || path_of(json_object_get(p, "consistency_path"),
+        bad += p == NULL ||
+               tlog_proof_from_json(json_object_get(p, "consistency_path"),
                                     proof) < 0;
         json_decref(p);
     }

@@ -184,20 +184,6 @@ static bool hex32(const char *s, uint8_t *out)
            sodium_hex2bin(out, 32, s, 64, NULL, NULL, NULL) == 0;
 }
 
-/* A proof's hashes; -1 when malformed. */
-static int proof_of(json_t *a, merkle_hash_t *proof)
-{
-    if (!json_is_array(a) || json_array_size(a) > MERKLE_MAX_PROOF)
-        return -1;
-    size_t i;
-    json_t *h;
-    json_array_foreach(a, i, h) {
-        if (!hex32(json_string_value(h), proof[i]))
-            return -1;
-    }
-    return (int)json_array_size(a);
-}
-
 /* The newest head of authority, its signature checked; false (said)
  * otherwise. */
 static bool newest(struct monitor *m, const char *authority,
@@ -237,7 +223,8 @@ static bool consistent(struct monitor *m, const char *authority,
     if (!j)
         return false;
     merkle_hash_t proof[MERKLE_MAX_PROOF];
-    int len = proof_of(json_object_get(j, "consistency_path"), proof);
+    int len = tlog_proof_from_json(json_object_get(j, "consistency_path"),
+                                   proof);
     json_decref(j);
     return len >= 0 && merkle_verify_consistency(m_size, n->size, m_root,
                                                  n->root, proof, len);
@@ -621,7 +608,9 @@ static void verify_notice(struct monitor *m, const char *file)
     json_t *j = get(m, m->url, path, false);
     merkle_hash_t proof[MERKLE_MAX_PROOF], leaf;
     merkle_leaf_hash(entry, strlen(entry), leaf);
-    int len = j ? proof_of(json_object_get(j, "audit_path"), proof) : -1;
+    int len = j ? tlog_proof_from_json(json_object_get(j, "audit_path"),
+                                       proof)
+                : -1;
     if (j && !merkle_verify_inclusion(index, top.size, leaf, proof, len,
                                       top.root))
         fail(m, "notice: the leaf is NOT in the log of size %" PRIu64

@@ -217,6 +217,33 @@ bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
     return ok;
 }
 
+json_t *tlog_proof_json(const merkle_hash_t *proof, int len)
+{
+    json_t *a = json_array();
+    for (int i = 0; a && i < len; i++) {
+        char h[2 * MERKLE_HASH + 1];
+        sodium_bin2hex(h, sizeof(h), proof[i], MERKLE_HASH);
+        json_array_append_new(a, json_string(h));
+    }
+    return a;
+}
+
+int tlog_proof_from_json(json_t *a, merkle_hash_t *proof)
+{
+    if (!json_is_array(a) || json_array_size(a) > MERKLE_MAX_PROOF)
+        return -1;
+    size_t i;
+    json_t *h;
+    json_array_foreach(a, i, h) {
+        const char *s = json_string_value(h);
+        if (!s || strlen(s) != 2 * MERKLE_HASH ||
+            sodium_hex2bin(proof[i], MERKLE_HASH, s, 2 * MERKLE_HASH, NULL,
+                           NULL, NULL) != 0)
+            return -1;
+    }
+    return (int)json_array_size(a);
+}
+
 /* ---- the writer --------------------------------------------------- */
 
 static const struct pg_stmt writer_stmts[] = {TLOG_STMTS, {NULL, NULL}};

@@ -87,6 +87,12 @@ bool tlog_sth_from_row(const PGresult *r, int row, int col,
 bool tlog_sth_from_json(json_t *j, struct tlog_sth *s, char *why,
                         size_t whylen);
 
+/* A proof's hashes as the endpoints give them: an array of 64-hex
+ * strings, the deepest first. */
+json_t *tlog_proof_json(const merkle_hash_t *proof, int len);
+/* The other way into proof; its length, -1 when malformed. */
+int tlog_proof_from_json(json_t *a, merkle_hash_t *proof);
+
 /* ---- the writer: appends in the caller's open transaction --------- */
 
 /* The writer's statements (set-based, rowbuf.h): a service puts

@@ -64,17 +64,6 @@ static bool newest(PGconn *c, const char *authority, struct tlog_sth *s,
     return rc > 0;
 }
 
-static json_t *hex_list(const merkle_hash_t *proof, int len)
-{
-    json_t *a = json_array();
-    for (int i = 0; a && i < len; i++) {
-        char h[2 * MERKLE_HASH + 1];
-        sodium_bin2hex(h, sizeof(h), proof[i], MERKLE_HASH);
-        json_array_append_new(a, json_string(h));
-    }
-    return a;
-}
-
 /* The heads of r's rows (tlog_sth_from_row's columns from col), of
  * authority — or, when NULL, of the authority in each row's column 0. */
 static json_t *heads_json(const PGresult *r, int col, const char *authority)
@@ -206,10 +195,11 @@ static void proof(struct queue *q, const http_req_t *req, http_resp_t *resp,
     }
     http_reply_json(resp, 200, consistency
         ? json_pack("{s:I, s:I, s:o}", "first", (json_int_t)a, "second",
-                    (json_int_t)n, "consistency_path", hex_list(path, len))
+                    (json_int_t)n, "consistency_path",
+                    tlog_proof_json(path, len))
         : json_pack("{s:I, s:I, s:o}", "leaf_index", (json_int_t)a,
                     "tree_size", (json_int_t)n, "audit_path",
-                    hex_list(path, len)));
+                    tlog_proof_json(path, len)));
     resp->cache = FOREVER;
 }
 
